@@ -1,0 +1,1 @@
+"""DataBento readers, the day catalog, Backtrader feeds and the sample-data generator."""
