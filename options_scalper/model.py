@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ class ScalperError(Exception):
     """Base of every error raised by this project."""
 
 
-class OptionRight(str, Enum):
+class OptionRight(StrEnum):
     """Call or put; the value is the OCC letter."""
 
     CALL = "C"
@@ -32,7 +32,7 @@ class OptionRight(str, Enum):
         return "call" if self is OptionRight.CALL else "put"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Bias of a signal; bullish buys calls, bearish buys puts."""
 
     BULLISH = "bullish"
@@ -48,7 +48,7 @@ class Direction(str, Enum):
         return "long_call" if self is Direction.BULLISH else "long_put"
 
 
-class ExitReason(str, Enum):
+class ExitReason(StrEnum):
     """Why a scalp was closed; the value is what reports and the journal show."""
 
     TAKE_PROFIT = "take_profit"
