@@ -1,0 +1,285 @@
+"""Seed 003's success criteria and backtest checklist, checked on one run: pure.
+
+Rows (``key``: what is checked, from 003's "Success Criteria" table and its
+6.2 checklist):
+
+- ``win_rate``            win rate > 50%
+- ``profit_factor``       profit factor > 1.2 (dollar P&L; ``inf`` with no losses passes)
+- ``avg_pnl_pct``         average P&L per trade > 5% of premium paid
+- ``winner_vs_loser``     average winner > |average loser| (dollars; passes with
+                          winners and no losers)
+- ``losing_streak``       fewer than 5 losing trades in a row (003's "no
+                          catastrophic single-day loss")
+- ``catastrophic_days``   no day on which more than 50% of the trades lost (6.2;
+                          a trade belongs to the US/Eastern date of its entry)
+- ``hour_distribution``   trades entered in at least 3 distinct hours (6.2
+                          "signal distribution across different market hours")
+- ``return_2022``         2022 (bear) return > -10% ("positive or < -10%" loss)
+- ``return_2024``         2024 (bull) return > 20%
+- ``oos_degradation``     out-of-sample (2024-07-01..2025-12-31) average P&L per
+                          trade at most 30% worse than development (2022-2023)
+
+Each row: ``key``, ``name``, ``target``, ``value``, ``passed`` (``None`` when the
+run cannot tell, e.g. no trades or the year is not in the run) and ``detail``.
+Year returns are end-of-day equity over the previous session's end-of-day
+equity (the initial equity for the run's first day), as fractions; a year's
+target is judged only when the run covers that year's first and last weeks
+(a partial year shows its return with ``passed`` None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from analyzers.stats import entry_hour_et, longest_losing_streak, profit_factor, session_date_et
+from options_scalper.records import ClosedScalp
+
+WIN_RATE_MIN = 0.50
+PROFIT_FACTOR_MIN = 1.2
+AVG_PNL_PCT_MIN = 0.05
+LOSING_STREAK_MAX = 5  # strictly fewer
+CATASTROPHIC_DAY_LOSING_SHARE = 0.50  # a day with more than this share of losers
+MIN_DISTINCT_HOURS = 3
+MARKET_YEARS: dict[int, tuple[str, float]] = {
+    2022: ("2022 bear market return", -0.10),
+    2024: ("2024 bull market return", 0.20),
+}
+DEV_PERIOD = (date(2022, 1, 1), date(2023, 12, 31))
+OOS_PERIOD = (date(2024, 7, 1), date(2025, 12, 31))
+OOS_MAX_DEGRADATION = 0.30
+FULL_YEAR_SLACK = timedelta(days=7)  # a year is judged when the run covers its first and last weeks
+
+DailyEquity = Mapping[date, float]
+
+
+def _row(
+    key: str, name: str, target: str, value: Any, passed: bool | None, detail: str = ""
+) -> dict[str, Any]:
+    return {"key": key, "name": name, "target": target, "value": value, "passed": passed, "detail": detail}
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _avg(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def period_return(
+    daily_equity: DailyEquity, initial_equity: float | None, start: date, end: date
+) -> float | None:
+    """Return equity growth over the sessions in ``[start, end]`` as a fraction, or None.
+
+    The base is the last end-of-day equity before ``start``, else ``initial_equity``.
+    """
+    days = sorted(daily_equity)
+    inside = [d for d in days if start <= d <= end]
+    if not inside:
+        return None
+    before = [d for d in days if d < start]
+    base = daily_equity[before[-1]] if before else initial_equity
+    if base is None or base <= 0:
+        return None
+    return daily_equity[inside[-1]] / base - 1.0
+
+
+def catastrophic_days(trades: Sequence[ClosedScalp]) -> list[tuple[date, int, int]]:
+    """Return ``(day, losers, trades)`` for each day on which more than half the trades lost."""
+    per_day: dict[date, list[ClosedScalp]] = {}
+    for t in trades:
+        per_day.setdefault(session_date_et(t), []).append(t)
+    out = []
+    for day in sorted(per_day):
+        losers = sum(1 for t in per_day[day] if not t.is_win)
+        if losers > CATASTROPHIC_DAY_LOSING_SHARE * len(per_day[day]):
+            out.append((day, losers, len(per_day[day])))
+    return out
+
+
+def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
+    n = len(trades)
+    wins = [t for t in trades if t.is_win]
+    losses = [t for t in trades if not t.is_win]
+    rows = []
+
+    win_rate = len(wins) / n if n else None
+    rows.append(
+        _row(
+            "win_rate",
+            "Win rate",
+            "> 50%",
+            win_rate,
+            None if win_rate is None else win_rate > WIN_RATE_MIN,
+            f"{len(wins)} of {n} trades won",
+        )
+    )
+
+    pf = profit_factor(t.pnl for t in trades)
+    rows.append(
+        _row(
+            "profit_factor",
+            "Profit factor",
+            "> 1.2",
+            pf,
+            None if pf is None else pf > PROFIT_FACTOR_MIN,
+            "gross profit / gross loss, dollars net of commission",
+        )
+    )
+
+    avg_pct = _avg([t.pnl_pct for t in trades])
+    rows.append(
+        _row(
+            "avg_pnl_pct",
+            "Avg P&L per trade",
+            "> 5%",
+            avg_pct,
+            None if avg_pct is None else avg_pct > AVG_PNL_PCT_MIN,
+            "mean of pnl_pct (of premium paid)",
+        )
+    )
+
+    avg_win, avg_loss = _avg([t.pnl for t in wins]), _avg([t.pnl for t in losses])
+    if not n:
+        passed: bool | None = None
+    elif avg_win is None:
+        passed = False
+    else:
+        passed = avg_loss is None or avg_win > abs(avg_loss)
+    rows.append(
+        _row(
+            "winner_vs_loser",
+            "Avg winner > |avg loser|",
+            "> |avg loser|",
+            avg_win,
+            passed,
+            f"avg winner {_usd(avg_win)}, avg loser {_usd(avg_loss)}",
+        )
+    )
+
+    streak = longest_losing_streak(trades)
+    rows.append(
+        _row(
+            "losing_streak",
+            "Longest losing streak",
+            "< 5 in a row",
+            streak,
+            None if not n else streak < LOSING_STREAK_MAX,
+            "consecutive losses in exit order",
+        )
+    )
+
+    bad = catastrophic_days(trades)
+    detail = ", ".join(f"{d.isoformat()} {lost}/{tot} lost" for d, lost, tot in bad[:3])
+    rows.append(
+        _row(
+            "catastrophic_days",
+            "Days with > 50% of trades losing",
+            "none",
+            len(bad),
+            None if not n else not bad,
+            detail + (" ..." if len(bad) > 3 else ""),
+        )
+    )
+
+    hours = sorted({entry_hour_et(t) for t in trades})
+    rows.append(
+        _row(
+            "hour_distribution",
+            "Distinct entry hours (ET)",
+            ">= 3",
+            len(hours),
+            None if not n else len(hours) >= MIN_DISTINCT_HOURS,
+            " ".join(f"{h:02d}h" for h in hours),
+        )
+    )
+    return rows
+
+
+def _covers_year(days: Sequence[date], year: int) -> bool:
+    """True when the sessions reach from the year's first week to its last week."""
+    return (
+        bool(days)
+        and min(days) <= date(year, 1, 1) + FULL_YEAR_SLACK
+        and max(days) >= date(year, 12, 31) - FULL_YEAR_SLACK
+    )
+
+
+def _year_row(year: int, daily_equity: DailyEquity, initial_equity: float | None, key: str) -> dict[str, Any]:
+    name, floor = MARKET_YEARS.get(year, (f"{year} return", None))
+    ret = period_return(daily_equity, initial_equity, date(year, 1, 1), date(year, 12, 31))
+    covered = sorted(d for d in daily_equity if d.year == year)
+    full = _covers_year(covered, year)
+    if not covered:
+        detail = f"{year} not in run"
+    else:
+        detail = f"sessions {covered[0].isoformat()}..{covered[-1].isoformat()}"
+        if not full and floor is not None:
+            detail += ": partial year, not judged"
+    target = "n/a" if floor is None else f"> {floor:+.0%}"
+    passed = None if ret is None or floor is None or not full else ret > floor
+    return _row(key, name, target, ret, passed, detail)
+
+
+def _oos_row(trades: Sequence[ClosedScalp]) -> dict[str, Any]:
+    def avg_in(period: tuple[date, date]) -> float | None:
+        return _avg([t.pnl_pct for t in trades if period[0] <= session_date_et(t) <= period[1]])
+
+    dev, oos = avg_in(DEV_PERIOD), avg_in(OOS_PERIOD)
+    value: float | None = None
+    passed: bool | None = None
+    if dev is None or oos is None:
+        detail = "needs trades in both 2022-2023 (dev) and 2024-07..2025 (out-of-sample)"
+    elif dev <= 0:
+        detail = f"dev avg P&L {dev:.1%} is not positive: degradation undefined"
+    else:
+        value = (dev - oos) / dev
+        passed = value < OOS_MAX_DEGRADATION
+        detail = f"avg P&L per trade: dev {dev:.1%}, out-of-sample {oos:.1%}"
+    return _row("oos_degradation", "Out-of-sample degradation", "< 30% worse than dev", value, passed, detail)
+
+
+def success_criteria(
+    trades: Sequence[ClosedScalp],
+    daily_equity: DailyEquity | None = None,
+    initial_equity: float | None = None,
+) -> list[dict[str, Any]]:
+    """Return the 003 criteria rows for a whole run (see the module notes)."""
+    daily = daily_equity or {}
+    rows = _trade_rows(trades)
+    rows += [_year_row(year, daily, initial_equity, f"return_{year}") for year in MARKET_YEARS]
+    rows.append(_oos_row(trades))
+    return rows
+
+
+def success_criteria_by_year(
+    trades: Sequence[ClosedScalp],
+    daily_equity: DailyEquity | None = None,
+    initial_equity: float | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Return year -> criteria rows of that year's trades plus the year's return; ``{}`` within one year."""
+    daily = daily_equity or {}
+    years = sorted({session_date_et(t).year for t in trades} | {d.year for d in daily})
+    if len(years) < 2:
+        return {}
+    out = {}
+    for year in years:
+        year_trades = [t for t in trades if session_date_et(t).year == year]
+        out[str(year)] = [*_trade_rows(year_trades), _year_row(year, daily, initial_equity, "year_return")]
+    return out
+
+
+def criteria_analysis(
+    trades: Sequence[ClosedScalp],
+    daily_equity: DailyEquity | None = None,
+    initial_equity: float | None = None,
+) -> dict[str, Any]:
+    """Return ``{"overall": rows, "by_year": {year: rows}}``: what ``SuccessCriteria`` reports."""
+    return {
+        "overall": success_criteria(trades, daily_equity, initial_equity),
+        "by_year": success_criteria_by_year(trades, daily_equity, initial_equity),
+    }

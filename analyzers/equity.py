@@ -1,0 +1,104 @@
+"""Equity curve, drawdown and end-of-day equity, accumulated bar by bar: pure.
+
+``EquityTracker.update`` takes one bar's UTC time, account value and cash;
+``as_dict`` returns the JSON-friendly analysis that ``EquityCurve`` reports:
+
+- ``bars``: column lists ``datetime`` (ISO-8601 UTC), ``value``, ``cash``,
+  ``drawdown`` ($ below the running peak) and ``drawdown_pct`` (fraction of it);
+- ``daily``: one row per US/Eastern session date: ``date``, ``equity`` (the last
+  bar's value), ``pnl`` (change from the previous session's end, or from the
+  initial value) and ``return_pct``;
+- ``max_drawdown`` ($), ``max_drawdown_pct`` and when each was reached,
+  ``initial_value``, ``end_value``, ``peak_value``, ``total_return_pct``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+EASTERN = ZoneInfo("America/New_York")
+
+
+def as_utc(ts: datetime) -> datetime:
+    """Return ``ts`` as an aware UTC datetime; a naive ``ts`` is taken to be UTC already."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+class EquityTracker:
+    """Accumulate an account's value bar by bar."""
+
+    def __init__(self, initial_value: float, keep_bars: bool = True) -> None:
+        self.initial_value = float(initial_value)
+        self.keep_bars = keep_bars
+        self.bars: dict[str, list[Any]] = {
+            k: [] for k in ("datetime", "value", "cash", "drawdown", "drawdown_pct")
+        }
+        self.daily: dict[date, float] = {}
+        self.peak = self.initial_value
+        self.end_value = self.initial_value
+        self.max_drawdown = 0.0
+        self.max_drawdown_pct = 0.0
+        self.max_drawdown_time: str | None = None
+        self.max_drawdown_pct_time: str | None = None
+        self._last_ts: datetime | None = None
+
+    def update(self, ts: datetime, value: float, cash: float) -> None:
+        """Record the account at the close of the bar stamped ``ts`` (UTC)."""
+        ts = as_utc(ts)
+        value, cash = float(value), float(cash)
+        if self.keep_bars and self._last_ts == ts:  # same instant seen twice: keep the latest
+            for col in self.bars.values():
+                col.pop()
+        self._last_ts = ts
+        self.peak = max(self.peak, value)
+        drawdown = self.peak - value
+        drawdown_pct = drawdown / self.peak if self.peak > 0 else 0.0
+        iso = ts.isoformat()
+        if drawdown > self.max_drawdown:
+            self.max_drawdown, self.max_drawdown_time = drawdown, iso
+        if drawdown_pct > self.max_drawdown_pct:
+            self.max_drawdown_pct, self.max_drawdown_pct_time = drawdown_pct, iso
+        if self.keep_bars:
+            for key, v in zip(self.bars, (iso, value, cash, drawdown, drawdown_pct), strict=True):
+                self.bars[key].append(v)
+        self.daily[ts.astimezone(EASTERN).date()] = value
+        self.end_value = value
+
+    def daily_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        previous = self.initial_value
+        for day in sorted(self.daily):
+            equity = self.daily[day]
+            rows.append(
+                {
+                    "date": day.isoformat(),
+                    "equity": equity,
+                    "pnl": equity - previous,
+                    "return_pct": equity / previous - 1.0 if previous > 0 else None,
+                }
+            )
+            previous = equity
+        return rows
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the analysis described in the module notes (plain values only)."""
+        return {
+            "initial_value": self.initial_value,
+            "end_value": self.end_value,
+            "peak_value": self.peak,
+            "total_return_pct": self.end_value / self.initial_value - 1.0 if self.initial_value > 0 else None,
+            "max_drawdown": self.max_drawdown,
+            "max_drawdown_pct": self.max_drawdown_pct,
+            "max_drawdown_time": self.max_drawdown_time,
+            "max_drawdown_pct_time": self.max_drawdown_pct_time,
+            "bars": {k: list(v) for k, v in self.bars.items()},
+            "daily": self.daily_rows(),
+        }
+
+
+def daily_equity_map(equity_analysis: Mapping[str, Any]) -> dict[date, float]:
+    """Return session date -> end-of-day equity from an ``EquityTracker.as_dict`` result."""
+    return {date.fromisoformat(r["date"]): float(r["equity"]) for r in equity_analysis.get("daily", [])}
