@@ -1,0 +1,167 @@
+"""One session of an underlying's 1-minute bars: GARCH-like volatility, a U-shaped
+volume profile, trend / chop / normal days and a few momentum bursts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from feeds.synthetic.spec import SymbolSpec
+
+DAY_KINDS: tuple[str, ...] = ("trend_up", "trend_down", "chop", "normal")
+_DAY_KIND_P = (0.22, 0.22, 0.26, 0.30)
+
+
+@dataclass(frozen=True, eq=False)
+class Burst:
+    """A momentum burst: ``minutes`` bars from ``start`` moving ``move_pct`` (signed fraction)."""
+
+    start: int
+    minutes: int
+    move_pct: float
+
+
+@dataclass(frozen=True, eq=False)
+class UnderlyingDay:
+    """A simulated session. Arrays have one entry per regular-session minute.
+
+    ``bar_start_ns`` is the START of each minute (DataBento ``ohlcv-1m`` ``ts_event``);
+    ``close`` is the true price at the END of that minute. ``has_bar`` is False for the
+    rare minute without trades (no bar is printed; the price still exists).
+    ``iv_mult`` scales the chain's implied volatility minute by minute.
+    """
+
+    bar_start_ns: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    has_bar: np.ndarray
+    iv_mult: np.ndarray
+    day_kind: str
+    bursts: tuple[Burst, ...]
+
+
+def _u_shape(n: int, head: float, tail: float, head_len: float, tail_len: float) -> np.ndarray:
+    t = np.arange(n, dtype=np.float64)
+    return 1.0 + head * np.exp(-t / head_len) + tail * np.exp(-(n - 1 - t) / tail_len)
+
+
+def _place_bursts(spec: SymbolSpec, n: int, rng: np.random.Generator) -> tuple[Burst, ...]:
+    lo, hi = spec.bursts_per_day
+    count = int(rng.integers(lo, hi + 1))
+    earliest, latest = 12, n - 45
+    if count == 0 or latest <= earliest:
+        return ()
+    slots: list[int] = []
+    for _ in range(50 * count):  # random starts at least 15 minutes apart
+        start = int(rng.integers(earliest, latest))
+        if all(abs(start - s) >= 15 for s in slots):
+            slots.append(start)
+        if len(slots) == count:
+            break
+    bursts = []
+    for start in sorted(slots):
+        minutes = int(rng.integers(2, 5))
+        size = float(rng.uniform(*spec.burst_move_pct))
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        bursts.append(Burst(int(start), minutes, sign * size))
+    return tuple(bursts)
+
+
+def simulate_underlying(
+    spec: SymbolSpec, bar_start_ns: np.ndarray, open_price: float, rng: np.random.Generator
+) -> UnderlyingDay:
+    """Simulate one session's minute bars starting at ``open_price`` (dollars)."""
+    n = int(bar_start_ns.shape[0])
+    day_kind = DAY_KINDS[int(rng.choice(len(DAY_KINDS), p=_DAY_KIND_P))]
+    vol_mult = float(np.clip(np.exp(rng.normal(0.0, 0.2)), 0.7, 1.4))
+    # Realised volatility runs below implied (the variance risk premium).
+    sigma_min = 0.85 * spec.annual_vol * vol_mult / math.sqrt(252 * 390)
+    vol_profile = _u_shape(n, 1.1, 0.5, 25.0, 30.0)
+    vol_profile /= math.sqrt(float(np.mean(vol_profile**2)))
+
+    # GARCH(1,1) on unit variance with Student-t(5) shocks scaled to unit variance.
+    alpha, beta = 0.08, 0.88
+    omega = 1.0 - alpha - beta
+    shocks = rng.standard_t(5, size=n) / math.sqrt(5.0 / 3.0)
+    drift_total = {"trend_up": 1.0, "trend_down": -1.0}.get(day_kind, 0.0)
+    drift_total *= float(rng.uniform(0.8, 1.6)) * sigma_min * math.sqrt(n)
+    drift = np.full(n, drift_total / n)
+    kappa = 0.04 if day_kind == "chop" else 0.0
+
+    bursts = _place_bursts(spec, n, rng)
+    burst_ret = np.zeros(n)
+    volume_boost = np.ones(n)
+    for b in bursts:
+        end = min(n, b.start + b.minutes)
+        burst_ret[b.start : end] += b.move_pct / (end - b.start)
+        follow = min(n, end + b.minutes)  # momentum carries on at a slower pace
+        if follow > end:
+            burst_ret[end:follow] += 0.35 * b.move_pct / (follow - end)
+        fade = min(n, follow + 30)  # then most of the move fades over half an hour
+        if fade > follow:
+            burst_ret[follow:fade] -= 0.7 * 1.35 * b.move_pct / (fade - follow)
+        volume_boost[b.start : end] += rng.uniform(2.5, 5.0)
+        volume_boost[end:follow] += 1.0
+        if b.start > 0:
+            volume_boost[b.start - 1] += 0.3
+
+    log_p = math.log(open_price)
+    log_open = log_p
+    h = 1.0
+    eps_prev = 0.0
+    log_close = np.empty(n)
+    scaled = np.empty(n)
+    for t in range(n):
+        h = omega + alpha * eps_prev * eps_prev + beta * h
+        eps = math.sqrt(h) * shocks[t]
+        eps_prev = eps
+        scaled[t] = abs(eps)
+        ret = sigma_min * vol_profile[t] * eps + drift[t] + burst_ret[t] - kappa * (log_p - log_open)
+        log_p += ret
+        log_close[t] = log_p
+
+    close = np.round(np.exp(log_close), 2)
+    opens = np.empty(n)
+    opens[0] = round(open_price, 2)
+    opens[1:] = close[:-1]
+    wiggle = sigma_min * vol_profile * (0.4 + 0.6 * scaled) * close
+    high = np.round(np.maximum(opens, close) + np.abs(rng.normal(0.0, 1.0, n)) * wiggle * 0.5, 2)
+    low = np.round(np.minimum(opens, close) - np.abs(rng.normal(0.0, 1.0, n)) * wiggle * 0.5, 2)
+
+    volume_profile = _u_shape(n, 2.2, 1.6, 18.0, 20.0)
+    volume_profile /= float(np.mean(volume_profile))
+    noise = np.exp(rng.normal(-0.06, 0.35, n))
+    volume = spec.bar_volume * volume_profile * noise * (0.7 + 0.3 * scaled) * volume_boost
+    volume = np.maximum(np.round(volume), 1).astype(np.int64)
+
+    has_bar = rng.random(n) >= spec.skip_minute_prob
+    has_bar[0] = has_bar[-1] = True
+    for b in bursts:
+        has_bar[b.start : b.start + b.minutes] = True
+
+    # Implied volatility follows realised volatility and rises as the price falls.
+    move = log_close - log_open
+    iv_mult = math.sqrt(vol_mult) * np.clip(1.0 - 2.5 * move, 0.7, 1.6)
+    return UnderlyingDay(
+        bar_start_ns=bar_start_ns,
+        open=opens,
+        high=high,
+        low=low,
+        close=close,
+        volume=volume,
+        has_bar=has_bar,
+        iv_mult=iv_mult,
+        day_kind=day_kind,
+        bursts=bursts,
+    )
+
+
+def overnight_open(prev_close: float, spec: SymbolSpec, rng: np.random.Generator) -> float:
+    """Return the next session's opening price after an overnight gap."""
+    gap = rng.normal(0.0, 0.35 * spec.annual_vol / math.sqrt(252))
+    return round(prev_close * math.exp(gap), 2)
