@@ -1,0 +1,292 @@
+"""OptionsScalper: signal -> pre-filter -> StrikeSelector -> GreeksGate -> ScalpSizer -> OrderIntent.
+
+PRD-136's "scalping pipeline" as plain function calls on value objects. The
+scalper holds no positions and submits nothing: it turns one signal, the
+current chain snapshot and the account's state into an ``OrderIntent`` (what to
+buy, how many, at what limit) or a ``Rejection`` whose ``reason_code`` says
+which stage refused. Strategies and live stores execute the intent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+
+from options_scalper.calendar import TradableReason, is_tradable, to_eastern
+from options_scalper.config import EntryOrderType, MomentumConfig, ScalpConfig
+from options_scalper.gates import GateContext, GreeksDecision, GreeksGate
+from options_scalper.model import (
+    AccountState,
+    ChainSnapshot,
+    Direction,
+    OptionRight,
+    Rejection,
+    ScalperError,
+    Signal,
+)
+from options_scalper.selection import StrikeSelection, StrikeSelector, trading_dte
+from options_scalper.sizing import ScalpSizer
+
+__all__ = [
+    "AFTER_CUTOFF",
+    "BEFORE_START",
+    "DAILY_LIMIT",
+    "FOMC_BLACKOUT",
+    "LOW_CONVICTION",
+    "MACRO_MISALIGNED",
+    "MARKET_CLOSED",
+    "MAX_CONCURRENT",
+    "TICKER_NOT_ALLOWED",
+    "ChainMismatchError",
+    "OptionsScalper",
+    "OrderIntent",
+    "entry_limit_price",
+    "tick_size",
+]
+
+# Pre-filter reason codes. Selection, gate and sizing codes pass through unchanged.
+LOW_CONVICTION = "low_conviction"
+MACRO_MISALIGNED = "macro_misaligned"
+BEFORE_START = "before_start"
+AFTER_CUTOFF = "after_cutoff"
+MARKET_CLOSED = "market_closed"
+FOMC_BLACKOUT = "fomc_blackout"
+MAX_CONCURRENT = "max_concurrent"
+DAILY_LIMIT = "daily_limit"
+TICKER_NOT_ALLOWED = "ticker_not_allowed"
+
+# calendar.is_tradable codes -> ours. The calendar's own code stays in the message.
+_TIMING_CODES: dict[str, str] = {
+    TradableReason.MARKET_CLOSED: MARKET_CLOSED,
+    TradableReason.BEFORE_START: BEFORE_START,
+    TradableReason.FOMC_BLACKOUT: FOMC_BLACKOUT,
+    TradableReason.ZERO_DTE_CUTOFF: AFTER_CUTOFF,
+    TradableReason.ONE_DTE_CUTOFF: AFTER_CUTOFF,
+    TradableReason.AFTER_SESSION_EXIT: AFTER_CUTOFF,
+    TradableReason.EXPIRED: AFTER_CUTOFF,
+}
+
+# Minimum price increments (Cboe / the Penny Interval Program), dollars per share:
+# SPY, QQQ and IWM quote in pennies at every price; other penny-program classes
+# (every default scalp ticker: NVDA, TSLA, AAPL, MSFT, META, AMZN, ...) in pennies
+# below $3 and nickels at/above $3; SPX/SPXW in nickels below $3 and dimes above.
+PENNY_ALL_PRICES: frozenset[str] = frozenset({"SPY", "QQQ", "IWM"})
+NICKEL_DIME: frozenset[str] = frozenset({"SPX", "SPXW", "NDX", "RUT"})
+SPX_TICKERS: frozenset[str] = frozenset({"SPX", "SPXW"})
+_TICK_BREAK = 3.0
+
+
+class ChainMismatchError(ScalperError, ValueError):
+    """The chain snapshot is for another underlying than the signal."""
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """What to buy for a signal: one entry tranche of a long option scalp.
+
+    ``quantity`` is this tranche; ``total_quantity`` what the sizer allowed;
+    ``add_quantity`` the rest, for a later add (PRD-136: half on the signal, half when
+    the first candle tests the cloud and bounces). ``limit_price`` is dollars per
+    share: mid + ``limit_offset`` rounded to the tick and capped at the ask for
+    ``order_type`` "limit", the ask for "ask". ``created`` is the signal's time (UTC).
+    """
+
+    signal_id: str
+    ticker: str
+    option_symbol: str
+    right: OptionRight
+    strike: float
+    expiry: date
+    dte: int
+    direction: Direction
+    quantity: int
+    total_quantity: int
+    add_quantity: int
+    limit_price: float
+    order_type: str  # "limit" | "ask"
+    selection: StrikeSelection
+    gate: GreeksDecision
+    conviction: int
+    created: datetime
+
+    @property
+    def option_type(self) -> str:
+        return self.right.word
+
+
+def tick_size(price: float, ticker: str) -> float:
+    """Minimum increment, dollars, of an option on ``ticker`` quoted at ``price`` (see PENNY_ALL_PRICES)."""
+    root = ticker.upper()
+    if root in PENNY_ALL_PRICES:
+        return 0.01
+    if root in NICKEL_DIME:
+        return 0.05 if price < _TICK_BREAK else 0.10
+    return 0.01 if price < _TICK_BREAK else 0.05
+
+
+def round_to_tick(price: float, ticker: str) -> float:
+    """Round ``price`` to the nearest tick (halves up)."""
+    tick = tick_size(price, ticker)
+    return round(math.floor(price / tick + 0.5 + 1e-9) * tick, 2)
+
+
+def entry_limit_price(mid: float, ask: float, offset: float, ticker: str) -> float:
+    """Limit for a buy: ``mid + offset`` rounded to the tick, never above the ask."""
+    return min(ask, round_to_tick(mid + offset, ticker))
+
+
+class OptionsScalper:
+    """Turn a signal into an ``OrderIntent`` through PRD-136's stages, or say why not.
+
+    Works with ``ScalpConfig`` (PRD-136) and ``MomentumConfig`` (seed 003). The
+    momentum config has no conviction floor (its size does not scale with
+    confidence), no macro filter, no ticker list and no half-position entry.
+    """
+
+    def __init__(self, config: ScalpConfig | MomentumConfig) -> None:
+        self.config = config
+        self.selector = StrikeSelector(config.selection_criteria())
+        self.gate = GreeksGate(config.gate_criteria())
+        self.sizer = ScalpSizer(config.sizing_rule())
+
+    def process_signal(
+        self,
+        signal: Signal,
+        snapshot: ChainSnapshot,
+        account: AccountState,
+        *,
+        iv_history: Sequence[float] = (),
+    ) -> OrderIntent | Rejection:
+        """Run the pipeline at ``signal.ts`` on ``snapshot``; ``iv_history`` = prior days' ATM IVs."""
+        if signal.ticker.upper() != snapshot.underlying.upper():
+            raise ChainMismatchError(
+                f"signal {signal.signal_id} is for {signal.ticker} but the chain snapshot is "
+                f"{snapshot.underlying}; pass the chain of the signal's underlying"
+            )
+        refused = self._should_scalp(signal, account)
+        if refused is not None:
+            return refused
+        expiries = self._tradable_expiries(signal.ts, snapshot)
+        if isinstance(expiries, Rejection):
+            return expiries
+
+        selection = self.selector.select(snapshot, signal.direction, signal.ts, allowed_expiries=expiries)
+        if isinstance(selection, Rejection):
+            return selection
+        decision = self.gate.validate(
+            selection, GateContext(iv_history=iv_history, is_0dte=selection.dte == 0)
+        )
+        if not decision.approved:
+            return Rejection(
+                decision.reason_code or "gate_rejected", decision.reason or "greeks gate said no"
+            )
+
+        cfg = self.config
+        if cfg.entry_order_type is EntryOrderType.ASK:
+            price = selection.ask
+        else:
+            price = entry_limit_price(selection.mid, selection.ask, cfg.limit_offset, signal.ticker)
+        size = self.sizer.calculate(price, signal.conviction, account.equity, account.open_scalps)
+        if size.contracts <= 0:
+            return Rejection(size.reason_code or "no_size", f"{selection.option_symbol}: {size.message}")
+
+        total = size.contracts
+        first = math.ceil(total / 2) if getattr(cfg, "half_position_entry", False) else total
+        return OrderIntent(
+            signal_id=signal.signal_id,
+            ticker=signal.ticker,
+            option_symbol=selection.option_symbol,
+            right=selection.right,
+            strike=selection.strike,
+            expiry=selection.expiry,
+            dte=selection.dte,
+            direction=signal.direction,
+            quantity=first,
+            total_quantity=total,
+            add_quantity=total - first,
+            limit_price=price,
+            order_type=cfg.entry_order_type.value,
+            selection=selection,
+            gate=decision,
+            conviction=signal.conviction,
+            created=signal.ts,
+        )
+
+    # -- pre-filter --------------------------------------------------------------------
+
+    def _should_scalp(self, signal: Signal, account: AccountState) -> Rejection | None:
+        """Refuse before any chain work: ticker, conviction, macro bias, concurrency, daily count."""
+        cfg = self.config
+        ticker = signal.ticker.upper()
+        if isinstance(cfg, ScalpConfig):
+            if ticker in SPX_TICKERS:
+                allowed = cfg.allow_spx
+            else:
+                allowed = ticker in {t.upper() for t in cfg.scalp_tickers}
+            if not allowed:
+                extra = " (SPX needs allow_spx)" if ticker in SPX_TICKERS else ""
+                return Rejection(
+                    TICKER_NOT_ALLOWED,
+                    f"{ticker} is not in scalp_tickers {', '.join(cfg.scalp_tickers)}{extra}",
+                )
+            if signal.conviction < cfg.min_conviction_to_scalp:
+                return Rejection(
+                    LOW_CONVICTION,
+                    f"conviction {signal.conviction} is below min_conviction_to_scalp "
+                    f"{cfg.min_conviction_to_scalp}",
+                )
+            if cfg.require_macro_alignment and not signal.macro_aligned:
+                return Rejection(
+                    MACRO_MISALIGNED,
+                    f"{signal.direction.value} signal against the macro (10-min) cloud; "
+                    "require_macro_alignment is on",
+                )
+        if account.open_scalps >= cfg.max_concurrent_scalps:
+            return Rejection(
+                MAX_CONCURRENT,
+                f"{account.open_scalps} scalps open; max_concurrent_scalps is {cfg.max_concurrent_scalps}",
+            )
+        if isinstance(cfg, MomentumConfig) and account.scalps_today >= cfg.max_daily_scalps:
+            return Rejection(
+                DAILY_LIMIT,
+                f"{account.scalps_today} scalps today; max_daily_scalps is {cfg.max_daily_scalps}",
+            )
+        return None
+
+    def _tradable_expiries(self, now: datetime, snapshot: ChainSnapshot) -> set[date] | Rejection:
+        """Expiries within ``max_dte`` that the calendar lets us open at ``now``, or why none.
+
+        Session rules (closed market, before the start time, FOMC blackout) refuse
+        outright; per-expiry cutoffs only drop that expiry (after the 0DTE cutoff
+        only 1DTE remains). With no candidate expiry at all, the selector reports
+        ``no_expiry``.
+        """
+        refused = is_tradable(now, None, self.config)
+        if refused is not None:
+            return _timing_rejection(refused)
+        session = to_eastern(now).date()
+        max_dte = self.config.max_dte
+        allowed: set[date] = set()
+        first_refusal: Rejection | None = None
+        for exp64 in np.unique(snapshot.expiry):
+            expiry: date = np.asarray(exp64, dtype="datetime64[D]").astype(object).item()
+            dte = trading_dte(session, expiry)
+            if not 0 <= dte <= max_dte:
+                continue
+            why = is_tradable(now, expiry, self.config)
+            if why is None:
+                allowed.add(expiry)
+            elif first_refusal is None:
+                first_refusal = why
+        if not allowed and first_refusal is not None:
+            return _timing_rejection(first_refusal)
+        return allowed
+
+
+def _timing_rejection(rejection: Rejection) -> Rejection:
+    code = _TIMING_CODES.get(rejection.reason_code, rejection.reason_code)
+    return Rejection(code, f"{rejection.message} [{rejection.reason_code}]")
