@@ -79,4 +79,5 @@ DROP_REASONS: tuple[str, ...] = (
     "crossed",
     "duplicate",
     "out_of_order",
+    "bad_row",  # a line that does not split into the header's columns, or has no ts_recv
 )
