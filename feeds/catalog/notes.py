@@ -1,0 +1,55 @@
+"""Data caveats of a set of catalog days, one line each, for the backtest report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+MAX_LISTED_DAYS = 5
+
+
+def _days_text(days: list[date]) -> str:
+    shown = ", ".join(d.isoformat() for d in days[:MAX_LISTED_DAYS])
+    more = len(days) - MAX_LISTED_DAYS
+    return f"{shown} (+{more} more)" if more > 0 else shown
+
+
+def data_notes(symbol: str, entries: Mapping[date, dict[str, Any] | None]) -> list[str]:
+    """Return the caveats of ``entries`` (day -> manifest entry, None when the day is missing)."""
+    notes: list[str] = []
+    missing = sorted(d for d, e in entries.items() if e is None)
+    present = {d: e["summary"] for d, e in sorted(entries.items()) if e is not None}
+    if missing:
+        notes.append(
+            f"{symbol} {_days_text(missing)}: not in the catalog (no source file or not ingested): day(s) skipped"
+        )
+    if not present:
+        return notes
+
+    no_oi = [d for d, s in present.items() if not s.get("oi_known")]
+    no_vol = [d for d, s in present.items() if not s.get("volume_known")]
+    if len(no_oi) == len(present) and len(no_vol) == len(present):
+        notes.append(
+            f"{symbol}: open interest/volume unavailable (no statistics files): OI/volume filters skipped"
+        )
+    else:
+        if no_oi:
+            notes.append(
+                f"{symbol} {_days_text(no_oi)}: open interest unavailable (no statistics file): OI filter skipped"
+            )
+        if no_vol:
+            notes.append(f"{symbol} {_days_text(no_vol)}: option volume unavailable: volume filter skipped")
+
+    parity = [d for d, s in present.items() if s.get("underlying_source") == "parity"]
+    if parity:
+        notes.append(
+            f"{symbol} {_days_text(parity)}: underlying derived from put-call parity (no ohlcv-1m bars): "
+            f"underlying volume rules skipped"
+        )
+    empty = [d for d, s in present.items() if not s.get("rows_out")]
+    if empty:
+        notes.append(
+            f"{symbol} {_days_text(empty)}: no tradable quotes within the DTE and strike band filters"
+        )
+    return notes
