@@ -1,0 +1,103 @@
+"""Registry, --param resolution and the runner's preparation: no Cerebro except one small run."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from strategies import registry
+from strategies.probe import ProbeScalp
+from strategies.runner import BadInput, RunRequest, prepare, run_once
+
+DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.getbasetemp() / "tiny-spy"
+    if not (root / ".done").exists():
+        from feeds.catalog import Catalog
+        from feeds.synthetic.generate import generate_dataset
+        from feeds.synthetic.spec import SPY_SPEC
+
+        generate_dataset(root, [SPY_SPEC], DAYS, progress=False)
+        Catalog(root / ".catalog").ingest(root, progress=False)
+        (root / ".done").write_text("ok")
+    return root
+
+
+def test_registry_unknown_strategy_suggests_the_closest_name():
+    with pytest.raises(registry.StrategyError, match="did you mean 'momentum_burst'"):
+        registry.entry("momentum_brust")
+
+
+def test_registry_unimportable_strategy_is_one_line(monkeypatch):
+    broken = registry.StrategyEntry("broken", "strategies.not_written_yet:Nope", "x:Y", "missing")
+    monkeypatch.setitem(registry.STRATEGIES, "broken", broken)
+    with pytest.raises(registry.StrategyError) as info:
+        registry.load_strategy("broken")
+    message = str(info.value)
+    assert "\n" not in message and "strategies.not_written_yet" in message and "--strategy" in message
+
+
+def test_resolve_params_types_values_by_the_strategy_defaults():
+    typed = registry.resolve_params(
+        "probe", ProbeScalp, ["profit_target_pct=0.3", "max_dte=0", "no_average_up=false", "fast=4"]
+    )
+    assert typed == {"profit_target_pct": 0.3, "max_dte": 0, "no_average_up": False, "fast": 4}
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("profit_targt_pct=0.3", "did you mean 'profit_target_pct'"),
+        ("max_dte=1.5", "whole number"),
+        ("no_average_up=maybe", "true or false"),
+        ("max_loss_pct=2", "out of range"),
+        ("commission=1", "--commission"),
+        ("=3", "expected key=value"),
+    ],
+)
+def test_resolve_params_bad_assignment_raises_one_line(assignment, message):
+    with pytest.raises(registry.StrategyError, match=message) as info:
+        registry.resolve_params("probe", ProbeScalp, [assignment])
+    assert "\n" not in str(info.value)
+
+
+def test_profile_values_merge_under_explicit_params():
+    cls = registry.load_strategy("momentum_burst")
+    typed = registry.resolve_params("momentum_burst", cls, ["take_profit_pct=0.5"], profile="Conservative")
+    assert typed["take_profit_pct"] == 0.5  # the user's value wins
+    assert typed["stop_loss_pct"] == 0.10  # the profile's value
+    if "profile" in registry.strategy_params(cls):
+        assert typed["profile"] == "conservative"
+
+
+def test_prepare_resolves_range_and_notes_and_leaves_no_out_dir_on_bad_input(data, tmp_path):
+    out = tmp_path / "out"
+    prep = prepare(RunRequest(strategy="probe", data_dir=data, out_dir=out, quiet=True, start=DAYS[1]))
+    assert (prep.start, prep.end, prep.symbols) == (DAYS[1], DAYS[2], ["SPY"])
+    assert prep.sessions == 3  # two warm-up sessions requested, one exists before --start
+    assert prep.journal_url == f"sqlite:///{out / 'journal.sqlite'}"
+    missing = tmp_path / "never"
+    with pytest.raises(BadInput, match="no trading days"):
+        prepare(
+            RunRequest(strategy="probe", data_dir=data, out_dir=missing, quiet=True, start=date(2030, 1, 2))
+        )
+    assert not missing.exists()
+
+
+def test_run_once_report_matches_its_trades_and_keeps_the_requested_range(data, tmp_path):
+    prep = prepare(
+        RunRequest(strategy="probe", data_dir=data, out_dir=tmp_path, quiet=True, start=DAYS[1], cash=50_000)
+    )
+    outcome = run_once(prep)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["start"] == "2024-01-03" and report["run"]["requested_start"] == "2024-01-03"
+    assert report["initial_value"] == 50_000
+    assert report["total_trades"] == outcome.report["total_trades"]
+    assert sorted(outcome.files) == ["equity", "journal", "report", "trades"]
+    assert "Rejected signals" in outcome.console
