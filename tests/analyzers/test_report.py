@@ -154,3 +154,17 @@ def test_console_render_from_json_shows_inf_profit_factor(tmp_path: Path) -> Non
 def test_console_render_of_empty_run() -> None:
     text = render_console(make_report([]))
     assert "n/a" in text and "(no trades)" in text
+
+
+def test_report_files_get_the_umask_mode_not_mkstemp_0600(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        json_path = write_report_json({"total_trades": 0}, tmp_path / "report.json")
+        csv_path = write_trades_csv(TRADES, tmp_path / "trades.csv")
+    finally:
+        os.umask(old)
+    for path in (json_path, csv_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
