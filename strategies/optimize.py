@@ -82,6 +82,7 @@ _EQUITY_KEYS = ("total_return_pct", "end_value", "max_drawdown", "max_drawdown_p
 NOT_SWEEPABLE = {
     "pool_size": "it sets how many contract feeds exist",
     "cap_to_size": "it is a broker setting",
+    "macro_compression": "it sets the resampled macro feed, built once for all runs",
 }
 
 

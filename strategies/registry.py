@@ -52,7 +52,7 @@ STRATEGIES: dict[str, StrategyEntry] = {
         StrategyEntry(
             "ema_cloud",
             "strategies.ema_cloud:EmaCloudScalp",
-            "options_scalper.config:ScalpConfig",
+            "strategies.ema_cloud:EmaCloudConfig",
             "PRD-136 EMA-cloud scalper (5/12 cloud on 1-min, 34/50 on 10-min)",
         ),
         StrategyEntry(

@@ -421,6 +421,7 @@ def build(
             cash=req.cash,
             warmup_days=req.warmup_days,
             commission=req.commission,
+            macro_minutes=int(params.get("macro_compression", 10)),
             **params,
         )
     except TypeError as exc:  # a param that build_cerebro or the strategy refuses
@@ -464,6 +465,13 @@ def run_info(prep: Prepared, **extra: Any) -> dict[str, Any]:
     }
 
 
+def run_notes(strat: Any) -> list[str]:
+    """Data notes only the run can tell: signals decided with the volume rules skipped (no volume)."""
+    from feeds.catalog.notes import volume_skipped_notes
+
+    return volume_skipped_notes(getattr(strat, "volume_rules_skipped", None) or {})
+
+
 def run_once(prep: Prepared) -> RunOutcome:
     """Run the backtest and write its outputs; return the report."""
     from analyzers.plots import plot_equity
@@ -483,7 +491,7 @@ def run_once(prep: Prepared) -> RunOutcome:
     criteria = strat.analyzers.criteria.get_analysis()
     rejections = dict(stats.get("rejections", {}))
     info = run_info(prep, seconds=round(seconds, 2), sessions=prep.sessions)
-    report = build_report(stats, equity, criteria, rejections, prep.notes, info)
+    report = build_report(stats, equity, criteria, rejections, [*prep.notes, *run_notes(strat)], info)
 
     out = prep.out_dir
     files: dict[str, Path] = {}
