@@ -33,7 +33,7 @@ from feeds.synthetic.statistics import statistics_table
 from feeds.synthetic.underlying import overnight_open, simulate_underlying
 from feeds.synthetic.writer import CsvSink, DayClock, check_formats
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 _FRAC_TABLE = 2048  # distinct sub-second parts of ts_event per day
 
 

@@ -95,9 +95,16 @@ class SymbolSpec:
     trade_rate: float = 0.4  # chance per minute of a print at the money
     dirty_rate: float = 0.001  # fraction of printed rows made dirty on purpose
     bar_volume: float = 150_000.0  # mean shares per 1-minute bar
+    volume_noise_sd: float = 0.4  # sd of the lognormal minute-volume noise (log units)
+    volume_move_coupling: float = 0.6  # volume x (1 + c x (|return| / sigma) ** power), 0 = independent
+    volume_move_power: float = 1.0
+    volume_regime_coupling: float = 0.5  # volume x (volatility regime) ** c
     skip_minute_prob: float = 0.001  # chance a bar is missing (no trades that minute)
     bursts_per_day: tuple[int, int] = (1, 3)
     burst_move_pct: tuple[float, float] = (0.006, 0.011)
+    burst_outcome_p: tuple[float, float, float] = (0.35, 0.35, 0.30)  # aftermath: continue, stall, reverse
+    burst_aftermath_pct: tuple[float, float] = (0.15, 0.5)  # aftermath move, fraction of the burst's move
+    burst_fade_pct: tuple[float, float] = (0.0, 0.4)  # fraction of the net move that fades afterwards
     open_interest_base: float = 5_000.0
     has_statistics: bool = False  # write a statistics file (open interest, volume) by default
 
@@ -149,6 +156,31 @@ class SymbolSpec:
             "must be 0 < low <= high < 0.2",
         )
         _require(self.spread_frac >= 0, own, "spread_frac", self.spread_frac, "must be >= 0")
+        for name in (
+            "volume_noise_sd",
+            "volume_move_coupling",
+            "volume_move_power",
+            "volume_regime_coupling",
+        ):
+            value = getattr(self, name)
+            _require(math.isfinite(value) and 0 <= value <= 5, own, name, value, "must be in [0, 5]")
+        p = self.burst_outcome_p
+        _require(
+            len(p) == 3 and all(math.isfinite(x) and x >= 0 for x in p) and abs(sum(p) - 1.0) < 1e-9,
+            own,
+            "burst_outcome_p",
+            p,
+            "must be 3 probabilities (continue, stall, reverse) >= 0 summing to 1",
+        )
+        for name in ("burst_aftermath_pct", "burst_fade_pct"):
+            lo_s, hi_s = getattr(self, name)
+            _require(
+                0 <= lo_s <= hi_s <= 1,
+                own,
+                name,
+                getattr(self, name),
+                "must be (low, high) fractions of the burst's move, 0 <= low <= high <= 1",
+            )
 
     @property
     def wing(self) -> float:

@@ -1,5 +1,6 @@
-"""One session of an underlying's 1-minute bars: GARCH-like volatility, a U-shaped
-volume profile, trend / chop / normal days and a few momentum bursts."""
+"""One session of an underlying's 1-minute bars: GARCH-like volatility, trend / chop /
+normal days, momentum bursts, and volume that follows the time of day, the volatility
+regime and the size of each minute's move."""
 
 from __future__ import annotations
 
@@ -8,19 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from feeds.synthetic.bursts import Burst, burst_returns, burst_volume_boost, place_bursts
 from feeds.synthetic.spec import SymbolSpec
+
+__all__ = ["DAY_KINDS", "Burst", "UnderlyingDay", "minute_volume", "overnight_open", "simulate_underlying"]
 
 DAY_KINDS: tuple[str, ...] = ("trend_up", "trend_down", "chop", "normal")
 _DAY_KIND_P = (0.22, 0.22, 0.26, 0.30)
-
-
-@dataclass(frozen=True, eq=False)
-class Burst:
-    """A momentum burst: ``minutes`` bars from ``start`` moving ``move_pct`` (signed fraction)."""
-
-    start: int
-    minutes: int
-    move_pct: float
+_MOVE_CAP = 4.0  # |return| / sigma beyond which volume stops growing with the move
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,26 +46,31 @@ def _u_shape(n: int, head: float, tail: float, head_len: float, tail_len: float)
     return 1.0 + head * np.exp(-t / head_len) + tail * np.exp(-(n - 1 - t) / tail_len)
 
 
-def _place_bursts(spec: SymbolSpec, n: int, rng: np.random.Generator) -> tuple[Burst, ...]:
-    lo, hi = spec.bursts_per_day
-    count = int(rng.integers(lo, hi + 1))
-    earliest, latest = 12, n - 45
-    if count == 0 or latest <= earliest:
-        return ()
-    slots: list[int] = []
-    for _ in range(50 * count):  # random starts at least 15 minutes apart
-        start = int(rng.integers(earliest, latest))
-        if all(abs(start - s) >= 15 for s in slots):
-            slots.append(start)
-        if len(slots) == count:
-            break
-    bursts = []
-    for start in sorted(slots):
-        minutes = int(rng.integers(2, 5))
-        size = float(rng.uniform(*spec.burst_move_pct))
-        sign = 1.0 if rng.random() < 0.5 else -1.0
-        bursts.append(Burst(int(start), minutes, sign * size))
-    return tuple(bursts)
+def minute_volume(
+    spec: SymbolSpec,
+    abs_move: np.ndarray,
+    regime: np.ndarray,
+    boost: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Shares per minute: U-shaped baseline x regime x lognormal noise x f(move) x ``boost``.
+
+    ``abs_move`` is each minute's |log return| over the minute's usual sigma (time of
+    day included); ``regime`` the volatility regime (1 = usual), raised to
+    ``spec.volume_regime_coupling``. f = 1 + ``volume_move_coupling`` x
+    min(abs_move, 4) ** ``volume_move_power``, so large candles trade more; f is
+    scaled to average 1 over the session, so ``spec.bar_volume`` stays the mean.
+    """
+    n = int(abs_move.shape[0])
+    profile = _u_shape(n, 2.2, 1.6, 18.0, 20.0)
+    profile /= float(np.mean(profile))
+    shape = 1.0 + spec.volume_move_coupling * np.minimum(abs_move, _MOVE_CAP) ** spec.volume_move_power
+    shape /= float(np.mean(shape))
+    sd = spec.volume_noise_sd
+    noise = np.exp(rng.normal(-0.5 * sd * sd, sd, n))
+    regime_factor = np.power(regime, spec.volume_regime_coupling)
+    volume = spec.bar_volume * profile * regime_factor * noise * shape * boost
+    return np.asarray(np.maximum(np.round(volume), 1).astype(np.int64))
 
 
 def simulate_underlying(
@@ -93,22 +94,8 @@ def simulate_underlying(
     drift = np.full(n, drift_total / n)
     kappa = 0.04 if day_kind == "chop" else 0.0
 
-    bursts = _place_bursts(spec, n, rng)
-    burst_ret = np.zeros(n)
-    volume_boost = np.ones(n)
-    for b in bursts:
-        end = min(n, b.start + b.minutes)
-        burst_ret[b.start : end] += b.move_pct / (end - b.start)
-        follow = min(n, end + b.minutes)  # momentum carries on at a slower pace
-        if follow > end:
-            burst_ret[end:follow] += 0.35 * b.move_pct / (follow - end)
-        fade = min(n, follow + 30)  # then most of the move fades over half an hour
-        if fade > follow:
-            burst_ret[follow:fade] -= 0.7 * 1.35 * b.move_pct / (fade - follow)
-        volume_boost[b.start : end] += rng.uniform(2.5, 5.0)
-        volume_boost[end:follow] += 1.0
-        if b.start > 0:
-            volume_boost[b.start - 1] += 0.3
+    bursts = place_bursts(spec, n, rng)
+    burst_ret = burst_returns(bursts, n, rng)
 
     log_p = math.log(open_price)
     log_open = log_p
@@ -116,11 +103,13 @@ def simulate_underlying(
     eps_prev = 0.0
     log_close = np.empty(n)
     scaled = np.empty(n)
+    cond_sd = np.empty(n)
     for t in range(n):
         h = omega + alpha * eps_prev * eps_prev + beta * h
         eps = math.sqrt(h) * shocks[t]
         eps_prev = eps
         scaled[t] = abs(eps)
+        cond_sd[t] = math.sqrt(h)
         ret = sigma_min * vol_profile[t] * eps + drift[t] + burst_ret[t] - kappa * (log_p - log_open)
         log_p += ret
         log_close[t] = log_p
@@ -133,16 +122,15 @@ def simulate_underlying(
     high = np.round(np.maximum(opens, close) + np.abs(rng.normal(0.0, 1.0, n)) * wiggle * 0.5, 2)
     low = np.round(np.minimum(opens, close) - np.abs(rng.normal(0.0, 1.0, n)) * wiggle * 0.5, 2)
 
-    volume_profile = _u_shape(n, 2.2, 1.6, 18.0, 20.0)
-    volume_profile /= float(np.mean(volume_profile))
-    noise = np.exp(rng.normal(-0.06, 0.35, n))
-    volume = spec.bar_volume * volume_profile * noise * (0.7 + 0.3 * scaled) * volume_boost
-    volume = np.maximum(np.round(volume), 1).astype(np.int64)
+    returns = np.diff(log_close, prepend=log_open)
+    abs_move = np.abs(returns) / (sigma_min * vol_profile)
+    regime = vol_mult * cond_sd
+    volume = minute_volume(spec, abs_move, regime, burst_volume_boost(bursts, n, rng), rng)
 
     has_bar = rng.random(n) >= spec.skip_minute_prob
     has_bar[0] = has_bar[-1] = True
     for b in bursts:
-        has_bar[b.start : b.start + b.minutes] = True
+        has_bar[b.start : b.end] = True
 
     # Implied volatility follows realised volatility and rises as the price falls.
     move = log_close - log_open

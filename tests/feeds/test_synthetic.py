@@ -13,14 +13,16 @@ import pytest
 import feeds.synthetic.sample as sample_mod
 from feeds.synthetic import SPY_SPEC, TSLA_SPEC, DayFiles, SyntheticDataError, generate_day
 from feeds.synthetic.__main__ import main as cli_main
+from feeds.synthetic.bursts import BURST_OUTCOMES, burst_returns, place_bursts
 from feeds.synthetic.layouts import (
     DATABENTO_CBBO_COLUMNS,
     OHLCV_COLUMNS,
     SEED_CBBO_COLUMNS,
     STATISTICS_COLUMNS,
 )
-from feeds.synthetic.sessions import listed_expiries
+from feeds.synthetic.sessions import listed_expiries, minute_grid_ns
 from feeds.synthetic.spec import ExpiryRule, SymbolSpec
+from feeds.synthetic.underlying import simulate_underlying
 
 TINY_SPY = dataclasses.replace(SPY_SPEC, near_band_pct=0.025, inner_band_pct=0.006)
 TINY_TSLA = dataclasses.replace(TSLA_SPEC, near_band_pct=0.05)
@@ -229,7 +231,41 @@ def test_momentum_bursts_come_with_volume_spikes(days: dict[str, DayFiles]) -> N
     assert hits >= 3
 
 
+def _volume_move_corr(spec: SymbolSpec, days: int = 12) -> float:
+    grid = minute_grid_ns(EST_DAY)
+    log_v, abs_r = [], []
+    for i in range(days):
+        day = simulate_underlying(spec, grid, spec.spot, np.random.default_rng([9, i]))
+        log_v.append(np.log(day.volume))
+        abs_r.append(np.abs(np.diff(np.log(day.close), prepend=np.log(day.open[0]))))
+    return float(np.corrcoef(np.concatenate(log_v), np.concatenate(abs_r))[0, 1])
+
+
+def test_minute_volume_correlates_with_the_size_of_the_move() -> None:
+    quiet = dataclasses.replace(SPY_SPEC, bursts_per_day=(0, 0))
+    assert 0.3 <= _volume_move_corr(quiet) <= 0.65  # large candles trade more, as in real minute data
+    flat = dataclasses.replace(quiet, volume_move_coupling=0.0, volume_regime_coupling=0.0)
+    assert _volume_move_corr(flat) < 0.2  # only the shared U-shape is left
+
+
+def test_burst_aftermath_continues_stalls_or_reverses_with_small_average_drift() -> None:
+    rng = np.random.default_rng(4)
+    bursts = [b for _ in range(400) for b in place_bursts(TSLA_SPEC, 390, rng)]
+    assert {b.outcome for b in bursts} == set(BURST_OUTCOMES)
+    follow = np.array([b.after_pct / b.move_pct for b in bursts])  # aftermath, in units of the burst
+    assert (follow < 0).mean() > 0.25 and (follow > 0.1).mean() > 0.25
+    assert abs(float(follow.mean())) < 0.1  # buying the bar after a burst is no sure thing
+    assert all(1 <= b.minutes <= 3 and 1 <= b.after_minutes <= 3 for b in bursts)
+    extra = burst_returns(tuple(bursts[:1]), 390, rng)
+    b = bursts[0]
+    assert extra[b.start : b.end].sum() == pytest.approx(b.move_pct)
+
+
 def test_spec_validation_names_the_field() -> None:
+    with pytest.raises(SyntheticDataError, match="burst_outcome_p"):
+        dataclasses.replace(SPY_SPEC, burst_outcome_p=(0.5, 0.5, 0.5))
+    with pytest.raises(SyntheticDataError, match="volume_noise_sd"):
+        dataclasses.replace(SPY_SPEC, volume_noise_sd=-0.1)
     with pytest.raises(SyntheticDataError, match="annual_vol"):
         SymbolSpec(symbol="SPY", spot=500.0, annual_vol=-0.1, strike_step=1.0)
     with pytest.raises(SyntheticDataError, match="wing_step"):

@@ -3,7 +3,7 @@
 The sample (``feeds.synthetic.ensure_sample``: SPY and TSLA, ten sessions) is
 ingested into a temporary catalog; the run trades the eight sessions after two
 warmup sessions, both symbols, with two documented overrides of PRD-136's
-defaults (with the defaults the sample gives 2 trades in 8 sessions):
+defaults (with the defaults the sample gives 4 trades in 8 sessions):
 
 * ``max_theta_burn_pct=1.0``: PRD-136's 5 %/day theta-burn limit is below the
   burn of every 1DTE contract (20-70 % a day on the sample), so with it no

@@ -1,6 +1,7 @@
 """MomentumBurstScalp end to end on the bundled sample: DataBento files -> catalog -> Cerebro -> report.
 
-TSLA, 2024-10-29 .. 2024-10-31 (2024-10-28 is warmup), default MomentumConfig
+TSLA, 2024-11-01 .. 2024-11-05 (2024-10-31 is warmup; the window spans the
+2024-11-03 DST change), default MomentumConfig
 (003's moderate values), $100,000. The run must trade, obey 003's rules on every
 scalp, and produce a report whose figures add up with each other and with the
 broker. TSLA has no statistics files in the sample, so the open-interest filter
@@ -22,7 +23,7 @@ from strategies.engine import build_cerebro
 from strategies.momentum_burst import MomentumBurstScalp
 
 SYMBOL = "TSLA"
-WARMUP, START, END = date(2024, 10, 28), date(2024, 10, 29), date(2024, 10, 31)
+WARMUP, START, END = date(2024, 10, 31), date(2024, 11, 1), date(2024, 11, 5)
 CASH = 100_000.0
 
 
