@@ -490,11 +490,13 @@ class MomentumConfig(_ConfigBase):
     # Technical levels (003's TechnicalScalper constants)
     vwap_band_std: float = _num(1.0, 0.0, 10.0)
     vwap_touch_pct: float = _num(0.002, 0.0, 1.0)
+    vwap_velocity_pct: float = _num(0.001, 0.0, 1.0, "min |move| for a VWAP bounce / rejection")
     sr_touch_pct: float = _num(0.003, 0.0, 1.0)
     sr_lookback_bars: int = _num(60, 1, 390)
     sr_max_levels: int = _num(5, 1, 100)
     sr_min_strength: int = _num(2, 1, 100, "touches")
     breakout_velocity_pct: float = _num(0.002, 0.0, 1.0)
+    breakout_volume_ratio: float = _num(1.5, 0.0, 100.0, "breakout needs bar volume / baseline above this")
     # Execution and timing
     entry_order_type: EntryOrderType = EntryOrderType.ASK
     limit_offset: float = _num(0.02, 0.0, 10.0, "dollars above mid")

@@ -2,7 +2,7 @@
 
 Signals (``MomentumSignals``, one Backtrader indicator per underlying, a thin
 adapter over ``options_scalper.signals.momentum.MomentumSignalEngine``), per
-1-minute bar of the underlying, with real volume:
+1-minute bar of the underlying, with real volume (see "Unknown volume" below):
 
 * velocity: change of the close over ``momentum_window_bars`` closes (default 2:
   the last 1-minute change, 003's 30 s window on minute bars), direction
@@ -16,9 +16,18 @@ adapter over ``options_scalper.signals.momentum.MomentumSignalEngine``), per
   merged within ``sr_touch_pct`` (0.3%), strength = touches, ``sr_max_levels``
   (5) strongest per side;
 * triggers in 003's order, first wins: momentum_burst, vwap_bounce /
-  vwap_rejection, breakout through a level of strength >= ``sr_min_strength``
-  (2) with velocity > ``breakout_velocity_pct`` and volume ratio > 1.5. The
-  confidences are documented in ``options_scalper.signals.momentum``.
+  vwap_rejection (velocity >= ``vwap_velocity_pct``, 0.1%), breakout through a
+  level of strength >= ``sr_min_strength`` (2) with velocity >
+  ``breakout_velocity_pct`` and volume ratio > ``breakout_volume_ratio`` (1.5).
+  The confidences are documented in ``options_scalper.signals.momentum``.
+
+Unknown volume: on a session whose underlying comes from put-call parity the
+clock's volume is NaN on every bar. The volume rules are then skipped, not
+faked: bursts fire on velocity alone, breakouts without the volume
+confirmation, and VWAP triggers do not fire (no VWAP without volume). Such
+triggers carry ``volume_confirmed = None`` in their metadata and are counted in
+``volume_rules_skipped`` per (symbol, session), which the runner turns into a
+report note.
 
 Trading rules, all from ``MomentumConfig`` (every field is a param): contract
 selection, sizing (``scalp_position_size_pct`` of equity, ask <=
@@ -38,7 +47,8 @@ two timing rules of 003's signal generator, per underlying as in 003:
 explicitly (see ``resolve_profile``); ``put_call_confirm`` is an opt-in filter on
 the put/call volume ratio (see ``put_call_ratio``). Counters for reports:
 ``triggers`` (every trigger in the trading range), ``entries_by_trigger``
-(those that became orders) and the base's ``rejections``.
+(those that became orders), ``volume_rules_skipped`` (triggers decided
+without volume, per (symbol, session)) and the base's ``rejections``.
 """
 
 from __future__ import annotations
@@ -249,6 +259,7 @@ class MomentumBurstScalp(ScalpStrategyBase):
         }
         self.put_call_confirm = _as_bool("put_call_confirm", self.p.put_call_confirm)
         self.triggers: Counter[str] = Counter()
+        self.volume_rules_skipped: Counter[tuple[str, date]] = Counter()
         self.entries_by_trigger: Counter[str] = Counter()
         self.put_call_ratios: dict[tuple[str, date], float | None] = {}
         self._last_signal_at: dict[str, datetime] = {}
@@ -263,6 +274,8 @@ class MomentumBurstScalp(ScalpStrategyBase):
         self.triggers[trig.trigger.value] += 1
         book = self.books[symbol]
         now = bar_time_utc(book.clock)
+        if trig.metadata.get("volume_known") is False:
+            self.volume_rules_skipped[(symbol, session_date(now))] += 1
         refused = self._timing_refusal(symbol, now)
         if refused is not None:
             self.rejections[refused] += 1

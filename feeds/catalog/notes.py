@@ -47,9 +47,41 @@ def data_notes(symbol: str, entries: Mapping[date, dict[str, Any] | None]) -> li
             f"{symbol} {_days_text(parity)}: underlying derived from put-call parity (no ohlcv-1m bars): "
             f"underlying volume rules skipped"
         )
+    no_bar_volume = [
+        d
+        for d, s in present.items()
+        if s.get("underlying_source") == "bars" and s.get("underlying_volume_known") is False
+    ]
+    if no_bar_volume:
+        notes.append(
+            f"{symbol} {_days_text(no_bar_volume)}: underlying bars carry no volume: "
+            f"underlying volume rules skipped"
+        )
     empty = [d for d, s in present.items() if not s.get("rows_out")]
     if empty:
         notes.append(
             f"{symbol} {_days_text(empty)}: no tradable quotes within the DTE and strike band filters"
+        )
+    return notes
+
+
+def volume_skipped_notes(counts: Mapping[tuple[str, date], int]) -> list[str]:
+    """One line per symbol: how many signals were decided with the volume rules skipped, on which days.
+
+    ``counts`` maps (symbol, session) to the number of signals (triggers) that
+    fired while the underlying's volume was unknown (strategies'
+    ``volume_rules_skipped``); zero counts are left out.
+    """
+    by_symbol: dict[str, dict[date, int]] = {}
+    for (symbol, day), n in counts.items():
+        if n > 0:
+            per_day = by_symbol.setdefault(symbol, {})
+            per_day[day] = per_day.get(day, 0) + int(n)
+    notes = []
+    for symbol, days in sorted(by_symbol.items()):
+        total = sum(days.values())
+        notes.append(
+            f"{symbol} {_days_text(sorted(days))}: {total} signal(s) decided without underlying volume: "
+            f"volume rules skipped"
         )
     return notes

@@ -20,6 +20,10 @@ Volume confirmation (``volume_confirmed``)
     The trigger bar's volume is strictly greater than ``mult`` (1.5) times the
     mean volume of the 20 bars BEFORE it; the trigger bar is excluded from the
     average (so a huge trigger bar cannot inflate its own baseline).
+    Unknown volume: a NaN trigger-bar volume means the underlying has no volume
+    data (put-call parity; 0 is a real minute without trades). The rule is then
+    not applicable and ``volume_confirmed`` returns None (skipped), never True
+    or False; the caller lets the flip through on the cloud rules alone.
 
 Conviction (``conviction_score``), 0-100
     Five sub-scores in [0, 1], each multiplied by its weight (defaults sum to 100):
@@ -29,7 +33,9 @@ Conviction (``conviction_score``), 0-100
     ========================  ======  ==================================================
     macro alignment           30      1 if aligned else 0
     volume                    25      clamp((volume_ratio - 1) / 2, 0, 1): 1x -> 0,
-                                      2x -> 0.5, 3x or more -> 1; unknown ratio -> 0
+                                      2x -> 0.5, 3x or more -> 1; no ratio -> 0;
+                                      volume unknown (``volume_known`` False) -> 0.5,
+                                      the scale's midpoint: no evidence either way
     cloud separation          20      clamp((cloud_top - cloud_bottom) / (0.25 * ATR14),
                                       0, 1); unknown or zero ATR -> 0
     extension from the cloud  15      1 - clamp(d / ATR14, 0, 1) with
@@ -81,6 +87,7 @@ SEPARATION_FULL_ATR = 0.25  # cloud width, in ATRs, at which the separation sub-
 EXTENSION_ZERO_ATR = 1.0  # distance outside the cloud, in ATRs, at which extension scores 0
 EDGE_OF_SESSION_MINUTES = 60.0
 EDGE_OF_SESSION_SCORE = 0.5
+UNKNOWN_VOLUME_SCORE = 0.5  # volume sub-score when volume is unknown: the midpoint (as a 2x bar)
 
 
 @dataclass(frozen=True)
@@ -155,12 +162,15 @@ def macro_alignment(
     return macro_fast < macro_slow and price < macro_bottom and fast_top < macro_bottom
 
 
-def volume_confirmed(volume: float, avg_volume_20: float | None, mult: float = VOLUME_MULT) -> bool:
-    """True when ``volume`` > ``mult`` x the mean volume of the 20 previous bars.
+def volume_confirmed(volume: float, avg_volume_20: float | None, mult: float = VOLUME_MULT) -> bool | None:
+    """True when ``volume`` > ``mult`` x the mean volume of the 20 previous bars; None when volume is unknown.
 
-    ``avg_volume_20`` excludes the trigger bar; None, NaN or zero means no
-    baseline and gives False.
+    ``volume`` NaN means no volume data: the rule does not apply (None). With a
+    known volume, ``avg_volume_20`` (excluding the trigger bar) of None, NaN or
+    zero means no baseline and gives False.
     """
+    if math.isnan(volume):
+        return None
     if not is_finite(avg_volume_20) or avg_volume_20 is None or avg_volume_20 <= 0:
         return False
     return volume > mult * avg_volume_20
@@ -186,7 +196,11 @@ class ConvictionWeights:
 
 @dataclass(frozen=True)
 class ConvictionInputs:
-    """What one trigger bar shows; prices in dollars, ``atr`` is ATR(14) in dollars."""
+    """What one trigger bar shows; prices in dollars, ``atr`` is ATR(14) in dollars.
+
+    ``volume_known`` False (no volume data) scores the volume part
+    ``UNKNOWN_VOLUME_SCORE`` whatever ``volume_ratio`` says.
+    """
 
     macro_aligned: bool
     volume_ratio: float | None
@@ -196,6 +210,7 @@ class ConvictionInputs:
     atr: float | None
     minutes_from_open: float
     minutes_to_close: float
+    volume_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -216,9 +231,12 @@ def _clamp01(x: float) -> float:
 def conviction_subscores(inputs: ConvictionInputs) -> ConvictionSubscores:
     """The five sub-scores of ``conviction_score``, each in [0, 1]."""
     ratio = inputs.volume_ratio
-    volume = (
-        _clamp01((ratio - 1.0) / (VOLUME_RATIO_FULL - 1.0)) if is_finite(ratio) and ratio is not None else 0.0
-    )
+    if not inputs.volume_known:
+        volume = UNKNOWN_VOLUME_SCORE
+    elif is_finite(ratio) and ratio is not None:
+        volume = _clamp01((ratio - 1.0) / (VOLUME_RATIO_FULL - 1.0))
+    else:
+        volume = 0.0
     atr = inputs.atr
     if is_finite(atr) and atr is not None and atr > 0:
         separation = _clamp01((inputs.cloud_top - inputs.cloud_bottom) / (SEPARATION_FULL_ATR * atr))

@@ -20,6 +20,24 @@ Triggers are checked in the guide's order and the first that fires wins:
    on this bar, not merely lying behind the price. The strongest qualifying
    level is used; confidence = 60 + min(5 * strength, 20).
 
+Unknown volume
+    A bar whose volume is NaN has no volume data (an underlying derived from
+    put-call parity; ``feeds.bt_feeds.UnderlyingFeed`` gives such a session NaN
+    volume on every bar, gap minutes included). A volume of 0 is a real minute
+    without trades and counts as known. With the volume unknown the volume
+    rules are skipped, never passed with an assumed ratio:
+
+    * ``momentum_burst`` fires on velocity alone; its volume half of the
+      confidence adds nothing (50 at the threshold, at most 75);
+    * ``breakout`` skips the volume confirmation (levels and velocity still apply);
+    * ``vwap_bounce`` / ``vwap_rejection`` do not fire: a VWAP needs volume, and
+      a time-weighted stand-in would be the constant-volume VWAP 003's sketch is
+      faulted for (``seeds/README.md``), a different signal under the same name.
+
+    Burst and breakout triggers carry ``metadata["volume_confirmed"]``: True when
+    the volume rule passed, None when it was skipped (volume unknown); every
+    trigger of the engine carries ``metadata["volume_known"]``.
+
 ``MomentumSignalEngine`` runs velocity, volume ratio, VWAP and support/resistance
 on each bar and then the triggers. On the first bar of a new US/Eastern date it
 resets the session state (closes used for velocity, VWAP, levels); the volume
@@ -30,7 +48,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -97,18 +115,34 @@ def _round_half_up(x: float) -> int:
     return math.floor(x + 0.5)
 
 
+def _volume_passes(volume_ratio: float | None, volume_known: bool, passes: Callable[[float], bool]) -> bool:
+    """The volume rule: skipped (passes) when volume is unknown, else a measured ratio that ``passes``."""
+    if not volume_known:
+        return True
+    return volume_ratio is not None and is_finite(volume_ratio) and passes(volume_ratio)
+
+
 def check_momentum_burst(
-    velocity: VelocityReading | None, volume_ratio: float | None, threshold_pct: float, spike_ratio: float
+    velocity: VelocityReading | None,
+    volume_ratio: float | None,
+    threshold_pct: float,
+    spike_ratio: float,
+    *,
+    volume_known: bool = True,
 ) -> MomentumTrigger | None:
-    """Momentum burst: a fast move on a volume spike."""
-    if velocity is None or volume_ratio is None or not is_finite(volume_ratio):
+    """Momentum burst: a fast move on a volume spike (on the move alone when ``volume_known`` is False).
+
+    With volume known, a missing ratio (no baseline yet) is no spike. With it
+    unknown, ``volume_ratio`` is ignored and the confidence has no volume part.
+    """
+    if velocity is None or not _volume_passes(volume_ratio, volume_known, lambda r: r >= spike_ratio):
         return None
     move = abs(velocity.change_pct)
-    if move < threshold_pct or volume_ratio < spike_ratio or velocity.change_pct == 0:
+    if move < threshold_pct or velocity.change_pct == 0:
         return None
-    confidence = (
-        50.0 + 25.0 * min(1.0, move / threshold_pct - 1.0) + 25.0 * min(1.0, volume_ratio / spike_ratio - 1.0)
-    )
+    confidence = 50.0 + 25.0 * min(1.0, move / threshold_pct - 1.0)
+    if volume_known and volume_ratio is not None:
+        confidence += 25.0 * min(1.0, volume_ratio / spike_ratio - 1.0)
     return MomentumTrigger(
         trigger=TriggerKind.MOMENTUM_BURST,
         direction=Direction.BULLISH if velocity.change_pct > 0 else Direction.BEARISH,
@@ -116,7 +150,8 @@ def check_momentum_burst(
         metadata={
             "velocity_pct": velocity.change_pct,
             "velocity_window_bars": velocity.window_bars,
-            "volume_ratio": volume_ratio,
+            "volume_ratio": volume_ratio if volume_known else None,
+            "volume_confirmed": True if volume_known else None,
         },
     )
 
@@ -151,9 +186,14 @@ def check_breakout(
     velocity_min: float = 0.002,
     volume_min: float = 1.5,
     prev_price: float | None = None,
+    *,
+    volume_known: bool = True,
 ) -> MomentumTrigger | None:
-    """Breakout through a resistance (bullish) or breakdown through a support (bearish)."""
-    if volume_ratio is None or not is_finite(volume_ratio) or volume_ratio <= volume_min:
+    """Breakout through a resistance (bullish) or breakdown through a support (bearish).
+
+    ``volume_known`` False skips the volume confirmation (``volume_ratio`` is ignored).
+    """
+    if not _volume_passes(volume_ratio, volume_known, lambda r: r > volume_min):
         return None
     best: PriceLevel | None = None
     direction = Direction.BULLISH
@@ -179,7 +219,8 @@ def check_breakout(
             "level_kind": str(best.kind),
             "level_strength": best.strength,
             "velocity_pct": velocity_pct,
-            "volume_ratio": volume_ratio,
+            "volume_ratio": volume_ratio if volume_known else None,
+            "volume_confirmed": True if volume_known else None,
         },
     )
 
@@ -237,13 +278,19 @@ class MomentumSignalParams:
             sr_touch_pct=config.sr_touch_pct,
             sr_lookback_bars=config.sr_lookback_bars,
             sr_max_levels=config.sr_max_levels,
+            vwap_velocity_min_pct=config.vwap_velocity_pct,
             breakout_min_strength=config.sr_min_strength,
             breakout_velocity_min_pct=config.breakout_velocity_pct,
+            breakout_volume_min=config.breakout_volume_ratio,
         )
 
 
 class MomentumSignalEngine:
-    """Per-bar momentum signal logic: ``update(ts, o, h, l, c, v) -> MomentumTrigger | None``."""
+    """Per-bar momentum signal logic: ``update(ts, o, h, l, c, v) -> MomentumTrigger | None``.
+
+    ``v`` NaN means the bar's volume is unknown (module doc, "Unknown volume");
+    ``volume_known`` tells what the last bar had.
+    """
 
     def __init__(self, params: MomentumSignalParams | None = None) -> None:
         self.params = p = params if params is not None else MomentumSignalParams()
@@ -254,6 +301,7 @@ class MomentumSignalEngine:
         self.session_date: date | None = None
         self.velocity: VelocityReading | None = None
         self.volume_ratio: float | None = None
+        self.volume_known = True
         self.vwap: VwapReading | None = None
 
     @property
@@ -271,7 +319,10 @@ class MomentumSignalEngine:
     def update(
         self, ts: datetime, bar_open: float, high: float, low: float, close: float, volume: float
     ) -> MomentumTrigger | None:
-        """Consume the bar that closed at ``ts`` (naive = UTC) and return the first trigger that fires."""
+        """Consume the bar that closed at ``ts`` (naive = UTC) and return the first trigger that fires.
+
+        ``volume`` is NaN when unknown (volume rules skipped), 0 for a minute without trades.
+        """
         del bar_open  # the rules look at closes, ranges and volume only
         p = self.params
         day = session_date_et(ts)
@@ -281,6 +332,7 @@ class MomentumSignalEngine:
         prev_close = self._closes[-1] if self._closes else None
         self._closes.append(close)
         self.velocity = velocity(self._closes, p.velocity_window_bars)
+        self.volume_known = known = not math.isnan(volume)
         self.volume_ratio = self._volume.update(volume)
         self.vwap = self._vwap.update(high, low, close, volume, day)
         self._levels.update(high, low)
@@ -288,8 +340,10 @@ class MomentumSignalEngine:
         vel = self.velocity
         if vel is None:
             return None
-        trigger = check_momentum_burst(vel, self.volume_ratio, p.momentum_threshold_pct, p.volume_spike_ratio)
-        if trigger is None and self.vwap is not None:
+        trigger = check_momentum_burst(
+            vel, self.volume_ratio, p.momentum_threshold_pct, p.volume_spike_ratio, volume_known=known
+        )
+        if trigger is None and known and self.vwap is not None:
             trigger = check_vwap(
                 close, self.vwap.vwap, vel.change_pct, p.vwap_touch_pct, p.vwap_velocity_min_pct
             )
@@ -303,8 +357,9 @@ class MomentumSignalEngine:
                 p.breakout_velocity_min_pct,
                 p.breakout_volume_min,
                 prev_price=prev_close,
+                volume_known=known,
             )
         if trigger is None:
             return None
-        meta = {"ts": ts, "price": close, **trigger.metadata}
+        meta = {"ts": ts, "price": close, "volume_known": known, **trigger.metadata}
         return MomentumTrigger(trigger.trigger, trigger.direction, trigger.confidence, meta)

@@ -6,7 +6,12 @@ Signal (every 1-minute clock bar, in ``on_signal_bar``)
        call) or strictly below it (bearish -> long put).
     2. The trigger candle's volume is strictly greater than ``volume_mult`` (1.5)
        x the mean volume of the ``volume_lookback`` (20) bars before it. A flip
-       without it is no signal (counted as ``volume_not_confirmed``).
+       without it is no signal (counted as ``volume_not_confirmed``). With no
+       volume data (NaN volume: an underlying from put-call parity) the rule is
+       skipped, not failed: the flip goes on (``volume_confirmed`` None in the
+       Signal's metadata, counted in ``volume_rules_skipped`` per (symbol,
+       session) for the report) and the volume sub-score of the conviction is
+       the neutral 0.5 (``signals.ema_cloud.UNKNOWN_VOLUME_SCORE``).
     3. The macro cloud, EMA(``macro_ema_fast``=34) / EMA(``macro_ema_slow``=50) of
        the ``macro_compression`` (10)-minute bars that ``cerebro.resampledata``
        builds from the clock (``strategies.engine`` adds them; the last
@@ -70,14 +75,14 @@ import contextlib
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import backtrader as bt
 import numpy as np
 
 from feeds.bt_feeds import bar_time_utc
-from options_scalper.calendar import session_open_close
+from options_scalper.calendar import session_date, session_open_close
 from options_scalper.model import Direction, Signal
 from options_scalper.signals.ema_cloud import (
     ConvictionInputs,
@@ -122,6 +127,7 @@ class EmaCloudScalp(ScalpStrategyBase):
         cfg = self.cfg
         self.weights = cfg.conviction_weights()
         self.signal_counts: Counter[str] = Counter()
+        self.volume_rules_skipped: Counter[tuple[str, date]] = Counter()
         self._add_decided: set[str] = set()
         self.ind_by_symbol: dict[str, _Indicators] = {}
         for sym, book in self.books.items():
@@ -173,10 +179,14 @@ class EmaCloudScalp(ScalpStrategyBase):
         clock = self.books[symbol].clock
         volume, baseline = float(clock.volume[0]), float(ind.volume_mean[-1])
         cfg = self.cfg
-        if not volume_confirmed(volume, baseline, cfg.volume_mult):
+        confirmed = volume_confirmed(volume, baseline, cfg.volume_mult)
+        if confirmed is False:
             self.rejections[VOLUME_NOT_CONFIRMED] += 1
             return None
         now = bar_time_utc(clock)
+        ratio = volume / baseline if confirmed else None  # None: volume unknown, rule skipped
+        if confirmed is None:
+            self.volume_rules_skipped[(symbol, session_date(now))] += 1
         price = float(clock.close[0])
         top, bottom = float(cloud.top[0]), float(cloud.bottom[0])
         macro_fast, macro_slow = float(ind.macro.fast[0]), float(ind.macro.slow[0])
@@ -187,13 +197,14 @@ class EmaCloudScalp(ScalpStrategyBase):
         atr = float(ind.atr[0])
         inputs = ConvictionInputs(
             macro_aligned=aligned,
-            volume_ratio=volume / baseline,
+            volume_ratio=ratio,
             price=price,
             cloud_top=top,
             cloud_bottom=bottom,
             atr=atr if math.isfinite(atr) else None,
             minutes_from_open=(now - open_utc).total_seconds() / 60.0,
             minutes_to_close=(close_utc - now).total_seconds() / 60.0,
+            volume_known=confirmed is not None,
         )
         self.signal_counts["signals"] += 1
         return Signal(
@@ -206,7 +217,8 @@ class EmaCloudScalp(ScalpStrategyBase):
             macro_aligned=aligned,
             underlying_price=price,
             metadata={
-                "volume_ratio": round(volume / baseline, 4),
+                "volume_ratio": None if ratio is None else round(ratio, 4),
+                "volume_confirmed": confirmed,
                 "atr": atr,
                 "macro_fast": macro_fast,
                 "macro_slow": macro_slow,

@@ -335,3 +335,24 @@ def test_signals_package_does_not_import_backtrader():
         "sys.exit('backtrader' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- unknown volume (NaN: underlying from put-call parity) ------------------------------
+
+
+@pytest.mark.parametrize("avg", [None, float("nan"), 0.0, 10_000.0])
+def test_volume_confirmed_unknown_volume_is_not_applicable(avg):
+    assert volume_confirmed(float("nan"), avg) is None
+
+
+def test_volume_confirmed_zero_volume_is_known():
+    assert volume_confirmed(0.0, 10_000.0) is False
+
+
+def test_conviction_unknown_volume_scores_the_neutral_midpoint():
+    unknown = replace(BASE, volume_ratio=None, volume_known=False)
+    assert conviction_subscores(unknown).volume == 0.5
+    assert conviction_score(unknown) == conviction_score(BASE) == 70  # BASE: 2x -> 0.5 as well
+    # the ratio, if any, is ignored when volume is unknown
+    assert conviction_score(replace(unknown, volume_ratio=5.0)) == 70
+    assert conviction_score(replace(BASE, volume_ratio=None)) == 58  # known, no ratio -> 0: 57.5 rounds up

@@ -399,3 +399,85 @@ def test_engine_params_validated():
         MomentumSignalParams(velocity_window_bars=0)
     with pytest.raises(SignalParameterError, match="breakout_min_strength"):
         MomentumSignalParams(breakout_min_strength=0)
+
+
+# --- unknown volume (NaN: underlying from put-call parity) ------------------------------
+
+NAN = float("nan")
+
+
+def test_momentum_burst_unknown_volume_fires_on_velocity_alone():
+    t = check_momentum_burst(velocity([100.0, 100.3, 100.75], 2), None, 0.005, 1.5, volume_known=False)
+    assert t is not None and t.trigger is TriggerKind.MOMENTUM_BURST and t.direction is BULL
+    assert t.confidence == 50 + 13  # 25 * 0.5 (move 1.5x the threshold), no volume part
+    assert t.metadata["volume_confirmed"] is None and t.metadata["volume_ratio"] is None
+    capped = check_momentum_burst(velocity([100.0, 102.0], 1), 9.0, 0.005, 1.5, volume_known=False)
+    assert capped is not None and capped.confidence == 75  # a ratio given anyway is ignored
+
+
+def test_momentum_burst_unknown_volume_still_needs_the_move():
+    assert check_momentum_burst(velocity([100.0, 100.4], 1), None, 0.005, 1.5, volume_known=False) is None
+
+
+def test_momentum_burst_known_volume_is_confirmed_in_metadata():
+    t = check_momentum_burst(velocity([100.0, 100.6], 1), 2.0, 0.005, 1.5)
+    assert t is not None and t.metadata["volume_confirmed"] is True and t.metadata["volume_ratio"] == 2.0
+
+
+def test_breakout_unknown_volume_skips_the_volume_confirmation():
+    t = check_breakout(100.6, [RES], velocity_pct=0.003, volume_ratio=None, volume_known=False)
+    assert t is not None and t.trigger is TriggerKind.BREAKOUT
+    assert t.metadata["volume_confirmed"] is None and t.metadata["volume_ratio"] is None
+    # the level and velocity rules still apply
+    assert check_breakout(100.6, [RES], velocity_pct=0.001, volume_ratio=None, volume_known=False) is None
+    known = check_breakout(100.6, [RES], velocity_pct=0.003, volume_ratio=1.8)
+    assert known is not None and known.metadata["volume_confirmed"] is True
+
+
+def test_engine_unknown_volume_bursts_on_velocity_alone():
+    engine = MomentumSignalEngine()
+    triggers = run(engine, [*flat(30, volume=NAN), (100.65, 100.0, 100.6, NAN)])
+    assert triggers[:30] == [None] * 30
+    t = triggers[30]
+    assert t is not None and t.trigger is TriggerKind.MOMENTUM_BURST and t.direction is BULL
+    assert t.confidence == 55  # 50 + 25 * 0.2, no volume part
+    assert t.metadata["volume_confirmed"] is None and t.metadata["volume_known"] is False
+    assert engine.volume_known is False and engine.volume_ratio is None and engine.vwap is None
+
+
+def test_engine_known_volume_burst_still_needs_the_spike():
+    # the same move with a real (ordinary) volume does not fire: unknown is not "passes"
+    assert run(MomentumSignalEngine(), [*flat(30), (100.65, 100.0, 100.6, 1000.0)])[-1] is None
+    t = run(MomentumSignalEngine(), [*flat(30), (100.65, 100.0, 100.6, 3000.0)])[-1]
+    assert t is not None and t.metadata["volume_confirmed"] is True and t.metadata["volume_known"] is True
+
+
+def test_engine_zero_volume_is_known_not_skipped():
+    # 0 = a real minute without trades: no ratio against a zero baseline, so no burst
+    assert run(MomentumSignalEngine(), [*flat(30, volume=0.0), (100.65, 100.0, 100.6, 0.0)])[-1] is None
+
+
+def test_engine_unknown_volume_gives_no_vwap_trigger():
+    params = MomentumSignalParams(velocity_window_bars=3)
+    bars = [*flat(30, volume=NAN), *[(c + 0.02, c - 0.02, c, NAN) for c in (99.9, 99.92, 99.96)]]
+    bars.append((100.08, 100.0, 100.05, NAN))  # the VWAP-bounce shape of test_engine_vwap_bounce
+    engine = MomentumSignalEngine(params)
+    assert all(t is None for t in run(engine, bars))
+    assert engine.vwap is None
+
+
+def test_engine_unknown_volume_breakout_skips_volume():
+    bars = [(h, lo, c, NAN) for h, lo, c, _ in breakout_bars(NAN)]
+    t = run(MomentumSignalEngine(BREAKOUT_PARAMS), bars)[-1]
+    assert t is not None and t.trigger is TriggerKind.BREAKOUT and t.metadata["volume_confirmed"] is None
+
+
+def test_engine_params_take_vwap_and_breakout_thresholds_from_config():
+    from options_scalper.config import MomentumConfig
+
+    default = MomentumSignalParams.from_config(MomentumConfig())
+    assert (default.vwap_velocity_min_pct, default.breakout_volume_min) == (0.001, 1.5)
+    params = MomentumSignalParams.from_config(
+        MomentumConfig(vwap_velocity_pct=0.002, breakout_volume_ratio=2.5)
+    )
+    assert (params.vwap_velocity_min_pct, params.breakout_volume_min) == (0.002, 2.5)

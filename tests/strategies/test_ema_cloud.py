@@ -305,6 +305,22 @@ def test_volume_mult_param_reaches_the_rule():
     assert strat.signal_counts["signals"] == 0
 
 
+def test_without_volume_data_the_flip_trades_with_the_volume_rule_skipped():
+    """NaN volume (an underlying from put-call parity): the rule is skipped, conviction scores 0.5 for it."""
+    warm, s = pop_scenario(DAY, "10:30")
+    for session in (*warm, s):
+        session.volumes[:] = np.nan
+    strat = run(catalog_of(warm, s), DAY)
+    assert "volume_not_confirmed" not in strat.rejections
+    (dip, dip_result), (signal, intent) = strat.outcomes  # the dip's bearish flip is no longer refused
+    assert dip.direction is Direction.BEARISH and isinstance(dip_result, Rejection)  # against the macro
+    assert et(signal.ts) == "10:30" and signal.direction is Direction.BULLISH
+    assert signal.metadata["volume_confirmed"] is None and signal.metadata["volume_ratio"] is None
+    assert signal.conviction == 73  # macro 30 + volume 0.5 * 25 + separation 20 + extension 0 + time 10
+    assert isinstance(intent, OrderIntent) and only(strat).conviction == 73
+    assert sum(strat.volume_rules_skipped.values()) == strat.signal_counts["signals"] == 2
+
+
 # ----------------------------------------------------------------------------- conviction and sizing
 
 
