@@ -16,7 +16,10 @@ Time convention (see DESIGN.md sec. 3 "Alignment")
 The clock is one bar per regular-session minute of every catalog day in
 range (``warmup_days`` earlier sessions first, for the slowest indicator).
 Minutes without a trade bar become a flat bar at the previous close with
-volume 0 and are counted in ``filled_bars``. Only one day of bars is held in
+volume 0 and are counted in ``filled_bars``. Volume NaN means unknown: a
+session none of whose bars has a volume (an underlying derived from put-call
+parity) keeps NaN on every bar, filled minutes included, so that volume rules
+can tell "no data" (NaN, skipped) from "no trades" (0). Only one day of bars is held in
 memory: ``_load()`` reads the next day when the current one is used up.
 The 10-minute macro view is ``cerebro.resampledata(data0, timeframe=Minutes,
 compression=10)``: with close stamps a 10-minute bar closes exactly on the
@@ -26,6 +29,7 @@ edge (09:40, 09:50, ...), the way Backtrader's resampler expects.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,6 +43,9 @@ import pandas as pd
 from options_scalper.model import ScalperError
 
 NS_PER_MINUTE = 60_000_000_000
+NAN = float("nan")
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
 
 
 class FeedError(ScalperError):
@@ -89,9 +96,12 @@ class DayGrid:
     ns: np.ndarray  # int64, naive UTC nanoseconds
     nums: np.ndarray  # float64, Backtrader date numbers
     half_day: bool
+    num_list: tuple[float, ...] = ()  # ``nums`` as Python floats (what the feeds append)
+    open_utc: datetime | None = None  # aware UTC session open
+    close_utc: datetime | None = None  # aware UTC session close (== last stamp)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def day_grid(day: date) -> DayGrid:
     """Return the session's minute grid: open + 1 min .. close (bar-close stamps, UTC)."""
     from options_scalper.calendar import is_half_day, session_open_close
@@ -101,9 +111,19 @@ def day_grid(day: date) -> DayGrid:
     close = close_aware.astimezone(UTC).replace(tzinfo=None)
     n = int((close - open_).total_seconds() // 60)
     stamps = tuple(open_ + timedelta(minutes=k) for k in range(1, n + 1))
-    ns = np.array([int(pd.Timestamp(s).value) for s in stamps], dtype=np.int64)
-    nums = np.array([bt.date2num(s) for s in stamps], dtype=np.float64)
-    return DayGrid(day=day, stamps=stamps, ns=ns, nums=nums, half_day=is_half_day(day))
+    open_ns = ((open_ - _EPOCH_NAIVE) // _US) * 1000
+    ns = open_ns + NS_PER_MINUTE * np.arange(1, n + 1, dtype=np.int64)
+    num_list = tuple(bt.date2num(s) for s in stamps)  # Backtrader's own (fsum-exact) numbers
+    return DayGrid(
+        day=day,
+        stamps=stamps,
+        ns=ns,
+        nums=np.array(num_list, dtype=np.float64),
+        half_day=is_half_day(day),
+        num_list=num_list,
+        open_utc=open_.replace(tzinfo=UTC),
+        close_utc=close.replace(tzinfo=UTC),
+    )
 
 
 def session_days(
@@ -119,13 +139,31 @@ def session_days(
     return [*warm, *inside], inside[0]
 
 
+_AWARE: dict[float, datetime] = {}  # memo of num2date for recent bars (bounded: cleared when full)
+_AWARE_MAX = 8192
+
+
 def bar_time_utc(data: Any, ago: int = 0) -> datetime:
     """Return the bar's stamp (its close) as an aware UTC datetime."""
-    return bt.num2date(data.datetime[-ago] if ago else data.datetime[0]).replace(tzinfo=UTC)
+    num = data.datetime[-ago] if ago else data.datetime[0]
+    hit = _AWARE.get(num)
+    if hit is None:
+        hit = bt.num2date(num).replace(tzinfo=UTC)
+        if len(_AWARE) >= _AWARE_MAX:
+            _AWARE.clear()
+        _AWARE[num] = hit
+    return hit
 
 
 class _GridFeed(bt.feed.DataBase):
-    """Shared day-by-day walk over the session grid (used by the clock and the contract feeds)."""
+    """Shared day-by-day walk over the session grid (used by the clock and the contract feeds).
+
+    Subclasses implement ``_begin_day(grid)`` and ``_bar(i, grid)``, which
+    returns the values of ``VALUE_LINES`` (every line but ``datetime``) for
+    bar ``i`` of the day.
+    """
+
+    VALUE_LINES: tuple[str, ...] = ("open", "high", "low", "close", "volume", "openinterest")
 
     params = (
         ("symbol", ""),
@@ -148,7 +186,11 @@ class _GridFeed(bt.feed.DataBase):
         self._days: list[date] = []
         self._day_i = -1
         self._grid: DayGrid | None = None
+        self._nums: Sequence[float] = ()
+        self._n = 0
         self._i = 0
+        self._append: tuple[Any, ...] | None = None  # line buffers of the fast path, in append order
+        self._fast: bool | None = None
 
     @property
     def symbol(self) -> str:
@@ -164,7 +206,9 @@ class _GridFeed(bt.feed.DataBase):
         )
         self._day_i = -1
         self._grid = None
+        self._n = 0
         self._i = 0
+        self._fast = None
         self._trading_start_num = (
             float("inf") if self.trading_start is None else day_grid(self.trading_start).nums[0]
         )
@@ -181,36 +225,96 @@ class _GridFeed(bt.feed.DataBase):
         """True while the current bar belongs to a warmup session (before ``fromdate``)."""
         return bool(not len(self) or self.datetime[0] < self._trading_start_num)
 
-    def _load(self) -> bool:
-        while self._grid is None or self._i >= len(self._grid.stamps):
+    def _next_day(self) -> DayGrid | None:
+        """Advance to the next session with bars; None when the range is done."""
+        while self._grid is None or self._i >= self._n:
             self._day_i += 1
             if self._day_i >= len(self._days):
                 self._grid = None
-                return False
+                self._n = 0
+                return None
             self._grid = day_grid(self._days[self._day_i])
+            self._nums = self._grid.num_list
+            self._n = len(self._nums)
             self._i = 0
-            self._begin_day(self._grid)
-        self.lines.datetime[0] = self._grid.nums[self._i]
-        self._fill_bar(self._i, self._grid)
-        self._i += 1
+            self._begin_day(self._grid)  # may regroup the day: sets _nums and _n
+        return self._grid
+
+    def _load(self) -> bool:
+        grid = self._next_day()
+        if grid is None:
+            return False
+        i = self._i
+        ln: Any = self.lines
+        ln.datetime[0] = self._nums[i]
+        for name, value in zip(self.VALUE_LINES, self._bar(i, grid), strict=True):
+            getattr(ln, name)[0] = value
+        self._i = i + 1
         return True
+
+    # ------------------------------------------------------------------ fast path
+    def _fast_ok(self) -> bool:
+        """True when appending to the buffers is exactly what ``DataBase.load`` would do."""
+        names = ("datetime", *self.VALUE_LINES)
+        if sorted(names) != sorted(self.getlinealiases()) or len(set(names)) != len(names):
+            return False
+        if self._filters or self._ffilters or self._tzinput or self._barstack or self._barstash:
+            return False
+        if not (math.isinf(self.fromdate) and math.isinf(self.todate)):
+            return False
+        buffers = tuple(getattr(self.lines, n) for n in names)
+        for b in buffers:
+            if type(b) is not bt.linebuffer.LineBuffer or b.mode != b.UnBounded or b.bindings:
+                return False
+        self._append = buffers
+        self._tick_names = tuple("tick_" + n for n in self.VALUE_LINES)
+        return True
+
+    def load(self) -> bool:
+        fast = self._fast
+        if fast is None:  # decided on the first bar: strategies have bound their lines by then
+            fast = self._fast = self._fast_ok()
+        if not fast or self._barstack or self._barstash:
+            return bool(super().load())
+        grid = self._next_day()
+        if grid is None:
+            return False
+        i = self._i
+        values = self._bar(i, grid)
+        buffers = self._append
+        assert buffers is not None
+        dt_buf = buffers[0]
+        dt_buf.array.append(self._nums[i])
+        dt_buf._idx += 1
+        dt_buf.lencount += 1
+        for b, v in zip(buffers[1:], values, strict=True):
+            b.array.append(v)
+            b._idx += 1
+            b.lencount += 1
+        self._i = i + 1
+        return True
+
+    def _tick_fill(self, force: bool = False) -> None:
+        # DataBase._tick_fill without the per-alias string building and line lookups
+        buffers = self._append
+        if buffers is None:
+            super()._tick_fill(force)
+            return
+        tick0 = "tick_" + self._getlinealias(0)
+        if force or getattr(self, tick0, None) is None:
+            for name, b in zip(self._tick_names, buffers[1:], strict=True):
+                setattr(self, name, b.array[b._idx])
+            self.tick_last = getattr(self, tick0)
 
     def _begin_day(self, grid: DayGrid) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _fill_bar(self, i: int, grid: DayGrid) -> None:  # pragma: no cover - overridden
+    def _bar(self, i: int, grid: DayGrid) -> Sequence[float]:  # pragma: no cover - overridden
         raise NotImplementedError
 
 
-class UnderlyingFeed(_GridFeed):
-    """The clock: one OHLCV bar per session minute, stamped at the bar's close (UTC-naive).
-
-    ``dataname`` is the catalog root (or a catalog object), ``symbol`` the
-    underlying, ``fromdate``/``todate`` the trading range (dates), and
-    ``warmup_days`` the sessions streamed before ``fromdate``. ``filled_bars``
-    counts flat bars inserted for minutes without a trade bar;
-    ``dropped_bars`` counts source bars off the session grid.
-    """
+class _MinuteBarsFeed(_GridFeed):
+    """The underlying's 1-minute bars of each session, gaps filled (shared by the clock and its macro view)."""
 
     def start(self) -> None:
         super().start()
@@ -218,6 +322,7 @@ class UnderlyingFeed(_GridFeed):
         self.dropped_bars = 0
         self._last_close = float("nan")
         self._ohlcv: np.ndarray = np.empty((0, 5))
+        self._rows: list[tuple[float, ...]] = []
 
     def _begin_day(self, grid: DayGrid) -> None:
         assert self.catalog is not None
@@ -248,18 +353,109 @@ class UnderlyingFeed(_GridFeed):
         gaps = ~have
         for col in range(4):
             out[gaps, col] = carry[gaps]
-        out[gaps, 4] = 0.0
+        # no trades in a gap minute means volume 0, unless the day's bars carry no volume at
+        # all (a parity underlying): then a gap's volume is as unknown as every other bar's
+        volume_unknown = bool(have.any()) and not bool(np.isfinite(out[have, 4]).any())
+        out[gaps, 4] = np.nan if volume_unknown else 0.0
         self.filled_bars += int(gaps.sum())
         if n:
             self._last_close = float(out[-1, 3])
         self._ohlcv = out
+        # (open, high, low, close, volume, openinterest) as Python floats, in VALUE_LINES order
+        self._rows = [(*row, 0.0) for row in out.tolist()]
 
-    def _fill_bar(self, i: int, grid: DayGrid) -> None:
-        o, h, lo, c, v = self._ohlcv[i]
-        ln: Any = self.lines
-        ln.open[0] = o
-        ln.high[0] = h
-        ln.low[0] = lo
-        ln.close[0] = c
-        ln.volume[0] = v
-        ln.openinterest[0] = 0.0
+    def _bar(self, i: int, grid: DayGrid) -> Sequence[float]:
+        return self._rows[i]
+
+
+class UnderlyingFeed(_MinuteBarsFeed):
+    """The clock: one OHLCV bar per session minute, stamped at the bar's close (UTC-naive).
+
+    ``dataname`` is the catalog root (or a catalog object), ``symbol`` the
+    underlying, ``fromdate``/``todate`` the trading range (dates), and
+    ``warmup_days`` the sessions streamed before ``fromdate``. ``filled_bars``
+    counts flat bars inserted for minutes without a trade bar;
+    ``dropped_bars`` counts source bars off the session grid.
+    """
+
+
+class MacroFeed(_MinuteBarsFeed):
+    """The clock's bars grouped into ``compression``-minute bars, exactly as ``cerebro.resampledata`` does.
+
+    Same catalog, symbol and range as the clock; pass the clock as ``source``
+    to share its day arrays (no second read). Valid when every session opens
+    and closes on a ``compression`` boundary (NYSE: any divisor of 30
+    minutes), where Backtrader's resampler (bar2edge, adjbartime, rightedge)
+    reduces to: update the bar with each 1-minute bar; on a boundary minute
+    deliver it, stamped at that minute, if it has an open, and start a new one.
+    The aggregation below repeats its arithmetic step by step (``max``, ``min``,
+    ``+=`` in bar order, first non-NaN open), so the values are the same to the
+    bit, and a bar is delivered on the same clock bar as the resampler's.
+    """
+
+    params: Any = (("source", None),)  # the clock feed whose day arrays to reuse
+
+    def start(self) -> None:
+        super().start()
+        self._pending = _MacroBar()
+
+    def _begin_day(self, grid: DayGrid) -> None:
+        src = self.p.source
+        if (
+            src is not None
+            and getattr(src, "current_day", None) == grid.day
+            and len(src._ohlcv) == len(grid.ns)
+        ):
+            self._ohlcv = src._ohlcv  # the clock already built this day (same inputs, same result)
+            self._last_close = src._last_close
+        else:
+            super()._begin_day(grid)
+        comp = int(self.p.compression)
+        first = grid.stamps[0] - timedelta(minutes=1) if grid.stamps else None
+        if first is not None and (
+            (first.hour * 60 + first.minute) % comp
+            or (grid.stamps[-1].hour * 60 + grid.stamps[-1].minute) % comp
+        ):
+            raise FeedError(
+                f"{self.symbol} {grid.day}: the session does not open and close on a {comp}-minute boundary; "
+                "use cerebro.resampledata for this macro bar size"
+            )
+        nums: list[float] = []
+        rows: list[tuple[float, ...]] = []
+        bar = self._pending
+        for k, (o, h, lo, c, v) in enumerate(self._ohlcv.tolist()):
+            bar.update(grid.num_list[k], o, h, lo, c, v, 0.0)
+            stamp = grid.stamps[k]
+            if (stamp.hour * 60 + stamp.minute) % comp == 0 and not math.isnan(bar.open):  # edge, open
+                nums.append(bar.datetime)
+                rows.append((bar.open, bar.high, bar.low, bar.close, bar.volume, bar.openinterest))
+                bar.reset()
+        self._nums = nums
+        self._rows = rows
+        self._n = len(nums)
+
+
+class _MacroBar:
+    """``backtrader.dataseries._Bar``'s arithmetic: the bar being built."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.close = NAN
+        self.low = math.inf
+        self.high = -math.inf
+        self.open = NAN
+        self.volume = 0.0
+        self.openinterest = 0.0
+        self.datetime = NAN
+
+    def update(self, dt: float, o: float, h: float, lo: float, c: float, v: float, oi: float) -> None:
+        self.datetime = dt
+        self.high = max(self.high, h)
+        self.low = min(self.low, lo)
+        self.close = c
+        self.volume += v
+        self.openinterest = oi
+        if math.isnan(self.open):  # Backtrader: ``not o == o``
+            self.open = o

@@ -4,7 +4,9 @@
 first time a minute of it is asked for and replaces the previous day. Each day
 is kept as parallel numpy arrays sorted by (ts, symbol) with the minute
 boundaries found by ``np.searchsorted``, so a snapshot is a set of zero-copy
-slices (O(log n)) and a single contract's quote is a second binary search.
+slices (O(log n)). A single contract's quote is a binary search in that
+contract's own rows (found once per day and contract). Symbols, expiries and
+rights are converted once per distinct value, not once per row.
 
 Alignment: ``snapshot(t)`` returns the rows whose ``ts`` equals ``t`` (the
 catalog's ``ts`` is the END of the minute, so the bar stamped at its close t
@@ -13,8 +15,9 @@ sees exactly the quotes of minute t); it never looks at a later row.
 
 from __future__ import annotations
 
+import bisect
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -25,6 +28,9 @@ from feeds.bt_feeds import CatalogLike
 from options_scalper.model import ChainSnapshot
 
 _ET = ZoneInfo("America/New_York")
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
 
 
 class Quote(NamedTuple):
@@ -39,10 +45,20 @@ class Quote(NamedTuple):
 
 def to_ns(ts: datetime | pd.Timestamp | np.datetime64) -> int:
     """UTC nanoseconds of ``ts`` (naive values are taken as UTC)."""
+    if type(ts) is datetime:  # exact type: a pd.Timestamp may carry nanoseconds
+        base = _EPOCH_NAIVE if ts.tzinfo is None or ts.utcoffset() is None else _EPOCH_UTC
+        return ((ts - base) // _US) * 1000
     t = pd.Timestamp(ts)
     if t.tzinfo is not None:
         t = t.tz_convert("UTC").tz_localize(None)
     return int(t.value)
+
+
+def from_ns(ts_ns: int) -> datetime:
+    """Aware UTC ``datetime`` of UTC nanoseconds ``ts_ns`` (microsecond precision)."""
+    if ts_ns % 1000:
+        return pd.Timestamp(ts_ns, tz="UTC").to_pydatetime()
+    return _EPOCH_UTC + timedelta(microseconds=ts_ns // 1000)
 
 
 def session_date(ts_ns: int) -> date:
@@ -65,14 +81,28 @@ class _Day:
             order = np.lexsort((quotes["symbol"].to_numpy(str), self.ts))
             quotes = quotes.iloc[order].reset_index(drop=True)
             self.ts = self.ts[order]
-        self.symbol = quotes["symbol"].to_numpy(dtype=object) if n else np.empty(0, dtype=object)
-        self.symbol_str = self.symbol.astype(str) if n else np.empty(0, dtype=str)
-        self.expiry = (
-            pd.to_datetime(quotes["expiry"]).to_numpy("datetime64[D]")
-            if n
-            else np.empty(0, dtype="datetime64[D]")
-        )
-        self.is_call = (quotes["option_type"].to_numpy(str) == "C") if n else np.empty(0, dtype=bool)
+        # Convert each distinct symbol / expiry / right once, then spread by code.
+        self._codes = np.empty(0, dtype=np.int64)
+        self._code_of: dict[str, int] = {}
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        if n:
+            codes, uniques = pd.factorize(quotes["symbol"])
+            names = np.asarray(uniques, dtype=object)
+            self._codes = codes
+            self._code_of = {str(v): k for k, v in enumerate(names)}
+            self.symbol = _take(names, codes, None)
+            e_codes, e_uniques = pd.factorize(quotes["expiry"])
+            self.expiry = _take(
+                pd.to_datetime(pd.Series(e_uniques, dtype=object)).to_numpy("datetime64[D]"),
+                e_codes,
+                np.datetime64("NaT", "D"),
+            )
+            r_codes, r_uniques = pd.factorize(quotes["option_type"])
+            self.is_call = _take(np.array([str(v) == "C" for v in r_uniques], dtype=bool), r_codes, False)
+        else:
+            self.symbol = np.empty(0, dtype=object)
+            self.expiry = np.empty(0, dtype="datetime64[D]")
+            self.is_call = np.empty(0, dtype=bool)
 
         def f64(col: str) -> np.ndarray:
             if not n or col not in quotes:
@@ -92,7 +122,7 @@ class _Day:
         if oi is not None and n and len(oi):
             by_symbol = oi.drop_duplicates("symbol", keep="last").set_index("symbol")
             keys = pd.Index(by_symbol.index)
-            pos = keys.get_indexer(self.symbol_str)
+            pos = _take(keys.get_indexer(list(self._code_of)), self._codes, -1)
             hit = pos >= 0
             if "open_interest" in by_symbol:
                 self.open_interest[hit] = by_symbol["open_interest"].to_numpy(np.float64)[pos[hit]]
@@ -109,6 +139,27 @@ class _Day:
         hi = int(np.searchsorted(self.ts, t_ns, side="right"))
         return lo, hi
 
+    def rows_of(self, option_symbol: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ts, row) of every row of ``option_symbol`` today, in row order; None if it has none."""
+        try:
+            return self._rows[option_symbol]
+        except KeyError:
+            pass
+        code = self._code_of.get(option_symbol)
+        found = None
+        if code is not None:
+            rows = np.flatnonzero(self._codes == code)
+            found = (self.ts[rows], rows)
+        self._rows[option_symbol] = found
+        return found
+
+
+def _take(values: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
+    """``values[codes]`` with ``missing`` where the code is -1 (a null in the source)."""
+    if codes.size and codes.min() < 0:
+        values = np.append(values, np.array([missing], dtype=values.dtype))
+    return values[codes]
+
 
 class ChainProvider:
     """Snapshots and single quotes of ``symbol`` 's chain from a catalog; one day in memory.
@@ -122,7 +173,8 @@ class ChainProvider:
         self.catalog = catalog
         self.symbol = symbol
         self._day: _Day | None = None
-        self._summary: pd.DataFrame | None = None
+        self._summary: tuple[list[date], list[float]] | None = None
+        self._iv_cache: tuple[date, tuple[float, ...]] | None = None
         self.loads = 0
 
     # ------------------------------------------------------------------ days
@@ -157,7 +209,7 @@ class ChainProvider:
         d = self._ensure(t_ns)
         lo, hi = d.bounds(t_ns)
         s = slice(lo, hi)
-        ts = pd.Timestamp(t_ns, tz="UTC").to_pydatetime()
+        ts = from_ns(t_ns)
         return ChainSnapshot(
             underlying=self.symbol,
             ts=ts,
@@ -182,23 +234,36 @@ class ChainProvider:
         """Return ``option_symbol`` 's quote at minute ``ts`` or None when the minute has no row."""
         t_ns = ts if isinstance(ts, int) else to_ns(ts)
         d = self._ensure(t_ns)
-        lo, hi = d.bounds(t_ns)
-        if lo == hi:
+        found = d.rows_of(option_symbol)
+        if found is None:
             return None
-        j = lo + int(np.searchsorted(d.symbol_str[lo:hi], option_symbol))
-        if j >= hi or d.symbol_str[j] != option_symbol:
+        times, rows = found
+        k = int(np.searchsorted(times, t_ns, side="left"))
+        if k >= times.shape[0] or times[k] != t_ns:
             return None
+        j = int(rows[k])
         return Quote(
             float(d.bid[j]), float(d.ask[j]), float(d.bid_size[j]), float(d.ask_size[j]), float(d.age[j])
         )
 
     def iv_history(self, day: date) -> list[float]:
         """ATM 30-day IVs of the days strictly before ``day`` (oldest first; NaNs dropped)."""
+        cached = self._iv_cache
+        if cached is None or cached[0] != day:
+            dates, ivs = self._iv_summary()
+            before = ivs[: bisect.bisect_left(dates, day)]
+            cached = (day, tuple(v for v in before if not math.isnan(v)))
+            self._iv_cache = cached
+        return list(cached[1])
+
+    def _iv_summary(self) -> tuple[list[date], list[float]]:
+        """The catalog's (date, ATM IV) columns sorted by date, read once."""
         if self._summary is None:
             summary = self.catalog.day_summary(self.symbol)
             if summary is None or not len(summary) or "atm_iv_30d" not in summary:
                 summary = pd.DataFrame({"date": [], "atm_iv_30d": []})
             summary = summary.assign(date=pd.to_datetime(summary["date"]).dt.date).sort_values("date")
-            self._summary = summary
-        before = self._summary[self._summary["date"] < day]["atm_iv_30d"]
-        return [float(v) for v in before if v is not None and not math.isnan(float(v))]
+            dates = list(summary["date"])
+            ivs = [math.nan if v is None else float(v) for v in summary["atm_iv_30d"]]
+            self._summary = (dates, ivs)
+        return self._summary

@@ -28,6 +28,8 @@ from feeds.bt_feeds import DayGrid, FeedError, _GridFeed
 from feeds.chain import ChainProvider
 
 NAN = float("nan")
+# An unbound bar: no prices, no quote, volume and open interest 0 (VALUE_LINES order).
+_UNBOUND_BAR = (NAN, NAN, NAN, NAN, 0.0, 0.0, NAN, NAN, NAN, NAN, NAN)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class ContractFeed(_GridFeed):
     """One reusable option feed: NaN while unbound, the bound contract's quotes otherwise."""
 
     lines: Any = ("bid", "ask", "bidsize", "asksize", "quoteage")
+    VALUE_LINES = (*_GridFeed.VALUE_LINES, "bid", "ask", "bidsize", "asksize", "quoteage")
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,14 +95,12 @@ class ContractFeed(_GridFeed):
     def _begin_day(self, grid: DayGrid) -> None:
         pass
 
-    def _fill_bar(self, i: int, grid: DayGrid) -> None:
-        ln: Any = self.lines
-        self._active = self.spec
-        q = None
-        if self._active is not None and self.chain is not None:
-            q = self.chain.quote(self._active.option_symbol, int(grid.ns[i]))
-        else:
+    def _bar(self, i: int, grid: DayGrid) -> tuple[float, ...]:
+        spec = self._active = self.spec
+        if spec is None or self.chain is None:
             self._last_mark = NAN
+            return _UNBOUND_BAR
+        q = self.chain.quote(spec.option_symbol, int(grid.ns[i]))
         if q is None:
             bid = ask = bsz = asz = age = NAN
         else:
@@ -111,14 +112,7 @@ class ContractFeed(_GridFeed):
             mark = self._last_mark
         else:  # no two-sided quote yet: mark at whichever side exists (bid first)
             mark = bid if bid > 0 else (ask if ask > 0 else NAN)
-        ln.bid[0] = bid
-        ln.ask[0] = ask
-        ln.bidsize[0] = bsz
-        ln.asksize[0] = asz
-        ln.quoteage[0] = age
-        ln.open[0] = ln.high[0] = ln.low[0] = ln.close[0] = mark
-        ln.volume[0] = 0.0
-        ln.openinterest[0] = 0.0
+        return (mark, mark, mark, mark, 0.0, 0.0, bid, ask, bsz, asz, age)
 
     @property
     def streaming(self) -> ContractSpec | None:

@@ -45,6 +45,10 @@ from feeds.contract_pool import ContractFeed, ContractPool, ContractSpec, side_o
 from options_scalper.model import ExitReason, Rejection, ScalperError, Signal
 from options_scalper.records import ClosedScalp
 
+# (open, close) of the session ``_session_close`` saw last, aware UTC: any instant in
+# [open, close] belongs to that session, so its close needs no calendar lookup.
+_LAST_SESSION: tuple[datetime, datetime] | None = None
+
 
 class EngineError(ScalperError):
     """The Cerebro set-up does not fit the engine (feeds, preload, broker)."""
@@ -265,10 +269,17 @@ class ScalpStrategyBase(bt.Strategy):
 
     @staticmethod
     def _session_close(now: datetime) -> datetime:
+        global _LAST_SESSION
+        last = _LAST_SESSION
+        if last is not None and last[0] <= now <= last[1]:  # same session: no calendar call
+            return last[1]
         from options_scalper.calendar import session_date
 
         grid = day_grid(session_date(now))
-        return grid.stamps[-1].replace(tzinfo=UTC)
+        close = grid.stamps[-1].replace(tzinfo=UTC)
+        if grid.open_utc is not None:
+            _LAST_SESSION = (grid.open_utc, close)
+        return close
 
     def _flatten_time(self, now: datetime) -> datetime:
         return self._session_close(now) - timedelta(minutes=int(self.p.flatten_minutes))

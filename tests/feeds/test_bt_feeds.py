@@ -86,6 +86,20 @@ def test_gaps_become_flat_bars_at_previous_close_with_zero_volume_and_are_counte
     assert len(strat.rows) == 390
 
 
+def test_day_without_volume_keeps_nan_volume_on_every_bar_gaps_included():
+    """A parity day (no volume data): gap minutes are NaN (unknown), not 0 (no trades)."""
+    cat = MemoryCatalog()
+    n = len(session_stamps(D2))
+    bars, quotes = synthetic_day(
+        "SPY", D2, prices=100.0 + np.arange(n) * 0.01, volume=float("nan"), missing_bar_minutes=(5, 6)
+    )
+    cat.add_day("SPY", D2, bars, quotes)
+    strat, feed = run_clock(cat, warmup=0)
+    assert feed.filled_bars == 2 and len(strat.rows) == 390
+    assert all(np.isnan(r[3]) for r in strat.rows)
+    assert strat.rows[5][2] == strat.rows[4][2]  # prices still carried
+
+
 def test_warmup_sessions_precede_fromdate_and_are_flagged():
     strat, feed = run_clock(catalog(days=(D1, D2, D3)), fromdate=D3, warmup=1)
     assert len(strat.rows) == 2 * 390
@@ -156,3 +170,36 @@ def test_iv_history_is_strictly_before_the_day():
     chain = ChainProvider(catalog(days=(D1, D2, D3)), "SPY")
     assert chain.iv_history(D1) == []
     assert chain.iv_history(D3) == pytest.approx([0.20, 0.21])
+
+
+def _clock_with_resampledata(cat, fromdate, warmup, minutes):
+    """The reference: the same clock with Backtrader's own resampler for the macro view."""
+    from feeds.bt_feeds import UnderlyingFeed
+
+    cer = bt.Cerebro(stdstats=False, preload=False, runonce=False)
+    clock = UnderlyingFeed(dataname=cat, symbol="SPY", fromdate=fromdate, todate=None, warmup_days=warmup)
+    cer.adddata(clock, name="SPY")
+    cer.resampledata(clock, timeframe=bt.TimeFrame.Minutes, compression=minutes, name=f"SPY_{minutes}m")
+    cer.addstrategy(Recorder)
+    return cer.run()[0]
+
+
+@pytest.mark.parametrize("minutes", [5, 10, 15, 30])
+def test_macro_feed_delivers_exactly_what_resampledata_delivers(minutes):
+    """The engine's MacroFeed replaces cerebro.resampledata for speed; bar for bar it must be identical,
+    across gaps, a warm-up session and a half day (2024-11-29 closes 13:00 ET)."""
+    half = date(2024, 11, 29)
+    cat = MemoryCatalog()
+    for k, d in enumerate((date(2024, 11, 27), half)):
+        n = len(session_stamps(d))
+        rng = np.random.default_rng(k)
+        prices = 100.0 + np.cumsum(rng.normal(0, 0.05, n))
+        bars, quotes = synthetic_day(
+            "SPY", d, prices=prices, strikes=(100.0,), expiries=(d,), missing_bar_minutes=(3, 4, 17)
+        )
+        bars["volume"] = rng.integers(100, 5000, len(bars)).astype(float)
+        cat.add_day("SPY", d, bars, quotes)
+    engine, _ = run_clock(cat, fromdate=half, warmup=1, macro=minutes)
+    reference = _clock_with_resampledata(cat, fromdate=half, warmup=1, minutes=minutes)
+    assert len(engine.rows) == len(reference.rows) == 390 + 210
+    assert engine.rows == reference.rows
