@@ -300,10 +300,11 @@ class ScalpStrategyBase(bt.Strategy):
         reason = self.on_position_bar(scalp)
         if reason is not None:
             return reason
-        bid = scalp.last_bid
-        if math.isnan(bid) or self.config is None:
+        if self.config is None:
             return None
-        return self.evaluate_exit_rules(scalp, now, bid)
+        # With no bid seen since entry the price rules cannot fire (NaN compares
+        # false), but the time rules must: the exit order then waits for a bid.
+        return self.evaluate_exit_rules(scalp, now, scalp.last_bid)
 
     def evaluate_exit_rules(self, scalp: OpenScalp, now: datetime, bid: float) -> ExitReason | None:
         """Apply ``options_scalper.exits.evaluate_exits`` to this scalp at ``bid``."""

@@ -220,3 +220,31 @@ def test_two_symbols_share_cash_and_the_concurrency_limit():
     assert {c.ticker for c in strat.closed_scalps} == {"SPY", "QQQ"}
     assert strat.rejections["max_concurrent"] > 0  # 3 open across both symbols
     assert cer.broker.getcash() == pytest.approx(20_000.0 + sum(c.pnl for c in strat.closed_scalps))
+
+
+def test_time_cutoff_is_decided_even_while_the_contract_shows_no_bid():
+    """No bid for a while after entry must not suspend the time rules: the 0DTE cutoff (14:00 ET)
+    is decided at 14:00 and the exit fills at the first bid that shows again (14:06), not a bar later."""
+    cat = make_catalog()
+    gap_start = datetime(2024, 1, 3, 18, 31, tzinfo=UTC)  # 13:31 ET, the entry fill minute
+    gap_end = datetime(2024, 1, 3, 19, 5, tzinfo=UTC)  # 14:05 ET
+    key = ("SPY", DAYS[1])
+    q = cat.quotes[key].copy()
+    hole = (q["ts"] >= pd.Timestamp(gap_start)) & (q["ts"] <= pd.Timestamp(gap_end))
+    q.loc[hole, "bid_px"] = float("nan")
+    cat.quotes[key] = q
+
+    class EnterAt1330(Recorded):
+        def on_signal_bar(self, symbol):
+            now = bar_time_utc(self.books[symbol].clock)
+            if now != datetime(2024, 1, 3, 18, 30, tzinfo=UTC):
+                return None
+            return Signal("cutoff", symbol, now, Direction.BULLISH, 80, "test")
+
+    strat, _ = run(cat, strategy=EnterAt1330, profit_target_pct=5.0, max_loss_pct=0.99)
+    sells = [f for f in strat.fills if f[2] == "sell"]
+    assert len(sells) == 1
+    when, osym, _, price, _, reason = sells[0]
+    assert reason == ExitReason.ZERO_DTE_CUTOFF.value
+    assert when == datetime(2024, 1, 3, 19, 6, tzinfo=UTC)  # the first minute with a bid again
+    assert price == quote_at(cat, osym, when)[0]
