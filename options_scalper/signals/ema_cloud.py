@@ -138,11 +138,27 @@ class EmaCloud:
         return self.last
 
 
+FLIP_REL_TOLERANCE = 1e-9  # EMAs closer than this (relative) are "equal": float noise is no flip
+
+
+def _side(fast: float, slow: float) -> int:
+    """+1 fast above slow, -1 below, 0 equal within ``FLIP_REL_TOLERANCE``."""
+    if abs(fast - slow) <= FLIP_REL_TOLERANCE * max(abs(fast), abs(slow), 1.0):
+        return 0
+    return 1 if fast > slow else -1
+
+
 def detect_flip(prev_fast: float, prev_slow: float, fast: float, slow: float) -> Direction | None:
-    """Direction the fast cloud flipped to on this bar, or None."""
-    if prev_fast <= prev_slow and fast > slow:
+    """Direction the fast cloud flipped to on this bar, or None.
+
+    Bullish when EMA(fast) was at or below EMA(slow) and is now above it; mirrored
+    for bearish. Differences within ``FLIP_REL_TOLERANCE`` of the price count as
+    equal, so EMAs converging on a flat price do not "flip" on rounding noise.
+    """
+    before, now = _side(prev_fast, prev_slow), _side(fast, slow)
+    if before <= 0 < now:
         return Direction.BULLISH
-    if prev_fast >= prev_slow and fast < slow:
+    if before >= 0 > now:
         return Direction.BEARISH
     return None
 

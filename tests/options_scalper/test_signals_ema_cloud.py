@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from dataclasses import replace
@@ -356,3 +357,13 @@ def test_conviction_unknown_volume_scores_the_neutral_midpoint():
     # the ratio, if any, is ignored when volume is unknown
     assert conviction_score(replace(unknown, volume_ratio=5.0)) == 70
     assert conviction_score(replace(BASE, volume_ratio=None)) == 58  # known, no ratio -> 0: 57.5 rounds up
+
+
+def test_detect_flip_ignores_float_noise_between_converged_emas():
+    from options_scalper.signals.ema_cloud import detect_flip
+
+    base = 431.27
+    noise = [base + 1e-13, base - 1e-13, base + 2e-13, base - 1e-13]
+    assert all(detect_flip(a, base, b, base) is None for a, b in itertools.pairwise(noise))
+    # a real cross out of a converged state still flips
+    assert detect_flip(base + 1e-13, base, base + 0.01, base) is not None
