@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,28 +44,48 @@ class EquityTracker:
         self.max_drawdown_time: str | None = None
         self.max_drawdown_pct_time: str | None = None
         self._last_ts: datetime | None = None
+        self._day_window: tuple[datetime, datetime, date] | None = None  # UTC [start, end) of an ET date
 
     def update(self, ts: datetime, value: float, cash: float) -> None:
         """Record the account at the close of the bar stamped ``ts`` (UTC)."""
-        ts = as_utc(ts)
+        if ts.tzinfo is not UTC:
+            ts = as_utc(ts)
         value, cash = float(value), float(cash)
         if self.keep_bars and self._last_ts == ts:  # same instant seen twice: keep the latest
             for col in self.bars.values():
                 col.pop()
         self._last_ts = ts
-        self.peak = max(self.peak, value)
+        if value > self.peak:
+            self.peak = value
         drawdown = self.peak - value
         drawdown_pct = drawdown / self.peak if self.peak > 0 else 0.0
-        iso = ts.isoformat()
+        iso = ts.isoformat() if self.keep_bars else None  # else only for a new maximum
         if drawdown > self.max_drawdown:
+            iso = iso or ts.isoformat()
             self.max_drawdown, self.max_drawdown_time = drawdown, iso
         if drawdown_pct > self.max_drawdown_pct:
+            iso = iso or ts.isoformat()
             self.max_drawdown_pct, self.max_drawdown_pct_time = drawdown_pct, iso
         if self.keep_bars:
-            for key, v in zip(self.bars, (iso, value, cash, drawdown, drawdown_pct), strict=True):
-                self.bars[key].append(v)
-        self.daily[ts.astimezone(EASTERN).date()] = value
+            bars = self.bars
+            bars["datetime"].append(iso)
+            bars["value"].append(value)
+            bars["cash"].append(cash)
+            bars["drawdown"].append(drawdown)
+            bars["drawdown_pct"].append(drawdown_pct)
+        self.daily[self._session_day(ts)] = value
         self.end_value = value
+
+    def _session_day(self, ts: datetime) -> date:
+        """US/Eastern date of aware UTC ``ts``; the day's UTC bounds are kept, so a bar costs two compares."""
+        window = self._day_window
+        if window is not None and window[0] <= ts < window[1]:
+            return window[2]
+        day = ts.astimezone(EASTERN).date()
+        start = datetime.combine(day, time(0), tzinfo=EASTERN).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=EASTERN).astimezone(UTC)
+        self._day_window = (start, end, day)
+        return day
 
     def daily_rows(self) -> list[dict[str, Any]]:
         rows = []

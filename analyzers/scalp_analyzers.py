@@ -7,6 +7,7 @@ Every ``get_analysis()`` returns plain JSON values (``inf``/``NaN`` -> ``None``)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import backtrader as bt
@@ -15,6 +16,7 @@ from analyzers.criteria import criteria_analysis
 from analyzers.equity import EquityTracker
 from analyzers.jsonsafe import to_jsonable
 from analyzers.stats import scalp_stats
+from feeds.bt_feeds import bar_time_utc as feed_bar_time_utc
 from options_scalper.model import ScalperError
 from options_scalper.records import ClosedScalp
 
@@ -55,6 +57,11 @@ def bar_time_utc(strategy: Any) -> Any:
     return bt.num2date(strategy.datas[0].datetime[0])
 
 
+def _clock_time_utc(strategy: Any) -> datetime:
+    """The clock's bar time as an aware UTC datetime, memoised per bar (shared with the strategy)."""
+    return feed_bar_time_utc(strategy.datas[0])
+
+
 class ScalpStats(bt.Analyzer):
     """``scalp_stats`` of the closed scalps, plus ``rejections`` (reason -> count)."""
 
@@ -93,7 +100,7 @@ class EquityCurve(bt.Analyzer):
 
     def next(self) -> None:
         broker = self.strategy.broker
-        self._tracker.update(bar_time_utc(self.strategy), broker.getvalue(), broker.getcash())
+        self._tracker.update(_clock_time_utc(self.strategy), broker.getvalue(), broker.getcash())
 
     def stop(self) -> None:
         self._analysis = to_jsonable(self._tracker.as_dict())
@@ -117,7 +124,7 @@ class SuccessCriteria(bt.Analyzer):
 
     def next(self) -> None:
         broker = self.strategy.broker
-        self._tracker.update(bar_time_utc(self.strategy), broker.getvalue(), broker.getcash())
+        self._tracker.update(_clock_time_utc(self.strategy), broker.getvalue(), broker.getcash())
 
     def stop(self) -> None:
         if self._reader is not None:

@@ -326,16 +326,16 @@ class _MinuteBarsFeed(_GridFeed):
 
     def _begin_day(self, grid: DayGrid) -> None:
         assert self.catalog is not None
-        bars = self.catalog.read_bars(self.symbol, grid.day)
         n = len(grid.ns)
         out = np.full((n, 5), np.nan)
         have = np.zeros(n, dtype=bool)
-        if bars is not None and len(bars):
-            ts = pd.to_datetime(bars["ts"], utc=True)
-            close_ns = ts.dt.tz_localize(None).to_numpy("datetime64[ns]").astype(np.int64) + NS_PER_MINUTE
+        loaded = self._read_day_bars(grid.day)
+        if loaded is not None:
+            start_ns, values = loaded
+            close_ns = start_ns + NS_PER_MINUTE
             order = np.argsort(close_ns, kind="stable")
             close_ns = close_ns[order]
-            values = bars[["open", "high", "low", "close", "volume"]].to_numpy(np.float64)[order]
+            values = values[order]
             idx = np.searchsorted(grid.ns, close_ns)
             on_grid = (idx < n) & (grid.ns[np.minimum(idx, n - 1)] == close_ns)
             self.dropped_bars += int((~on_grid).sum())
@@ -366,6 +366,41 @@ class _MinuteBarsFeed(_GridFeed):
 
     def _bar(self, i: int, grid: DayGrid) -> Sequence[float]:
         return self._rows[i]
+
+    def _read_day_bars(self, day: date) -> tuple[np.ndarray, np.ndarray] | None:
+        """The day's bar starts (int64 UTC ns) and (n, 5) float64 OHLCV values; None without bars."""
+        assert self.catalog is not None
+        read_arrow = getattr(self.catalog, "read_bars_arrow", None)  # feeds.catalog.Catalog has it
+        if read_arrow is not None:
+            loaded = _arrow_bars(read_arrow(self.symbol, day))
+            if loaded is not None:
+                return loaded
+        bars = self.catalog.read_bars(self.symbol, day)
+        if bars is None or not len(bars):
+            return None
+        ts = pd.to_datetime(bars["ts"], utc=True)
+        start_ns = ts.dt.tz_localize(None).to_numpy("datetime64[ns]").astype(np.int64)
+        return start_ns, bars[list(_OHLCV)].to_numpy(np.float64)
+
+
+_OHLCV = ("open", "high", "low", "close", "volume")
+
+
+def _arrow_bars(table: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_read_day_bars`` from an Arrow table; None (take the pandas path) unless it is the catalog's shape."""
+    import pyarrow as pa
+
+    if table is None or not table.num_rows or not {"ts", *_OHLCV} <= set(table.column_names):
+        return None
+    ts_col = table.column("ts")
+    if not pa.types.is_timestamp(ts_col.type) or ts_col.null_count:
+        return None
+    # UTC instants as int64 ns, whatever the unit or zone (a naive ts is UTC, as pd.to_datetime(utc=True))
+    start_ns = ts_col.cast(pa.timestamp("ns", tz=ts_col.type.tz)).cast(pa.int64()).to_numpy()
+    values = np.empty((table.num_rows, len(_OHLCV)), dtype=np.float64)
+    for k, name in enumerate(_OHLCV):
+        values[:, k] = table.column(name).cast(pa.float64()).to_numpy()
+    return np.asarray(start_ns, dtype=np.int64), values
 
 
 class UnderlyingFeed(_MinuteBarsFeed):

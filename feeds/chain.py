@@ -22,7 +22,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from feeds.bt_feeds import CatalogLike
 from options_scalper.model import ChainSnapshot
@@ -69,56 +72,37 @@ def session_date(ts_ns: int) -> date:
 class _Day:
     """One session's quotes as arrays sorted by (ts, symbol)."""
 
-    def __init__(self, day: date, quotes: pd.DataFrame, oi: pd.DataFrame | None) -> None:
+    def __init__(
+        self, day: date, quotes: pd.DataFrame | pa.Table, oi: pd.DataFrame | pa.Table | None
+    ) -> None:
         self.day = day
-        n = len(quotes)
-        if n:
-            ts = pd.to_datetime(quotes["ts"], utc=True).dt.tz_localize(None)
-            self.ts = ts.to_numpy("datetime64[ns]").astype(np.int64)
-        else:
-            self.ts = np.empty(0, dtype=np.int64)
-        if n and np.any(np.diff(self.ts) < 0):  # the catalog sorts; be safe for other sources
-            order = np.lexsort((quotes["symbol"].to_numpy(str), self.ts))
-            quotes = quotes.iloc[order].reset_index(drop=True)
-            self.ts = self.ts[order]
-        # Convert each distinct symbol / expiry / right once, then spread by code.
-        self._codes = np.empty(0, dtype=np.int64)
-        self._code_of: dict[str, int] = {}
+        cols = _arrow_columns(quotes) if isinstance(quotes, pa.Table) else None
+        if cols is None:
+            frame = quotes.to_pandas() if isinstance(quotes, pa.Table) else quotes
+            cols = _pandas_columns(frame)
+        n = cols.ts.shape[0]
+        self.ts = cols.ts
+        self.first_ns = int(self.ts[0]) if n else None
+        self.last_ns = int(self.ts[-1]) if n else None
+        self._codes = cols.codes
+        self._code_of = {str(v): k for k, v in enumerate(cols.names)} if n else {}
         self._rows: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-        if n:
-            codes, uniques = pd.factorize(quotes["symbol"])
-            names = np.asarray(uniques, dtype=object)
-            self._codes = codes
-            self._code_of = {str(v): k for k, v in enumerate(names)}
-            self.symbol = _take(names, codes, None)
-            e_codes, e_uniques = pd.factorize(quotes["expiry"])
-            self.expiry = _take(
-                pd.to_datetime(pd.Series(e_uniques, dtype=object)).to_numpy("datetime64[D]"),
-                e_codes,
-                np.datetime64("NaT", "D"),
-            )
-            r_codes, r_uniques = pd.factorize(quotes["option_type"])
-            self.is_call = _take(np.array([str(v) == "C" for v in r_uniques], dtype=bool), r_codes, False)
-        else:
-            self.symbol = np.empty(0, dtype=object)
-            self.expiry = np.empty(0, dtype="datetime64[D]")
-            self.is_call = np.empty(0, dtype=bool)
-
-        def f64(col: str) -> np.ndarray:
-            if not n or col not in quotes:
-                return np.full(n, np.nan if col != "quote_age_min" else 0.0)
-            return quotes[col].to_numpy(np.float64)
-
-        self.strike = f64("strike")
-        self.bid = f64("bid_px")
-        self.ask = f64("ask_px")
-        self.bid_size = f64("bid_sz")
-        self.ask_size = f64("ask_sz")
-        self.age = f64("quote_age_min")
-        self.oi_known = oi is not None and "open_interest" in oi and bool(oi["open_interest"].notna().any())
-        self.volume_known = oi is not None and "volume" in oi and bool(oi["volume"].notna().any())
+        self.symbol = cols.symbol
+        self.expiry = cols.expiry
+        self.is_call = cols.is_call
+        self.strike = cols.f64["strike"]
+        self.bid = cols.f64["bid_px"]
+        self.ask = cols.f64["ask_px"]
+        self.bid_size = cols.f64["bid_sz"]
+        self.ask_size = cols.f64["ask_sz"]
+        self.age = cols.f64["quote_age_min"]
         self.open_interest = np.full(n, np.nan)
         self.volume = np.full(n, np.nan)
+        if isinstance(oi, pa.Table):
+            self.oi_known, self.volume_known = self._spread_arrow_oi(oi, n)
+            return
+        self.oi_known = oi is not None and "open_interest" in oi and bool(oi["open_interest"].notna().any())
+        self.volume_known = oi is not None and "volume" in oi and bool(oi["volume"].notna().any())
         if oi is not None and n and len(oi):
             by_symbol = oi.drop_duplicates("symbol", keep="last").set_index("symbol")
             keys = pd.Index(by_symbol.index)
@@ -128,8 +112,25 @@ class _Day:
                 self.open_interest[hit] = by_symbol["open_interest"].to_numpy(np.float64)[pos[hit]]
             if "volume" in by_symbol:
                 self.volume[hit] = by_symbol["volume"].to_numpy(np.float64)[pos[hit]]
-        self.first_ns = int(self.ts[0]) if n else None
-        self.last_ns = int(self.ts[-1]) if n else None
+
+    def _spread_arrow_oi(self, oi: pa.Table, n: int) -> tuple[bool, bool]:
+        """Fill ``open_interest`` / ``volume`` per row from an Arrow OI table (the last row of a
+        symbol wins, as in the pandas path); return whether each is known (any non-NaN value)."""
+        columns = {
+            name: oi.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+            for name in ("open_interest", "volume")
+            if name in oi.column_names
+        }
+        known = {name: bool((~np.isnan(values)).any()) for name, values in columns.items()}
+        if n and oi.num_rows:
+            last_row = {sym: i for i, sym in enumerate(oi.column("symbol").to_pylist())}
+            by_code = np.array([last_row.get(name, -1) for name in self._code_of], dtype=np.int64)
+            pos = _take(by_code, self._codes, -1)
+            hit = pos >= 0
+            for name, target in (("open_interest", self.open_interest), ("volume", self.volume)):
+                if name in columns:
+                    target[hit] = columns[name][pos[hit]]
+        return known.get("open_interest", False), known.get("volume", False)
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -159,6 +160,123 @@ def _take(values: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
     if codes.size and codes.min() < 0:
         values = np.append(values, np.array([missing], dtype=values.dtype))
     return values[codes]
+
+
+_F64_COLUMNS = ("strike", "bid_px", "ask_px", "bid_sz", "ask_sz", "quote_age_min")
+_QUOTE_COLUMNS = ("ts", "symbol", "expiry", "option_type", *_F64_COLUMNS)  # what a _Day reads
+
+
+class _Columns(NamedTuple):
+    """A day's quote columns as numpy arrays, in (ts, symbol) order."""
+
+    ts: np.ndarray  # int64 UTC ns
+    codes: np.ndarray  # int64 code of each row's symbol in ``names`` (-1: null)
+    names: np.ndarray  # object: the distinct symbols
+    symbol: np.ndarray  # object
+    expiry: np.ndarray  # datetime64[D]
+    is_call: np.ndarray  # bool
+    f64: dict[str, np.ndarray]  # _F64_COLUMNS as float64
+
+
+def _missing_f64(col: str, n: int) -> np.ndarray:
+    return np.full(n, np.nan if col != "quote_age_min" else 0.0)
+
+
+def _pandas_columns(quotes: pd.DataFrame) -> _Columns:
+    """Columns of a quote frame (``Catalog.read_quotes`` or any catalog-like source)."""
+    n = len(quotes)
+    if n:
+        ts = pd.to_datetime(quotes["ts"], utc=True).dt.tz_localize(None)
+        ts_ns = ts.to_numpy("datetime64[ns]").astype(np.int64)
+    else:
+        ts_ns = np.empty(0, dtype=np.int64)
+    if n and np.any(np.diff(ts_ns) < 0):  # the catalog sorts; be safe for other sources
+        order = np.lexsort((quotes["symbol"].to_numpy(str), ts_ns))
+        quotes = quotes.iloc[order].reset_index(drop=True)
+        ts_ns = ts_ns[order]
+    # Convert each distinct symbol / expiry / right once, then spread by code.
+    if n:
+        codes, uniques = pd.factorize(quotes["symbol"])
+        names = np.asarray(uniques, dtype=object)
+        symbol = _take(names, codes, None)
+        e_codes, e_uniques = pd.factorize(quotes["expiry"])
+        expiry = _take(
+            pd.to_datetime(pd.Series(e_uniques, dtype=object)).to_numpy("datetime64[D]"),
+            e_codes,
+            np.datetime64("NaT", "D"),
+        )
+        r_codes, r_uniques = pd.factorize(quotes["option_type"])
+        is_call = _take(np.array([str(v) == "C" for v in r_uniques], dtype=bool), r_codes, False)
+    else:
+        codes = np.empty(0, dtype=np.int64)
+        names = np.empty(0, dtype=object)
+        symbol = np.empty(0, dtype=object)
+        expiry = np.empty(0, dtype="datetime64[D]")
+        is_call = np.empty(0, dtype=bool)
+    f64 = {
+        col: quotes[col].to_numpy(np.float64) if n and col in quotes else _missing_f64(col, n)
+        for col in _F64_COLUMNS
+    }
+    return _Columns(ts_ns, codes, names, symbol, expiry, is_call, f64)
+
+
+def _arrow_columns(table: pa.Table) -> _Columns | None:
+    """The same columns as :func:`_pandas_columns`, straight from Arrow (no pandas).
+
+    None when the table is not in the catalog's shape (a timestamp ``ts`` without
+    nulls, sorted; string ``symbol`` / ``option_type``; date32 ``expiry``): the
+    caller then takes the pandas path.
+    """
+    n = table.num_rows
+    names = table.column_names
+    if not n or not {"ts", "symbol", "expiry", "option_type"} <= set(names):
+        return None
+    ts_col = table.column("ts")
+    ts_type = ts_col.type
+    if (
+        not pa.types.is_timestamp(ts_type)
+        or ts_col.null_count
+        or not _is_string_or_dictionary(table.schema.field("symbol").type)
+        or not pa.types.is_string(table.schema.field("option_type").type)
+        or not pa.types.is_date32(table.schema.field("expiry").type)
+    ):
+        return None
+    # UTC instants as int64 ns, whatever the unit or zone (a naive ts is UTC, as pd.to_datetime(utc=True))
+    ts_ns = _writable(ts_col.cast(pa.timestamp("ns", tz=ts_type.tz)).cast(pa.int64()).to_numpy(), np.int64)
+    if np.any(np.diff(ts_ns) < 0):
+        return None  # unsorted: the pandas path sorts by (ts, symbol)
+    symbols = table.column("symbol")
+    if pa.types.is_dictionary(symbols.type):  # read as dictionary: one shared dictionary, then codes
+        symbols = symbols.unify_dictionaries() if symbols.num_chunks > 1 else symbols
+        encoded = symbols.combine_chunks()
+    else:
+        encoded = symbols.combine_chunks().dictionary_encode()
+    codes = _writable(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+    uniques = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    symbol = _take(uniques, codes, None)
+    expiry = _writable(table.column("expiry").to_numpy(), "datetime64[D]")
+    is_call = _writable(pc.fill_null(pc.equal(table.column("option_type"), "C"), False).to_numpy(), np.bool_)
+    f64 = {
+        col: (
+            _writable(table.column(col).cast(pa.float64()).to_numpy(), np.float64)
+            if col in names
+            else _missing_f64(col, n)
+        )
+        for col in _F64_COLUMNS
+    }
+    return _Columns(ts_ns, codes, uniques, symbol, expiry, is_call, f64)
+
+
+def _is_string_or_dictionary(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        return pa.types.is_string(kind.value_type)
+    return pa.types.is_string(kind)
+
+
+def _writable(values: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
+    """``values`` as a writable ``dtype`` array (Arrow hands out read-only zero-copy views)."""
+    out = np.asarray(values, dtype=dtype)
+    return out if out.flags.writeable else out.copy()
 
 
 class ChainProvider:
@@ -194,10 +312,20 @@ class ChainProvider:
         if d is not None and d.day == day:
             return d
         self._day = None  # drop the previous day before reading the next
-        quotes = self.catalog.read_quotes(self.symbol, day)
+        read_arrow = getattr(self.catalog, "read_quotes_arrow", None)  # feeds.catalog.Catalog has it
+        quotes: pd.DataFrame | pa.Table | None = (
+            read_arrow(self.symbol, day, columns=_QUOTE_COLUMNS, dictionary_columns=("symbol",))
+            if read_arrow is not None
+            else self.catalog.read_quotes(self.symbol, day)
+        )
         if quotes is None:
             quotes = pd.DataFrame(columns=["ts", "symbol", "expiry", "option_type", "strike"])
-        oi = self.catalog.read_open_interest(self.symbol, day)
+        read_oi_arrow = getattr(self.catalog, "read_open_interest_arrow", None)
+        oi: pd.DataFrame | pa.Table | None = (
+            read_oi_arrow(self.symbol, day)
+            if read_oi_arrow is not None
+            else self.catalog.read_open_interest(self.symbol, day)
+        )
         self._day = _Day(day, quotes, oi)
         self.loads += 1
         return self._day

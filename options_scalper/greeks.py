@@ -194,8 +194,12 @@ def implied_vol(
     2000 %; a solve that does not converge. Solver: Newton on sigma, safeguarded
     by a bisection bracket [1e-6, 20], all contracts at once.
     """
-    p, s, k, tt, rr, qq, c = _arrays(price, S, K, t_years, r, q, is_call)
-    call = c.astype(bool)
+    fast = _vector_inputs(price, S, K, t_years, r, q, is_call)
+    if fast is not None:  # the selector's case: skip broadcasting the scalars (same arithmetic)
+        p, s, k, tt, rr, qq, call = fast
+    else:
+        p, s, k, tt, rr, qq, c = _arrays(price, S, K, t_years, r, q, is_call)
+        call = c.astype(bool)
     out = np.full(p.shape, np.nan)
     fwd_s = s * np.exp(-qq * tt)
     disc_k = k * np.exp(-rr * tt)
@@ -205,11 +209,45 @@ def implied_vol(
         ok = np.isfinite(p) & (p > 0) & (p > lower) & (p < upper) & (s > 0) & (k > 0) & (tt > 0)
     if not ok.any():
         return out
+    if fast is not None and ok.all():  # nothing to leave out: solve the inputs as they are
+        return _solve(p, s, k, tt, rr, qq, call)
     idx = np.flatnonzero(ok)
-    p1, s1, k1, t1, r1, q1 = (a.ravel()[idx] for a in (p, s, k, tt, rr, qq))
+    p1, s1, k1, t1, r1, q1 = (a if a.ndim == 0 else a.ravel()[idx] for a in (p, s, k, tt, rr, qq))
     iv = _solve(p1, s1, k1, t1, r1, q1, call.ravel()[idx])
     out.ravel()[idx] = iv
     return out
+
+
+_Inputs = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]
+
+
+def _vector_inputs(
+    price: ArrayLike, S: ArrayLike, K: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, is_call: ArrayLike
+) -> _Inputs | None:
+    """The inputs without broadcasting when ``price``, ``K``, ``t`` and ``is_call`` are 1-D arrays of
+    one length (float64, float64, float64, bool) and ``S``, ``r``, ``q`` Python floats; else None.
+
+    Elementwise IEEE arithmetic gives the same result whether an operand is a scalar or the
+    same value repeated, so the solve is bit-for-bit the broadcast one.
+    """
+    if not (
+        type(price) is np.ndarray
+        and type(K) is np.ndarray
+        and type(t) is np.ndarray
+        and type(is_call) is np.ndarray
+        and type(S) is float
+        and type(r) is float
+        and type(q) is float
+    ):
+        return None
+    if is_call.ndim != 1 or is_call.dtype != np.bool_:
+        return None
+    n = is_call.shape[0]
+    for v in (price, K, t):
+        if v.ndim != 1 or v.dtype != np.float64 or v.shape[0] != n:
+            return None
+    f64 = np.float64
+    return price, np.asarray(S, dtype=f64), K, t, np.asarray(r, dtype=f64), np.asarray(q, dtype=f64), is_call
 
 
 def _solve(

@@ -133,6 +133,22 @@ class _Funnel:
         return " -> ".join(f"{count} {label}" for label, count in self.steps)
 
 
+class _Where:
+    """``"<underlying> <YYYY-mm-dd HH:MM> ET"``, formatted only when a message uses it."""
+
+    __slots__ = ("now_et", "underlying")
+
+    def __init__(self, underlying: str, now_et: datetime) -> None:
+        self.underlying = underlying
+        self.now_et = now_et
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __str__(self) -> str:
+        return f"{self.underlying} {self.now_et:%Y-%m-%d %H:%M} ET"
+
+
 class StrikeSelector:
     """Pick the best contract for a direction from one chain snapshot.
 
@@ -187,7 +203,8 @@ class StrikeSelector:
         ones the trading calendar allows at ``now``).
         """
         c = self.criteria
-        where = f"{snapshot.underlying} {to_eastern(now):%Y-%m-%d %H:%M} ET"
+        now_et = to_eastern(now)  # refuses a naive ``now`` before anything else
+        where = _Where(snapshot.underlying, now_et)  # formatted only into a rejection message
         right = direction.right
         if len(snapshot) == 0:
             return Rejection(EMPTY_CHAIN, f"{where}: the chain snapshot has no contracts")
@@ -206,7 +223,7 @@ class StrikeSelector:
         if idx.size == 0:
             return Rejection(EMPTY_CHAIN, f"{where}: no {right.word}s in the snapshot ({funnel.text()})")
 
-        session = to_eastern(now).date()
+        session = now_et.date()
         dte_all, cutoff_passed = self._expiry_filter(snapshot, idx, session, now, allowed_expiries)
         keep = dte_all >= 0
         idx, dte = idx[keep], dte_all[keep]
@@ -488,7 +505,12 @@ def trading_dte(session: date, expiry: date) -> int:
 def _zero_dte_cutoff_passed(now: datetime, cutoff: time | None, session: date) -> bool:
     if cutoff is None:
         return False
-    return now >= cutoff_utc(session, cutoff)
+    return now >= _cutoff_utc(session, cutoff)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cutoff_utc(session: date, cutoff: time) -> datetime:
+    return cutoff_utc(session, cutoff)  # a pure function of the calendar: once per session
 
 
 def _time_to_expiry(now: datetime, snapshot: ChainSnapshot, idx: IntArray) -> tuple[FloatArray, np.ndarray]:

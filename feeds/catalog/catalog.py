@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -231,12 +231,37 @@ class Catalog:
         """Return the day's regular-session underlying bars (BAR_COLUMNS; ts = bar start UTC)."""
         return self._read(symbol, day, "bars")
 
+    def read_quotes_arrow(
+        self,
+        symbol: str,
+        day: date,
+        columns: Sequence[str] | None = None,
+        dictionary_columns: Sequence[str] = (),
+    ) -> pa.Table:
+        """Return :meth:`read_quotes` as an Arrow table (no pandas), for numpy consumers.
+
+        ``columns`` selects columns (default all); ``dictionary_columns`` are read
+        dictionary-encoded, straight from the file's dictionary pages.
+        """
+        return self._read_table(symbol, day, "quotes", columns=columns, dictionary_columns=dictionary_columns)
+
+    def read_bars_arrow(self, symbol: str, day: date) -> pa.Table:
+        """Return :meth:`read_bars` as the Arrow table on disk (no pandas), for numpy consumers."""
+        return self._read_table(symbol, day, "bars")
+
     def read_open_interest(self, symbol: str, day: date) -> pd.DataFrame | None:
         """Return per-contract ``symbol, open_interest, volume``; None when the day had no statistics."""
         entry = self._entry(symbol, day)
         if "oi" not in entry["files"]:
             return None
         return self._read(symbol, day, "oi", entry)
+
+    def read_open_interest_arrow(self, symbol: str, day: date) -> pa.Table | None:
+        """Return :meth:`read_open_interest` as an Arrow table (no pandas); None without statistics."""
+        entry = self._entry(symbol, day)
+        if "oi" not in entry["files"]:
+            return None
+        return self._read_table(symbol, day, "oi", entry)
 
     def day_summary(self, symbol: str) -> pd.DataFrame:
         """Return one row per complete day: ATM IV, underlying source, OI flags, row and drop counts, ..."""
@@ -309,18 +334,31 @@ class Catalog:
         return True
 
     def _read(self, symbol: str, day: date, kind: str, entry: dict[str, Any] | None = None) -> pd.DataFrame:
+        return self._read_table(symbol, day, kind, entry).to_pandas()
+
+    def _read_table(
+        self,
+        symbol: str,
+        day: date,
+        kind: str,
+        entry: dict[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
+        dictionary_columns: Sequence[str] = (),
+    ) -> pa.Table:
         entry = entry or self._entry(symbol, day)
         path = store.day_file(self.root, symbol, kind, day.isoformat())
         meta = entry["files"].get(kind)
         try:
             if meta is None or path.stat().st_size != meta["size"]:
                 raise OSError("size differs from the manifest")
-            table = pq.read_table(path)
+            # one file: no dataset discovery (read_table's)
+            with pq.ParquetFile(path, read_dictionary=list(dictionary_columns) or None) as parquet:
+                table = parquet.read(columns=None if columns is None else list(columns), use_threads=False)
         except (OSError, pa.ArrowException) as exc:
             raise CatalogError(
                 f"catalog file {path} is missing or damaged ({exc}); re-run ingest to rebuild {symbol} {day}"
             ) from exc
-        return table.to_pandas()
+        return table
 
 
 def _read_bars(path: Path, symbol: str) -> pd.DataFrame:
