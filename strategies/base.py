@@ -42,7 +42,10 @@ from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
 from feeds.bt_feeds import UnderlyingFeed, bar_time_utc, day_grid
 from feeds.chain import ChainProvider
 from feeds.contract_pool import ContractFeed, ContractPool, ContractSpec, side_ok
-from options_scalper.model import ExitReason, Rejection, ScalperError, Signal
+from options_scalper.config import ExitRules
+from options_scalper.exits import ExitState, evaluate_exits
+from options_scalper.model import ExitReason, OptionRight, Rejection, ScalperError, Signal
+from options_scalper.position import ScalpPosition
 from options_scalper.records import ClosedScalp
 
 # (open, close) of the session ``_session_close`` saw last, aware UTC: any instant in
@@ -122,6 +125,7 @@ class OpenScalp:
     last_bid: float = float("nan")
     last_ask: float = float("nan")
     last_quote_time: datetime | None = None
+    position_cache: tuple[tuple[Any, ...], ScalpPosition] | None = None
 
     @property
     def option_symbol(self) -> str:
@@ -308,10 +312,31 @@ class ScalpStrategyBase(bt.Strategy):
 
     def evaluate_exit_rules(self, scalp: OpenScalp, now: datetime, bid: float) -> ExitReason | None:
         """Apply ``options_scalper.exits.evaluate_exits`` to this scalp at ``bid``."""
-        from options_scalper.exits import ExitState, evaluate_exits
-        from options_scalper.model import OptionRight
-        from options_scalper.position import ScalpPosition
+        position = self._scalp_position(scalp).mark(bid, now)
+        state = ExitState(
+            now=now,
+            bid=bid,
+            ask=scalp.last_ask,
+            session_close=self._session_close(now),
+            **self.exit_state(scalp, now, bid),
+        )
+        result: ExitReason | None = evaluate_exits(position, state, self._exit_rules())
+        return result
 
+    def _exit_rules(self) -> ExitRules:
+        """The config's exit rules, built once (the config is frozen)."""
+        rules: ExitRules | None = getattr(self, "_exit_rules_cache", None)
+        if rules is None:
+            assert self.config is not None
+            rules = self._exit_rules_cache = self.config.exit_rules()
+        return rules
+
+    @staticmethod
+    def _scalp_position(scalp: OpenScalp) -> ScalpPosition:
+        """The scalp as a domain ``ScalpPosition``, rebuilt only when its fills change."""
+        key = (scalp.open_qty, scalp.bought, scalp.bought_cost, scalp.entry_time)
+        if scalp.position_cache is not None and scalp.position_cache[0] == key:
+            return scalp.position_cache[1]
         intent, sel = scalp.intent, getattr(scalp.intent, "selection", None)
         right = OptionRight(str(getattr(intent.right, "value", intent.right)))
         position = ScalpPosition.open(
@@ -327,17 +352,9 @@ class ScalpStrategyBase(bt.Strategy):
             delta=float(getattr(sel, "delta", float("nan"))),
             theta=float(getattr(sel, "theta", float("nan"))),
             iv=float(getattr(sel, "iv", float("nan"))),
-        ).mark(bid, now)
-        state = ExitState(
-            now=now,
-            bid=bid,
-            ask=scalp.last_ask,
-            session_close=self._session_close(now),
-            **self.exit_state(scalp, now, bid),
         )
-        assert self.config is not None
-        result: ExitReason | None = evaluate_exits(position, state, self.config.exit_rules())
-        return result
+        scalp.position_cache = (key, position)
+        return position
 
     # ------------------------------------------------------------------ account
     def account_state(self) -> Any:
