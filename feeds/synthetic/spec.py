@@ -7,6 +7,7 @@ name says so.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -272,11 +273,8 @@ TSLA_SPEC = SymbolSpec(
 )
 """TSLA at sample scale: Mon/Wed/Fri short-dated expiries, no statistics (OI unknown)."""
 
-TSLA_FULL_SPEC = SymbolSpec(
-    symbol="TSLA",
-    spot=262.0,
-    annual_vol=0.55,
-    strike_step=2.5,
+TSLA_FULL_SPEC = dataclasses.replace(
+    TSLA_SPEC,
     wing_step=5.0,
     inner_band_pct=0.90,
     near_band_pct=0.97,
@@ -290,27 +288,12 @@ TSLA_FULL_SPEC = SymbolSpec(
         monthly_horizon_days=370,
         leaps_years=3,
     ),
-    penny_all=False,
-    skew=0.5,
-    smile=1.2,
-    term_premium=0.08,
-    spread_frac=0.015,
-    base_size=60,
     quote_update_rate=1.0,
-    trade_rate=0.4,
-    bar_volume=110_000.0,
-    skip_minute_prob=0.002,
-    burst_move_pct=(0.01, 0.02),
-    open_interest_base=4_000.0,
-    has_statistics=False,
 )
 """TSLA at the scale of a real OPRA day (~26 expiries x ~170 strikes x 2 rights, ~4M rows): the benchmark."""
 
-SPY_FULL_SPEC = SymbolSpec(
-    symbol="SPY",
-    spot=580.0,
-    annual_vol=0.14,
-    strike_step=1.0,
+SPY_FULL_SPEC = dataclasses.replace(
+    SPY_SPEC,
     wing_step=5.0,
     inner_band_pct=0.08,
     near_band_pct=0.20,
@@ -323,19 +306,7 @@ SPY_FULL_SPEC = SymbolSpec(
         weekly_horizon_days=56,
         monthly_horizon_days=370,
     ),
-    penny_all=True,
-    dividend_yield=0.013,
-    skew=1.3,
-    smile=0.8,
-    spread_frac=0.008,
-    base_size=400,
     quote_update_rate=0.9,
-    trade_rate=0.5,
-    bar_volume=90_000.0,
-    skip_minute_prob=0.0,
-    burst_move_pct=(0.006, 0.01),
-    open_interest_base=20_000.0,
-    has_statistics=True,
 )
 """SPY at full scale."""
 
