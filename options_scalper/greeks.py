@@ -149,8 +149,12 @@ def bs_greeks(
     S: ArrayLike, K: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike, is_call: ArrayLike
 ) -> Greeks:
     """Closed-form BSM greeks; NaN wherever ``sigma`` is NaN (e.g. a failed IV solve)."""
-    s, k, tt, rr, qq, sig, c = _arrays(S, K, t, r, q, sigma, is_call)
-    call = c.astype(bool)
+    fast = _vector_inputs(sigma, S, K, t, r, q, is_call)
+    if fast is not None:  # the selector's case: skip broadcasting the scalars (same arithmetic)
+        sig, s, k, tt, rr, qq, call = fast
+    else:
+        s, k, tt, rr, qq, sig, c = _arrays(S, K, t, r, q, sigma, is_call)
+        call = c.astype(bool)
     d1, d2, vol_sqrt_t = _d1_d2(s, k, tt, rr, qq, sig)
     sign = np.where(call, 1.0, -1.0)
     exp_q = np.exp(-qq * tt)
@@ -212,8 +216,8 @@ def implied_vol(
     if fast is not None and ok.all():  # nothing to leave out: solve the inputs as they are
         return _solve(p, s, k, tt, rr, qq, call)
     idx = np.flatnonzero(ok)
-    p1, s1, k1, t1, r1, q1 = (a if a.ndim == 0 else a.ravel()[idx] for a in (p, s, k, tt, rr, qq))
-    iv = _solve(p1, s1, k1, t1, r1, q1, call.ravel()[idx])
+    s1, k1, t1, r1, q1 = (a if a.ndim == 0 else a.ravel()[idx] for a in (s, k, tt, rr, qq))
+    iv = _solve(p.ravel()[idx], s1, k1, t1, r1, q1, call.ravel()[idx])
     out.ravel()[idx] = iv
     return out
 
@@ -259,49 +263,66 @@ def _solve(
     q: FloatArray,
     call: npt.NDArray[np.bool_],
 ) -> FloatArray:
+    # Each contract's iterates depend on its own inputs only (the loop runs until all
+    # are done, but a done contract's sigma is frozen), and every expression below is
+    # evaluated in the same order as the reference formulas, so the results do not
+    # depend on which other contracts are solved alongside.
     sqrt_t = np.sqrt(t)
     fwd_s = s * np.exp(-q * t)
     disc_k = k * np.exp(-r * t)
     ln_fk = np.log(fwd_s / disc_k)  # log-moneyness of the forward
     # Solve on the out-of-the-money side (same IV by put-call parity): its price is
     # all time value, so log(price) is well scaled even for deep ITM quotes.
-    sign = np.where(ln_fk > 0, -1.0, 1.0)
-    p_otm = p - np.maximum(np.where(call, 1.0, -1.0) * (fwd_s - disc_k), 0.0)
+    itm_fwd = ln_fk > 0
+    sign = np.where(itm_fwd, -1.0, 1.0)
+    gap = fwd_s - disc_k
+    p_otm = p - np.maximum(np.where(call, gap, -gap), 0.0)  # (+-1) * gap is exact
     log_p = np.log(p_otm)
+    shape = p.shape  # 1-D (implied_vol passes p raveled)
+    both = np.empty((2, *shape))  # sign*d1 and sign*d2, one ndtr call for both
+    both_n = np.empty((2, *shape))
+    sd1, sd2 = both[0], both[1]
+    n1, n2 = both_n[0], both_n[1]
 
-    def price_vega(sigma: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def price_of(sigma: FloatArray) -> tuple[FloatArray, FloatArray]:
         v = sigma * sqrt_t
         d1 = ln_fk / v + 0.5 * v
-        price = sign * (fwd_s * ndtr(sign * d1) - disc_k * ndtr(sign * (d1 - v)))
-        return price, fwd_s * np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI * sqrt_t
+        np.multiply(sign, d1, out=sd1)
+        np.multiply(sign, d1 - v, out=sd2)
+        ndtr(both, out=both_n)
+        return sign * (fwd_s * n1 - disc_k * n2), d1
 
-    lo = np.full(p.shape, IV_MIN)
-    hi = np.full(p.shape, IV_MAX)
-    feasible = price_vega(hi)[0] >= p_otm
-    # Corrado-Miller (1996) starting guess on the call-equivalent premium.
-    call_p = np.where(sign > 0, p_otm, p_otm + fwd_s - disc_k)
-    half_gap = 0.5 * (fwd_s - disc_k)
-    a = call_p - half_gap
-    root = np.sqrt(np.maximum(a * a - 4.0 * half_gap * half_gap / np.pi, 0.0))
-    sigma = np.sqrt(2.0 * np.pi) / (fwd_s + disc_k) * (a + root) / sqrt_t
-    sigma = np.clip(np.nan_to_num(sigma, nan=0.5), 0.01, IV_MAX / 2)
-    done = ~feasible
+    lo = np.full(shape, IV_MIN)
+    hi = np.full(shape, IV_MAX)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(_MAX_ITER):
-            price, vega = price_vega(sigma)
+        feasible = price_of(hi)[0] >= p_otm
+        # Corrado-Miller (1996) starting guess on the call-equivalent premium.
+        call_p = np.where(itm_fwd, p_otm + fwd_s - disc_k, p_otm)
+        half_gap = 0.5 * gap
+        a = call_p - half_gap
+        root = np.sqrt(np.maximum(a * a - 4.0 * half_gap * half_gap / np.pi, 0.0))
+        sigma = np.sqrt(2.0 * np.pi) / (fwd_s + disc_k) * (a + root) / sqrt_t
+        sigma = np.minimum(np.maximum(np.where(np.isnan(sigma), 0.5, sigma), 0.01), IV_MAX / 2)
+        done = ~feasible
+        price = p_otm
+        for it in range(_MAX_ITER + 1):
+            price, d1 = price_of(sigma)
+            if it == _MAX_ITER:
+                break  # out of iterations: the check below decides
             # Newton on log(price), safeguarded by the bisection bracket [lo, hi]
             diff_log = np.log(price) - log_p
             done |= np.abs(diff_log) <= 1e-9
             if done.all():
                 break
+            vega = fwd_s * np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI * sqrt_t
             newton = sigma - diff_log * price / vega
             np.copyto(lo, sigma, where=diff_log < 0)
             np.copyto(hi, sigma, where=diff_log > 0)
-            bisect = (~np.isfinite(newton)) | (newton <= lo) | (newton >= hi)
-            np.copyto(newton, 0.5 * (lo + hi), where=bisect)
+            inside = (newton > lo) & (newton < hi)  # False for NaN and +-inf too
+            if not inside.all():
+                np.copyto(newton, 0.5 * (lo + hi), where=~inside)
             np.copyto(sigma, newton, where=~done)
             done |= (hi - lo) <= 1e-12 * hi
-        price, _ = price_vega(sigma)
         converged = feasible & (np.abs(price - p_otm) <= 1e-8 * p_otm + 1e-12)
     return np.where(converged, sigma, np.nan)
 

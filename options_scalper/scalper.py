@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from options_scalper.calendar import TradableReason, is_tradable, to_eastern
+from options_scalper.calendar import Settlement, TradableReason, expiry_time_utc, is_tradable, to_eastern
 from options_scalper.config import EntryOrderType, MomentumConfig, ScalpConfig
 from options_scalper.gates import GateContext, GreeksDecision, GreeksGate
 from options_scalper.model import (
@@ -28,7 +28,7 @@ from options_scalper.model import (
     ScalperError,
     Signal,
 )
-from options_scalper.selection import StrikeSelection, StrikeSelector, trading_dte
+from options_scalper.selection import StrikeSelection, StrikeSelector, _cutoff_utc, trading_dte
 from options_scalper.sizing import ScalpSizer
 
 __all__ = [
@@ -152,6 +152,8 @@ class OptionsScalper:
         self.selector = StrikeSelector(config.selection_criteria())
         self.gate = GreeksGate(config.gate_criteria())
         self.sizer = ScalpSizer(config.sizing_rule())
+        self._zero_dte_cutoff = config.zero_dte_cutoff_et  # parsed once: the config is frozen
+        self._one_dte_cutoff = config.one_dte_cutoff_et
 
     def process_signal(
         self,
@@ -272,12 +274,15 @@ class OptionsScalper:
         max_dte = self.config.max_dte
         allowed: set[date] = set()
         first_refusal: Rejection | None = None
-        for exp64 in np.unique(snapshot.expiry):
-            expiry: date = np.asarray(exp64, dtype="datetime64[D]").astype(object).item()
+        expiry: date
+        for expiry in np.unique(snapshot.expiry).tolist():  # datetime64[D] -> date, in date order
             dte = trading_dte(session, expiry)
             if not 0 <= dte <= max_dte:
                 continue
-            why = is_tradable(now, expiry, self.config)
+            if self._expiry_open(now, session, expiry):
+                allowed.add(expiry)
+                continue
+            why = is_tradable(now, expiry, self.config)  # the calendar's own refusal and wording
             if why is None:
                 allowed.add(expiry)
             elif first_refusal is None:
@@ -285,6 +290,18 @@ class OptionsScalper:
         if not allowed and first_refusal is not None:
             return _timing_rejection(first_refusal)
         return allowed
+
+    def _expiry_open(self, now: datetime, session: date, expiry: date) -> bool:
+        """True when ``is_tradable(now, expiry)`` is None, given ``is_tradable(now, None)`` was.
+
+        The expiry adds two of the calendar's rules to the session ones: not yet
+        expired, and before the 0DTE (expiry today) or 1DTE (later) cutoff. False
+        sends the caller to ``is_tradable`` for the exact refusal.
+        """
+        if expiry < session or now >= expiry_time_utc(expiry, Settlement.PM):
+            return False
+        cutoff = self._zero_dte_cutoff if expiry == session else self._one_dte_cutoff
+        return cutoff is None or now < _cutoff_utc(session, cutoff)
 
 
 def _timing_rejection(rejection: Rejection) -> Rejection:

@@ -224,7 +224,9 @@ class StrikeSelector:
             return Rejection(EMPTY_CHAIN, f"{where}: no {right.word}s in the snapshot ({funnel.text()})")
 
         session = now_et.date()
-        dte_all, cutoff_passed = self._expiry_filter(snapshot, idx, session, now, allowed_expiries)
+        dte_all, cutoff_passed, expiries, t_pm = self._expiry_filter(
+            snapshot, idx, session, now, allowed_expiries
+        )
         keep = dte_all >= 0
         idx, dte = idx[keep], dte_all[keep]
         funnel.add(f"with 0-{c.max_dte} DTE" + (" (0DTE past cutoff)" if cutoff_passed else ""), idx.size)
@@ -294,7 +296,7 @@ class StrikeSelector:
             )
 
         # Greeks for the survivors only.
-        t_years, alive = _time_to_expiry(now, snapshot, idx)
+        t_years, alive = _time_to_expiry(now, snapshot, idx, expiries, t_pm)
         if not alive.all():  # AM-settled contracts past this morning's settlement
             idx, dte, t_years = idx[alive], dte[alive], t_years[alive]
             funnel.add("not yet settled", idx.size)
@@ -338,24 +340,35 @@ class StrikeSelector:
         session: date,
         now: datetime,
         allowed_expiries: Collection[date] | None,
-    ) -> tuple[IntArray, bool]:
-        """Each candidate's DTE (-1 where its expiry is not tradable now), and whether 0DTE is past its cutoff."""
+    ) -> tuple[IntArray, bool, np.ndarray, FloatArray]:
+        """Each candidate's DTE (-1 where its expiry is not tradable now), whether 0DTE is past
+        its cutoff, the candidates' distinct expiries (sorted ``datetime64[D]``) and the years
+        to each one's PM settlement (``greeks.time_to_expiry_years``; NaN where not tradable)."""
         c = self.criteria
-        expiries, inverse = np.unique(snapshot.expiry[idx], return_inverse=True)
+        candidate_expiry = snapshot.expiry[idx]
+        expiries = np.unique(candidate_expiry)
         dte_unique = np.full(expiries.size, -1, dtype=np.int64)
+        t_pm = np.full(expiries.size, np.nan)
         cutoff_passed = _zero_dte_cutoff_passed(now, c.zero_dte_cutoff, session)
-        allowed = None if allowed_expiries is None else set(allowed_expiries)
-        for k, exp64 in enumerate(expiries):
-            expiry = _to_date(exp64)
+        allowed = (
+            allowed_expiries
+            if allowed_expiries is None or isinstance(allowed_expiries, set)
+            else set(allowed_expiries)
+        )
+        expiry: date
+        for k, expiry in enumerate(expiries.tolist()):  # datetime64[D] -> date
             if allowed is not None and expiry not in allowed:
                 continue
             dte = trading_dte(session, expiry)
             if dte < 0 or dte > c.max_dte or (dte == 0 and cutoff_passed):
                 continue
-            if now >= expiry_time_utc(expiry, Settlement.PM):
+            settles = expiry_time_utc(expiry, Settlement.PM)
+            if now >= settles:
                 continue
             dte_unique[k] = dte
-        return dte_unique[inverse.reshape(-1)], cutoff_passed
+            t_pm[k] = max((settles - now).total_seconds() / _greeks.SECONDS_PER_YEAR, _greeks.MIN_T_YEARS)
+        inverse = np.searchsorted(expiries, candidate_expiry)  # exact matches: np.unique's inverse
+        return dte_unique[inverse], cutoff_passed, expiries, t_pm
 
     def _moneyness_band(
         self, snapshot: ChainSnapshot, idx: IntArray, dte: IntArray, spot: float
@@ -409,13 +422,13 @@ class StrikeSelector:
         delta = g.delta
         delta_dist = np.abs(np.abs(delta) - c.delta_target)
         age = snapshot.quote_age_min[idx]
-        size = np.nan_to_num(np.minimum(snapshot.bid_size[idx], snapshot.ask_size[idx]), nan=0.0)
-        size = np.maximum(size, 0.0)
+        # = np.maximum(np.nan_to_num(min_size, nan=0.0), 0.0): NaN and -inf -> 0, inf -> the largest float
+        size = np.minimum(np.fmax(np.minimum(snapshot.bid_size[idx], snapshot.ask_size[idx]), 0.0), _F64_MAX)
 
         expiry_term = (c.max_dte - dte).astype(np.float64) if c.prefer_0dte else np.zeros(idx.size)
-        delta_term = np.clip(1.0 - delta_dist / self._delta_half_width, 0.0, 1.0)
-        spread_term = np.clip(1.0 - spread_pct / c.max_spread_pct, 0.0, 1.0) if c.max_spread_pct > 0 else 1.0
-        fresh_term = np.clip(1.0 - age / max(c.max_quote_age_minutes, 1.0), 0.0, 1.0)
+        delta_term = _clip01(1.0 - delta_dist / self._delta_half_width)
+        spread_term = _clip01(1.0 - spread_pct / c.max_spread_pct) if c.max_spread_pct > 0 else 1.0
+        fresh_term = _clip01(1.0 - age / max(c.max_quote_age_minutes, 1.0))
         size_term = size / (size + SIZE_HALF_SCORE)
         score = (
             EXPIRY_WEIGHT * expiry_term
@@ -477,6 +490,13 @@ def _band_z(delta_min: float, delta_max: float) -> float:
     return max(abs(nd.inv_cdf(lo)), abs(nd.inv_cdf(hi)))
 
 
+_F64_MAX = float(np.finfo(np.float64).max)
+
+
+def _clip01(values: FloatArray) -> FloatArray:
+    return np.minimum(np.maximum(values, 0.0), 1.0)  # np.clip(values, 0.0, 1.0), NaN kept
+
+
 def _to_date(value: np.datetime64) -> date:
     day: date = np.asarray(value, dtype="datetime64[D]").astype(object).item()
     return day
@@ -513,14 +533,17 @@ def _cutoff_utc(session: date, cutoff: time) -> datetime:
     return cutoff_utc(session, cutoff)  # a pure function of the calendar: once per session
 
 
-def _time_to_expiry(now: datetime, snapshot: ChainSnapshot, idx: IntArray) -> tuple[FloatArray, np.ndarray]:
+def _time_to_expiry(
+    now: datetime, snapshot: ChainSnapshot, idx: IntArray, expiries: np.ndarray, t_pm_of: FloatArray
+) -> tuple[FloatArray, np.ndarray]:
     """Years to settlement of each candidate, and a mask of those not yet settled.
 
     PM settlement (the close, 13:00 on half days) except AM-settled roots such as
-    monthly ``SPX``, which settle at the expiry day's open.
+    monthly ``SPX``, which settle at the expiry day's open. ``t_pm_of`` holds the
+    PM figure of each of the sorted ``expiries`` (see ``_expiry_filter``).
     """
     expiry = snapshot.expiry[idx]
-    t_pm = _greeks.time_to_expiry_years(now, expiry, Settlement.PM)
+    t_pm = t_pm_of[np.searchsorted(expiries, expiry)]
     alive = np.ones(idx.size, dtype=bool)
     if snapshot.underlying not in _AM_SETTLED_UNDERLYINGS:
         return t_pm, alive

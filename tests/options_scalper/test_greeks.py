@@ -161,3 +161,68 @@ def test_zero_dte_last_hour_iv_finite_and_never_zero(hh, mm):
 def test_greeks_nan_where_iv_is_nan():
     g = bs_greeks(100.0, 100.0, 0.01, 0.05, 0.0, np.array([0.2, np.nan]), True)
     assert np.isfinite(g.delta[0]) and np.isnan(g.delta[1]) and np.isnan(g.price[1])
+
+
+def _grid(n: int, seed: int):
+    """Contracts from 0DTE's last minute to 2 years, 0.5x-2x moneyness, 1 %-500 % vol, both rights."""
+    rng = np.random.default_rng(seed)
+    s = 100.0
+    k = s * np.exp(rng.uniform(-0.7, 0.7, n))
+    t = np.exp(rng.uniform(np.log(MIN_T_YEARS), np.log(2.0), n))
+    t[: n // 4] = rng.uniform(MIN_T_YEARS, 60 * MINUTE, n // 4)  # 0DTE in its last hour
+    sig = np.exp(rng.uniform(np.log(0.01), np.log(5.0), n))
+    call = rng.random(n) < 0.5
+    return s, k, t, sig, call
+
+
+def test_implied_vol_reprices_within_solver_tolerance_on_broad_grid():
+    # The guarantee: where an IV is returned, re-pricing at it gives back the premium's time
+    # value (its out-of-the-money-side premium) within 1e-8 relative (+1e-12 absolute).
+    s, k, t, sig, call = _grid(20_000, 5)
+    price = bs_price(s, k, t, 0.05, 0.01, sig, call)
+    price[::97] = np.nan
+    price[::89] = 0.0
+    iv = implied_vol(price, s, k, t, 0.05, 0.01, call)
+    solved = np.isfinite(iv)
+    fwd, disc_k = s * np.exp(-0.01 * t), k * np.exp(-0.05 * t)
+    intrinsic = np.where(call, np.maximum(fwd - disc_k, 0.0), np.maximum(disc_k - fwd, 0.0))
+    time_value = price - intrinsic
+    assert not solved[::97].any() and not solved[::89].any()
+    assert solved.sum() > 0.8 * np.count_nonzero(time_value > 1e-10 * s)
+    err = np.abs(bs_price(s, k[solved], t[solved], 0.05, 0.01, iv[solved], call[solved]) - price[solved])
+    assert (err <= 1e-8 * time_value[solved] + 1e-12 + 4e-16 * price[solved]).all()
+
+
+def test_implied_vol_matches_vollib_on_broad_grid_where_vega_is_material():
+    s, k, t, sig, call = _grid(600, 6)
+    price = bs_price(s, k, t, 0.05, 0.0, sig, call)
+    vega = bs_greeks(s, k, t, 0.05, 0.0, sig, call).vega_per_vol_point * 100
+    iv = implied_vol(price, s, k, t, 0.05, 0.0, call)
+    checked = 0
+    for i in np.flatnonzero((vega > 1e-3 * price) & (price > 1e-4) & (sig < 3.0)):
+        ref = vollib_iv(price[i], s, k[i], t[i], 0.05, 0.0, "c" if call[i] else "p")
+        assert iv[i] == pytest.approx(ref, rel=1e-6), (k[i], t[i], sig[i], call[i])
+        checked += 1
+    assert checked > 80
+
+
+def test_implied_vol_of_one_contract_does_not_depend_on_the_batch():
+    s, k, t, sig, call = _grid(200, 7)
+    price = bs_price(s, k, t, 0.05, 0.0, sig, call)
+    batch = implied_vol(price, s, k, t, 0.05, 0.0, call)
+    alone = [
+        implied_vol(price[i : i + 1], s, k[i : i + 1], t[i : i + 1], 0.05, 0.0, call[i : i + 1])[0]
+        for i in range(200)
+    ]
+    np.testing.assert_array_equal(batch, np.array(alone))
+
+
+def test_implied_vol_all_scalar_inputs_return_a_scalar_iv():
+    iv = implied_vol(2.5, 49.0, 50.0, 0.3846, 0.05, 0.0, True)
+    assert np.ndim(iv) == 0
+    assert (
+        float(iv)
+        == implied_vol(
+            np.array([2.5]), 49.0, np.array([50.0]), np.array([0.3846]), 0.05, 0.0, np.array([True])
+        )[0]
+    )
