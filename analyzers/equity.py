@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -33,8 +34,10 @@ class EquityTracker:
     def __init__(self, initial_value: float, keep_bars: bool = True) -> None:
         self.initial_value = float(initial_value)
         self.keep_bars = keep_bars
-        self.bars: dict[str, list[Any]] = {
-            k: [] for k in ("datetime", "value", "cash", "drawdown", "drawdown_pct")
+        # Per-bar columns as compact float arrays (the time as UTC epoch seconds):
+        # ~40 bytes a bar, so a long run's curve stays small; ISO strings are made in as_dict().
+        self.bars: dict[str, array[float]] = {
+            k: array("d") for k in ("epoch", "value", "cash", "drawdown", "drawdown_pct")
         }
         self.daily: dict[date, float] = {}
         self.peak = self.initial_value
@@ -59,16 +62,13 @@ class EquityTracker:
             self.peak = value
         drawdown = self.peak - value
         drawdown_pct = drawdown / self.peak if self.peak > 0 else 0.0
-        iso = ts.isoformat() if self.keep_bars else None  # else only for a new maximum
         if drawdown > self.max_drawdown:
-            iso = iso or ts.isoformat()
-            self.max_drawdown, self.max_drawdown_time = drawdown, iso
+            self.max_drawdown, self.max_drawdown_time = drawdown, ts.isoformat()
         if drawdown_pct > self.max_drawdown_pct:
-            iso = iso or ts.isoformat()
-            self.max_drawdown_pct, self.max_drawdown_pct_time = drawdown_pct, iso
+            self.max_drawdown_pct, self.max_drawdown_pct_time = drawdown_pct, ts.isoformat()
         if self.keep_bars:
             bars = self.bars
-            bars["datetime"].append(iso)
+            bars["epoch"].append(ts.timestamp())
             bars["value"].append(value)
             bars["cash"].append(cash)
             bars["drawdown"].append(drawdown)
@@ -114,9 +114,17 @@ class EquityTracker:
             "max_drawdown_pct": self.max_drawdown_pct,
             "max_drawdown_time": self.max_drawdown_time,
             "max_drawdown_pct_time": self.max_drawdown_pct_time,
-            "bars": {k: list(v) for k, v in self.bars.items()},
+            "bars": self._bars_columns(),
             "daily": self.daily_rows(),
         }
+
+    def _bars_columns(self) -> dict[str, list[Any]]:
+        cols: dict[str, list[Any]] = {
+            "datetime": [datetime.fromtimestamp(t, UTC).isoformat() for t in self.bars["epoch"]]
+        }
+        for k in ("value", "cash", "drawdown", "drawdown_pct"):
+            cols[k] = self.bars[k].tolist()
+        return cols
 
 
 def daily_equity_map(equity_analysis: Mapping[str, Any]) -> dict[date, float]:
