@@ -28,6 +28,39 @@ def as_utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
+class SessionDayOf:
+    """US/Eastern date of an aware UTC time; the last day's UTC bounds are kept, so a bar costs two compares."""
+
+    def __init__(self) -> None:
+        self._window: tuple[datetime, datetime, date] | None = None  # UTC [start, end) of an ET date
+
+    def __call__(self, ts: datetime) -> date:
+        window = self._window
+        if window is not None and window[0] <= ts < window[1]:
+            return window[2]
+        day = ts.astimezone(EASTERN).date()
+        start = datetime.combine(day, time(0), tzinfo=EASTERN).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=EASTERN).astimezone(UTC)
+        self._window = (start, end, day)
+        return day
+
+
+class DailyEquity:
+    """End-of-day account value per US/Eastern session date, nothing per bar: ``EquityTracker.daily``
+    without the curve and drawdown (what the success criteria read)."""
+
+    def __init__(self, initial_value: float) -> None:
+        self.initial_value = float(initial_value)
+        self.daily: dict[date, float] = {}
+        self._session_day = SessionDayOf()
+
+    def update(self, ts: datetime, value: float) -> None:
+        """Record the account value at the close of the bar stamped ``ts`` (UTC)."""
+        if ts.tzinfo is not UTC:
+            ts = as_utc(ts)
+        self.daily[self._session_day(ts)] = float(value)
+
+
 class EquityTracker:
     """Accumulate an account's value bar by bar."""
 
@@ -47,26 +80,28 @@ class EquityTracker:
         self.max_drawdown_time: str | None = None
         self.max_drawdown_pct_time: str | None = None
         self._last_ts: datetime | None = None
-        self._day_window: tuple[datetime, datetime, date] | None = None  # UTC [start, end) of an ET date
+        self._session_day = SessionDayOf()
 
     def update(self, ts: datetime, value: float, cash: float) -> None:
         """Record the account at the close of the bar stamped ``ts`` (UTC)."""
         if ts.tzinfo is not UTC:
             ts = as_utc(ts)
         value, cash = float(value), float(cash)
-        if self.keep_bars and self._last_ts == ts:  # same instant seen twice: keep the latest
+        keep = self.keep_bars
+        if keep and self._last_ts == ts:  # same instant seen twice: keep the latest
             for col in self.bars.values():
                 col.pop()
         self._last_ts = ts
-        if value > self.peak:
-            self.peak = value
-        drawdown = self.peak - value
-        drawdown_pct = drawdown / self.peak if self.peak > 0 else 0.0
+        peak = self.peak
+        if value > peak:
+            peak = self.peak = value
+        drawdown = peak - value
+        drawdown_pct = drawdown / peak if peak > 0 else 0.0
         if drawdown > self.max_drawdown:
             self.max_drawdown, self.max_drawdown_time = drawdown, ts.isoformat()
         if drawdown_pct > self.max_drawdown_pct:
             self.max_drawdown_pct, self.max_drawdown_pct_time = drawdown_pct, ts.isoformat()
-        if self.keep_bars:
+        if keep:
             bars = self.bars
             bars["epoch"].append(ts.timestamp())
             bars["value"].append(value)
@@ -75,17 +110,6 @@ class EquityTracker:
             bars["drawdown_pct"].append(drawdown_pct)
         self.daily[self._session_day(ts)] = value
         self.end_value = value
-
-    def _session_day(self, ts: datetime) -> date:
-        """US/Eastern date of aware UTC ``ts``; the day's UTC bounds are kept, so a bar costs two compares."""
-        window = self._day_window
-        if window is not None and window[0] <= ts < window[1]:
-            return window[2]
-        day = ts.astimezone(EASTERN).date()
-        start = datetime.combine(day, time(0), tzinfo=EASTERN).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=EASTERN).astimezone(UTC)
-        self._day_window = (start, end, day)
-        return day
 
     def daily_rows(self) -> list[dict[str, Any]]:
         rows = []

@@ -7,16 +7,15 @@ Every ``get_analysis()`` returns plain JSON values (``inf``/``NaN`` -> ``None``)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import backtrader as bt
 
 from analyzers.criteria import criteria_analysis
-from analyzers.equity import EquityTracker
+from analyzers.equity import DailyEquity, EquityTracker
 from analyzers.jsonsafe import to_jsonable
 from analyzers.stats import scalp_stats
-from feeds.bt_feeds import bar_time_utc as feed_bar_time_utc
+from feeds.bt_feeds import utc_of_num
 from options_scalper.model import ScalperError
 from options_scalper.records import ClosedScalp
 
@@ -57,9 +56,9 @@ def bar_time_utc(strategy: Any) -> Any:
     return bt.num2date(strategy.datas[0].datetime[0])
 
 
-def _clock_time_utc(strategy: Any) -> datetime:
-    """The clock's bar time as an aware UTC datetime, memoised per bar (shared with the strategy)."""
-    return feed_bar_time_utc(strategy.datas[0])
+def _clock_line(strategy: Any) -> Any:
+    """The clock feed's ``datetime`` line buffer (``line[0]`` is the bar's date2num), looked up once."""
+    return strategy.datas[0].lines.datetime
 
 
 class ScalpStats(bt.Analyzer):
@@ -97,10 +96,11 @@ class EquityCurve(bt.Analyzer):
     def start(self) -> None:
         self._tracker = EquityTracker(self.strategy.broker.getvalue(), keep_bars=bool(self.p.bars))
         self._analysis: dict[str, Any] = {}
+        self._clock = _clock_line(self.strategy)
 
     def next(self) -> None:
         broker = self.strategy.broker
-        self._tracker.update(_clock_time_utc(self.strategy), broker.getvalue(), broker.getcash())
+        self._tracker.update(utc_of_num(self._clock[0]), broker.getvalue(), broker.getcash())
 
     def stop(self) -> None:
         self._analysis = to_jsonable(self._tracker.as_dict())
@@ -114,17 +114,19 @@ class SuccessCriteria(bt.Analyzer):
 
     def start(self) -> None:
         self._reader: ClosedScalpReader | None = ClosedScalpReader(self.strategy, type(self).__name__)
-        self._tracker = EquityTracker(self.strategy.broker.getvalue(), keep_bars=False)
+        self._tracker = DailyEquity(
+            self.strategy.broker.getvalue()
+        )  # the criteria read end-of-day values only
         self._trades: list[ClosedScalp] = []
         self._analysis: dict[str, Any] = {}
+        self._clock = _clock_line(self.strategy)
 
     def notify_trade(self, trade: bt.Trade) -> None:
         if trade.isclosed and self._reader is not None:
             self._trades.extend(self._reader.take_new())
 
     def next(self) -> None:
-        broker = self.strategy.broker
-        self._tracker.update(_clock_time_utc(self.strategy), broker.getvalue(), broker.getcash())
+        self._tracker.update(utc_of_num(self._clock[0]), self.strategy.broker.getvalue())
 
     def stop(self) -> None:
         if self._reader is not None:

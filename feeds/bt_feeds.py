@@ -145,7 +145,11 @@ _AWARE_MAX = 8192
 
 def bar_time_utc(data: Any, ago: int = 0) -> datetime:
     """Return the bar's stamp (its close) as an aware UTC datetime."""
-    num = data.datetime[-ago] if ago else data.datetime[0]
+    return utc_of_num(data.datetime[-ago] if ago else data.datetime[0])
+
+
+def utc_of_num(num: float) -> datetime:
+    """Aware UTC datetime of Backtrader date number ``num`` (a bar stamp), memoised."""
     hit = _AWARE.get(num)
     if hit is None:
         hit = bt.num2date(num).replace(tzinfo=UTC)

@@ -195,8 +195,9 @@ def implied_vol(
     NaN for: premium <= 0 or not finite; premium at or below the discounted
     intrinsic value (max(S e^-qt - K e^-rt, 0) for a call); premium at or above
     the no-arbitrage ceiling (S e^-qt for a call, K e^-rt for a put); an IV above
-    2000 %; a solve that does not converge. Solver: Newton on sigma, safeguarded
-    by a bisection bracket [1e-6, 20], all contracts at once.
+    2000 %; a solve that does not converge. Solver: Newton on log(premium) with
+    Halley's correction, from the Stefanica-Radoicic explicit guess (two steps for
+    most quotes), safeguarded by a bisection bracket [1e-6, 20], all contracts at once.
     """
     fast = _vector_inputs(price, S, K, t_years, r, q, is_call)
     if fast is not None:  # the selector's case: skip broadcasting the scalars (same arithmetic)
@@ -296,12 +297,7 @@ def _solve(
     hi = np.full(shape, IV_MAX)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         feasible = price_of(hi)[0] >= p_otm
-        # Corrado-Miller (1996) starting guess on the call-equivalent premium.
-        call_p = np.where(itm_fwd, p_otm + fwd_s - disc_k, p_otm)
-        half_gap = 0.5 * gap
-        a = call_p - half_gap
-        root = np.sqrt(np.maximum(a * a - 4.0 * half_gap * half_gap / np.pi, 0.0))
-        sigma = np.sqrt(2.0 * np.pi) / (fwd_s + disc_k) * (a + root) / sqrt_t
+        sigma = _polya_guess(ln_fk, fwd_s, disc_k, p_otm, itm_fwd) / sqrt_t
         sigma = np.minimum(np.maximum(np.where(np.isnan(sigma), 0.5, sigma), 0.01), IV_MAX / 2)
         done = ~feasible
         price = p_otm
@@ -314,8 +310,13 @@ def _solve(
             done |= np.abs(diff_log) <= 1e-9
             if done.all():
                 break
-            vega = fwd_s * np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI * sqrt_t
-            newton = sigma - diff_log * price / vega
+            # f = log(price) - log(p): f' = vega / price, f'' = f' (d1 d2 / sigma - f')
+            slope = fwd_s * np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI * sqrt_t / price
+            v = sigma * sqrt_t
+            halley = 1.0 - 0.5 * diff_log * (d1 * (d1 - v) / sigma - slope) / slope
+            # Halley's correction of the Newton step; the plain step where it would not shrink it sensibly
+            np.copyto(halley, 1.0, where=~((halley > 0.5) & (halley < 2.0)))
+            newton = sigma - diff_log / (slope * halley)
             np.copyto(lo, sigma, where=diff_log < 0)
             np.copyto(hi, sigma, where=diff_log > 0)
             inside = (newton > lo) & (newton < hi)  # False for NaN and +-inf too
@@ -325,6 +326,38 @@ def _solve(
             done |= (hi - lo) <= 1e-12 * hi
         converged = feasible & (np.abs(price - p_otm) <= 1e-8 * p_otm + 1e-12)
     return np.where(converged, sigma, np.nan)
+
+
+_POLYA_K = 2.0 / np.pi  # Polya's approximation N(x) ~ 1/2 + 1/2 sign(x) sqrt(1 - exp(-k x^2))
+
+
+def _polya_guess(
+    ln_fk: FloatArray,
+    fwd_s: FloatArray,
+    disc_k: FloatArray,
+    p_otm: FloatArray,
+    itm_fwd: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """Total volatility sigma sqrt(t) of the Stefanica-Radoicic (2017) explicit formula: BSM with
+    N(x) replaced by Polya's approximation, inverted in closed form; within ~6 % of the true IV
+    across moneyness (Corrado-Miller drifts by tens of % out of the money). NaN where undefined.
+    """
+    ef = fwd_s / disc_k  # e^y, y = ln_fk
+    p_n = p_otm / disc_k
+    c = np.where(itm_fwd, p_n + (ef - 1.0), p_n)  # the call-equivalent premium per discounted strike
+    time_value = np.where(itm_fwd, p_n, p_n + (1.0 - ef))  # c - (e^y - 1), without the cancellation
+    e_k = np.exp(_POLYA_K * ln_fk)
+    e_1k = ef / e_k
+    a = np.square(e_1k - 1.0 / e_1k)
+    r = 2.0 * c - ef + 1.0
+    b = 4.0 * (e_k + 1.0 / e_k) - 2.0 / ef * (e_1k + 1.0 / e_1k) * (ef * ef + 1.0 - r * r)
+    cc = 16.0 * c * time_value * (ef - c) * (c + 1.0) / (ef * ef)
+    gamma = -np.log(2.0 * cc / (b + np.sqrt(b * b + 4.0 * a * cc))) / _POLYA_K
+    t1 = np.sqrt(gamma + ln_fk)
+    t2 = np.sqrt(gamma - ln_fk)
+    half_w = 0.5 * np.sqrt(1.0 - np.square(np.minimum(e_k, 1.0 / e_k)))  # 1/2 sqrt(1 - e^(-2k|y|))
+    threshold = np.where(itm_fwd, ef * (0.5 + half_w) - 0.5, 0.5 * ef - 0.5 + half_w)
+    return np.asarray(np.where(c <= threshold, np.abs(t1 - t2), t1 + t2), dtype=np.float64)
 
 
 def iv_and_greeks(
