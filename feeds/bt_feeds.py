@@ -195,6 +195,10 @@ class _GridFeed(bt.feed.DataBase):
         self._i = 0
         self._append: tuple[Any, ...] | None = None  # line buffers of the fast path, in append order
         self._fast: bool | None = None
+        self.trading_start_num = float("inf")
+        self._line0: Any = None  # the buffer ``len(self)`` / ``buflen()`` read (fast path only)
+        self._loaded: Sequence[float] = ()  # values of the last bar the fast path appended ...
+        self._loaded_idx = -1  # ... and the buffer index they sit at
 
     @property
     def symbol(self) -> str:
@@ -213,8 +217,12 @@ class _GridFeed(bt.feed.DataBase):
         self._n = 0
         self._i = 0
         self._fast = None
-        self._trading_start_num = (
-            float("inf") if self.trading_start is None else day_grid(self.trading_start).nums[0]
+        self._append = None
+        self._line0 = None
+        self._loaded_idx = -1
+        # Backtrader number of the first trading bar (+inf without trading days); earlier bars are warmup
+        self.trading_start_num = (
+            float("inf") if self.trading_start is None else float(day_grid(self.trading_start).num_list[0])
         )
 
     @property
@@ -227,7 +235,7 @@ class _GridFeed(bt.feed.DataBase):
 
     def in_warmup(self) -> bool:
         """True while the current bar belongs to a warmup session (before ``fromdate``)."""
-        return bool(not len(self) or self.datetime[0] < self._trading_start_num)
+        return bool(not len(self) or self.datetime[0] < self.trading_start_num)
 
     def _next_day(self) -> DayGrid | None:
         """Advance to the next session with bars; None when the range is done."""
@@ -266,12 +274,28 @@ class _GridFeed(bt.feed.DataBase):
             return False
         if not (math.isinf(self.fromdate) and math.isinf(self.todate)):
             return False
+        alias0 = self._getlinealias(0)
+        if alias0 not in self.VALUE_LINES:
+            return False
         buffers = tuple(getattr(self.lines, n) for n in names)
         for b in buffers:
             if type(b) is not bt.linebuffer.LineBuffer or b.mode != b.UnBounded or b.bindings:
                 return False
         self._append = buffers
         self._tick_names = tuple("tick_" + n for n in self.VALUE_LINES)
+        self._tick0 = "tick_" + alias0
+        self._tick_last_pos = self.VALUE_LINES.index(alias0)
+        self._line0 = self.lines.lines[0]
+        return True
+
+    def next(self, datamaster: Any = None, ticks: bool = True) -> bool:
+        # DataBase.next for Cerebro's plain call (no master, no ticks) without the line lookups
+        line0 = self._line0
+        if line0 is None or datamaster is not None or ticks:
+            return bool(super().next(datamaster=datamaster, ticks=ticks))
+        if line0.lencount >= len(line0.array) - line0.extension:  # len(self) >= self.buflen()
+            return self.load()
+        self.advance(ticks=False)
         return True
 
     def load(self) -> bool:
@@ -280,11 +304,15 @@ class _GridFeed(bt.feed.DataBase):
             fast = self._fast = self._fast_ok()
         if not fast or self._barstack or self._barstash:
             return bool(super().load())
-        grid = self._next_day()
-        if grid is None:
-            return False
         i = self._i
-        values = self._bar(i, grid)
+        if i >= self._n:
+            grid = self._next_day()
+            if grid is None:
+                return False
+            i = self._i
+        else:
+            grid = self._grid
+        values = self._bar(i, grid)  # type: ignore[arg-type]
         buffers = self._append
         assert buffers is not None
         dt_buf = buffers[0]
@@ -295,20 +323,26 @@ class _GridFeed(bt.feed.DataBase):
             b.array.append(v)
             b._idx += 1
             b.lencount += 1
+        self._loaded = values
+        self._loaded_idx = dt_buf._idx
         self._i = i + 1
         return True
 
     def _tick_fill(self, force: bool = False) -> None:
-        # DataBase._tick_fill without the per-alias string building and line lookups
+        # DataBase._tick_fill without the per-alias string building and line lookups; the bar
+        # just appended is filled from its values (the buffers hold exactly those)
         buffers = self._append
         if buffers is None:
             super()._tick_fill(force)
             return
-        tick0 = "tick_" + self._getlinealias(0)
-        if force or getattr(self, tick0, None) is None:
-            for name, b in zip(self._tick_names, buffers[1:], strict=True):
-                setattr(self, name, b.array[b._idx])
-            self.tick_last = getattr(self, tick0)
+        if force or getattr(self, self._tick0, None) is None:
+            if buffers[0]._idx == self._loaded_idx:
+                values = self._loaded
+            else:
+                values = tuple(b.array[b._idx] for b in buffers[1:])
+            attrs = self.__dict__
+            attrs.update(zip(self._tick_names, values, strict=True))
+            attrs["tick_last"] = values[self._tick_last_pos]
 
     def _begin_day(self, grid: DayGrid) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -87,7 +87,8 @@ class _Day:
         self._codes = cols.codes
         self._code_of = {str(v): k for k, v in enumerate(cols.names)} if n else {}
         self._rows: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-        self.symbol = cols.symbol
+        self._names = cols.names
+        self._symbol: np.ndarray | None = None  # the per-row symbols, built on first use
         self.expiry = cols.expiry
         self.is_call = cols.is_call
         self.strike = cols.f64["strike"]
@@ -135,6 +136,19 @@ class _Day:
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
+    @property
+    def symbol(self) -> np.ndarray:
+        """Every row's symbol (object array, None for a null), built from the codes once."""
+        if self._symbol is None:
+            self._symbol = _take(self._names, self._codes, None)
+        return self._symbol
+
+    def symbols(self, lo: int, hi: int) -> np.ndarray:
+        """The symbols of rows ``lo:hi`` (what a snapshot needs), without the whole day's column."""
+        if self._symbol is not None:
+            return self._symbol[lo:hi]
+        return _take(self._names, self._codes[lo:hi], None)
+
     def bounds(self, t_ns: int) -> tuple[int, int]:
         lo = int(np.searchsorted(self.ts, t_ns, side="left"))
         hi = int(np.searchsorted(self.ts, t_ns, side="right"))
@@ -172,7 +186,6 @@ class _Columns(NamedTuple):
     ts: np.ndarray  # int64 UTC ns
     codes: np.ndarray  # int64 code of each row's symbol in ``names`` (-1: null)
     names: np.ndarray  # object: the distinct symbols
-    symbol: np.ndarray  # object
     expiry: np.ndarray  # datetime64[D]
     is_call: np.ndarray  # bool
     f64: dict[str, np.ndarray]  # _F64_COLUMNS as float64
@@ -198,7 +211,6 @@ def _pandas_columns(quotes: pd.DataFrame) -> _Columns:
     if n:
         codes, uniques = pd.factorize(quotes["symbol"])
         names = np.asarray(uniques, dtype=object)
-        symbol = _take(names, codes, None)
         e_codes, e_uniques = pd.factorize(quotes["expiry"])
         expiry = _take(
             pd.to_datetime(pd.Series(e_uniques, dtype=object)).to_numpy("datetime64[D]"),
@@ -210,14 +222,13 @@ def _pandas_columns(quotes: pd.DataFrame) -> _Columns:
     else:
         codes = np.empty(0, dtype=np.int64)
         names = np.empty(0, dtype=object)
-        symbol = np.empty(0, dtype=object)
         expiry = np.empty(0, dtype="datetime64[D]")
         is_call = np.empty(0, dtype=bool)
     f64 = {
         col: quotes[col].to_numpy(np.float64) if n and col in quotes else _missing_f64(col, n)
         for col in _F64_COLUMNS
     }
-    return _Columns(ts_ns, codes, names, symbol, expiry, is_call, f64)
+    return _Columns(ts_ns, codes, names, expiry, is_call, f64)
 
 
 def _arrow_columns(table: pa.Table) -> _Columns | None:
@@ -253,7 +264,6 @@ def _arrow_columns(table: pa.Table) -> _Columns | None:
         encoded = symbols.combine_chunks().dictionary_encode()
     codes = _writable(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), np.int64)
     uniques = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    symbol = _take(uniques, codes, None)
     expiry = _writable(table.column("expiry").to_numpy(), "datetime64[D]")
     is_call = _writable(pc.fill_null(pc.equal(table.column("option_type"), "C"), False).to_numpy(), np.bool_)
     f64 = {
@@ -264,7 +274,7 @@ def _arrow_columns(table: pa.Table) -> _Columns | None:
         )
         for col in _F64_COLUMNS
     }
-    return _Columns(ts_ns, codes, uniques, symbol, expiry, is_call, f64)
+    return _Columns(ts_ns, codes, uniques, expiry, is_call, f64)
 
 
 def _is_string_or_dictionary(kind: pa.DataType) -> bool:
@@ -342,7 +352,7 @@ class ChainProvider:
             underlying=self.symbol,
             ts=ts,
             underlying_price=float(underlying_price),
-            symbol=d.symbol[s],
+            symbol=d.symbols(lo, hi),
             expiry=d.expiry[s],
             is_call=d.is_call[s],
             strike=d.strike[s],

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
-from feeds.bt_feeds import UnderlyingFeed, bar_time_utc, day_grid
+from feeds.bt_feeds import UnderlyingFeed, bar_time_utc, day_grid, utc_of_num
 from feeds.chain import ChainProvider
 from feeds.contract_pool import ContractFeed, ContractPool, ContractSpec, side_ok
 from options_scalper.config import ExitRules
@@ -177,6 +177,7 @@ class ScalpStrategyBase(bt.Strategy):
         self.books: dict[str, SymbolBook] = self._build_books()
         self.scalper = self.build_scalper()
         self._entries_by_day: Counter[date] = Counter()
+        self._flatten_cache: tuple[datetime, datetime, int, datetime] | None = None
 
     def _build_books(self) -> dict[str, SymbolBook]:
         clocks = [d for d in self.datas if isinstance(d, UnderlyingFeed)]
@@ -252,21 +253,26 @@ class ScalpStrategyBase(bt.Strategy):
         self._on_bar(signals=True)
 
     def _on_bar(self, signals: bool) -> None:
+        scalps = self.scalps
         for book in self.books.values():
-            if len(book.clock) == book.seen_len:
+            clock = book.clock
+            n = len(clock)
+            if n == book.seen_len:
                 continue  # this symbol's clock did not tick
-            book.seen_len = len(book.clock)
-            now = bar_time_utc(book.clock)
+            book.seen_len = n
+            num = clock.lines.datetime[0]
+            now = utc_of_num(num)
             flatten_at = self._flatten_time(now)
-            for scalp in [s for s in self.scalps.values() if s.book is book]:
-                self._refresh_quote(scalp, now)
-                if now >= flatten_at:
-                    self.close_scalp(scalp, ExitReason.END_OF_DAY)
-                elif scalp.open_qty > 0 and scalp.exit_order is None:
-                    reason = self.check_exits(scalp, now)
-                    if reason is not None:
-                        self.close_scalp(scalp, reason)
-            if signals and now < flatten_at and not book.clock.in_warmup():
+            if scalps:
+                for scalp in [s for s in scalps.values() if s.book is book]:
+                    self._refresh_quote(scalp, now)
+                    if now >= flatten_at:
+                        self.close_scalp(scalp, ExitReason.END_OF_DAY)
+                    elif scalp.open_qty > 0 and scalp.exit_order is None:
+                        reason = self.check_exits(scalp, now)
+                        if reason is not None:
+                            self.close_scalp(scalp, reason)
+            if signals and now < flatten_at and num >= clock.trading_start_num:  # not in warmup
                 sig = self.on_signal_bar(book.symbol)
                 if sig is not None:
                     self.submit_signal(sig)
@@ -286,18 +292,29 @@ class ScalpStrategyBase(bt.Strategy):
         return close
 
     def _flatten_time(self, now: datetime) -> datetime:
-        return self._session_close(now) - timedelta(minutes=int(self.p.flatten_minutes))
+        minutes = int(self.p.flatten_minutes)
+        cached = self._flatten_cache  # (open, close, minutes, flatten time) of the last session
+        if cached is not None and cached[0] <= now <= cached[1] and cached[2] == minutes:
+            return cached[3]
+        close = self._session_close(now)
+        flatten_at = close - timedelta(minutes=minutes)
+        last = _LAST_SESSION
+        if last is not None and last[1] == close and last[0] <= now <= close:
+            self._flatten_cache = (last[0], close, minutes, flatten_at)
+        return flatten_at
 
     def _refresh_quote(self, scalp: OpenScalp, now: datetime) -> None:
         f = scalp.feed
         if f.streaming is None:
             return
         age_ok = getattr(self.broker.p, "max_quote_age_min", 2.0)
-        if side_ok(f.bid[0], f.quoteage[0], age_ok):
-            scalp.last_bid = float(f.bid[0])
+        lines = f.lines
+        bid, ask, age = lines.bid[0], lines.ask[0], lines.quoteage[0]
+        if side_ok(bid, age, age_ok):
+            scalp.last_bid = float(bid)
             scalp.last_quote_time = now
-        if side_ok(f.ask[0], f.quoteage[0], age_ok):
-            scalp.last_ask = float(f.ask[0])
+        if side_ok(ask, age, age_ok):
+            scalp.last_ask = float(ask)
 
     def check_exits(self, scalp: OpenScalp, now: datetime) -> ExitReason | None:
         """Exit reason for an open scalp at the executable (last known) bid, or None."""

@@ -203,3 +203,46 @@ def test_macro_feed_delivers_exactly_what_resampledata_delivers(minutes):
     reference = _clock_with_resampledata(cat, fromdate=half, warmup=1, minutes=minutes)
     assert len(engine.rows) == len(reference.rows) == 390 + 210
     assert engine.rows == reference.rows
+
+
+class TickRecorder(bt.Strategy):
+    """Checks every feed's ``tick_*`` values against its lines on every bar."""
+
+    def __init__(self):
+        self.checked = 0
+        self.mismatches = []
+
+    def prenext(self):
+        self.next()
+
+    def next(self):
+        for d in self.datas:
+            if not len(d):
+                continue
+            for name in ("open", "high", "low", "close", "volume", "openinterest", "last"):
+                line = "close" if name == "last" else name
+                got, want = getattr(d, "tick_" + name), getattr(d.lines, line)[0]
+                same = (np.isnan(got) and np.isnan(want)) if want != want else got == want
+                if not same:
+                    self.mismatches.append((d._name, len(d), name, got, want))
+            self.checked += 1
+
+
+def test_fast_path_tick_values_equal_the_current_bar_on_clock_macro_and_contract_feeds():
+    cer = bt.Cerebro(stdstats=False, preload=False, runonce=False)
+    add_symbol_feeds(cer, catalog(), "SPY", D1, None, warmup_days=0, pool_size=2, macro_minutes=10)
+    cer.addstrategy(TickRecorder)
+    strat = cer.run()[0]
+    assert strat.checked > 0 and strat.mismatches == []
+    assert all(d._fast for d in cer.datas)  # every feed took the fast path
+
+
+def test_chain_day_symbols_of_a_row_range_equal_the_full_symbol_column():
+    chain = ChainProvider(catalog(), "SPY")
+    t = datetime(2024, 1, 3, 14, 31, tzinfo=UTC)
+    lazy = chain.snapshot(t, 101.0).symbol
+    day = chain._day
+    assert day is not None and day._symbol is None  # the whole column is not built for a snapshot
+    lo, hi = day.bounds(int(pd.Timestamp(t).value))
+    assert list(lazy) == list(day.symbol[lo:hi]) and lazy.dtype == object
+    assert list(day.symbols(lo, hi)) == list(lazy)  # and reused once built
