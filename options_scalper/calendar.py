@@ -267,7 +267,9 @@ def fomc_times_utc() -> tuple[datetime, ...]:
     try:
         text = resources.files("options_scalper").joinpath("data/fomc.csv").read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise CalendarError("bundled options_scalper/data/fomc.csv is missing; reinstall the package") from exc
+        raise CalendarError(
+            "bundled options_scalper/data/fomc.csv is missing; reinstall the package"
+        ) from exc
     rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     out: list[datetime] = []
     for row in csv.DictReader(io.StringIO("\n".join(rows))):
