@@ -20,6 +20,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy options_scalper feeds strategies analyzers brokers journal run_backtest.py run_live.py
 
 test: lint
