@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from feeds.schema import CATALOG_QUOTE_SCHEMA
 from options_scalper.calendar import session_open_close
 
 
@@ -138,22 +139,7 @@ def synthetic_day(
                     ask = round(bid + spread, 2)
                     osym = f"{symbol}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"
                     rows.append((ts, osym, symbol, expiry, right, strike, bid, ask, 50, 50, 0))
-    quotes = pd.DataFrame(
-        rows,
-        columns=[
-            "ts",
-            "symbol",
-            "underlying",
-            "expiry",
-            "option_type",
-            "strike",
-            "bid_px",
-            "ask_px",
-            "bid_sz",
-            "ask_sz",
-            "quote_age_min",
-        ],
-    )
+    quotes = pd.DataFrame(rows, columns=list(CATALOG_QUOTE_SCHEMA.names))
     if len(quotes):
         quotes["ts"] = pd.to_datetime(quotes["ts"], utc=True)
         quotes = quotes.sort_values(["ts", "symbol"], kind="stable").reset_index(drop=True)
