@@ -3,7 +3,7 @@
 Pure modules (no backtrader): ``stats``, ``criteria``, ``equity``, ``report``,
 ``jsonsafe``, ``plots`` (matplotlib only). Backtrader adapters:
 ``scalp_analyzers`` (``ScalpStats``, ``EquityCurve``, ``SuccessCriteria``) and
-``journal.recorder.JournalRecorder``.
+``analyzers.journal.JournalRecorder``.
 
 The protocol between a strategy and these analyzers
 ----------------------------------------------------

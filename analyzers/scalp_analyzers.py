@@ -15,7 +15,7 @@ from analyzers.criteria import criteria_analysis
 from analyzers.equity import DailyEquity, EquityTracker
 from analyzers.jsonsafe import to_jsonable
 from analyzers.stats import scalp_stats
-from feeds.bt_feeds import utc_of_num
+from feeds.backtest.clock import utc_of_num
 from options_scalper.model import ScalperError
 from options_scalper.records import ClosedScalp
 

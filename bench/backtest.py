@@ -108,9 +108,9 @@ def step_floor(args: argparse.Namespace) -> dict[str, Any]:
 
 def _engine_cerebro(days: list[date]) -> Any:
     from analyzers.scalp_analyzers import EquityCurve, ScalpStats, SuccessCriteria
+    from app.cerebro import build_cerebro
     from feeds.catalog import Catalog
-    from strategies.engine import build_cerebro
-    from strategies.probe import ProbeScalp
+    from tests.support.probe import ProbeScalp
 
     cerebro = build_cerebro(
         ProbeScalp, Catalog(CATALOG), [SYMBOL], fromdate=days[0], todate=days[-1], warmup_days=0
@@ -126,8 +126,8 @@ def _engine_cerebro(days: list[date]) -> Any:
 # both timings measure the backtest and neither pays one-off import time.
 ENGINE_IMPORTS = (
     "analyzers.scalp_analyzers",
-    "strategies.engine",
-    "strategies.probe",
+    "app.cerebro",
+    "tests.support.probe",
     "options_scalper.scalper",
     "options_scalper.exits",
     "options_scalper.position",
@@ -162,9 +162,9 @@ def step_engine(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def step_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    from app.backtest import RunRequest, prepare
+    from app.sweep import parse_grid, sweep
     from feeds.catalog import Catalog
-    from strategies.optimize import parse_grid, sweep
-    from strategies.runner import RunRequest, prepare
 
     days = Catalog(CATALOG).days(SYMBOL)[:SWEEP_DAYS]
     req = RunRequest(

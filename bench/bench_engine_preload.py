@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import backtrader as bt
 
-from feeds.memory_catalog import MemoryCatalog, synthetic_day
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support is not installed
+
+from app.cerebro import add_symbol_feeds
 from options_scalper.calendar import sessions_between
-from strategies.engine import add_symbol_feeds
+from tests.support.memory_catalog import MemoryCatalog, synthetic_day
 
 
 class Ema(bt.Strategy):

@@ -4,7 +4,7 @@ Prints figures, asserts nothing. Every measured step runs in a fresh subprocess 
 that its peak RSS (``VmHWM``) is its own:
 
 * floor:    zstandard stream_reader -> ``pyarrow.csv.read_csv`` of the same day file
-* reader:   ``feeds.databento.iter_cbbo_arrow`` over the file, doing nothing with it
+* reader:   ``feeds.databento.cbbo.iter_cbbo_arrow`` over the file, doing nothing with it
 * ingest:   ``Catalog.ingest`` of that day into an empty catalog
 * readback: ``Catalog.read_quotes`` of the ingested day (best and median of 7)
 
@@ -61,7 +61,7 @@ def step_baseline(_: argparse.Namespace) -> dict[str, float]:
     import zstandard  # noqa: F401
 
     from feeds.catalog import Catalog  # noqa: F401
-    from feeds.databento import iter_cbbo_arrow  # noqa: F401
+    from feeds.databento.cbbo import iter_cbbo_arrow  # noqa: F401
 
     return {"seconds": 0.0, "rows": 0}
 
@@ -77,7 +77,7 @@ def step_floor(args: argparse.Namespace) -> dict[str, float]:
 
 
 def step_reader(args: argparse.Namespace) -> dict[str, float]:
-    from feeds.databento import ReadStats, iter_cbbo_arrow
+    from feeds.databento.cbbo import ReadStats, iter_cbbo_arrow
 
     stats = ReadStats()
     started = time.perf_counter()

@@ -2,5 +2,5 @@
 
 ``journal.models`` (SQLAlchemy 2 model), ``journal.migrate`` (Alembic, configured
 in code), ``journal.writer.JournalWriter`` (one commit per closed scalp) and
-``journal.recorder.JournalRecorder`` (the Backtrader analyzer that feeds it).
+``analyzers.journal.JournalRecorder`` (the Backtrader analyzer that feeds it).
 """

@@ -1,6 +1,6 @@
 """``ScalpStrategyBase``: the Backtrader adapter shared by every scalping strategy.
 
-Data layout (built by :func:`strategies.engine.build_cerebro`), per symbol S:
+Data layout (built by :func:`app.cerebro.build_cerebro`), per symbol S:
 ``S`` (UnderlyingFeed, the clock), ``S_10m`` (its resampled macro view) and
 ``S_opt0 .. S_opt{n-1}`` (the ContractFeed pool). Several symbols may share
 one Cerebro: they share the broker's cash and the concurrency limit; each has
@@ -19,7 +19,7 @@ and overrides:
 Everything else is here: the pipeline call, binding a contract feed, entry
 orders with a fill timeout, per-bar exit monitoring at the executable bid
 (last known bid when this minute has none), end-of-day flattening, expiry
-settlement (done by ``brokers.fills.QuoteBroker``), and one ``ClosedScalp``
+settlement (done by ``brokers.backtest.broker.QuoteBroker``), and one ``ClosedScalp``
 per round trip in ``self.closed_scalps`` (appended in ``notify_trade``;
 subclasses overriding ``notify_order`` / ``notify_trade`` call ``super()``
 first). Rejections are counted in ``self.rejections`` by reason code.
@@ -39,9 +39,9 @@ from typing import Any, ClassVar
 import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
-from feeds.bt_feeds import UnderlyingFeed, bar_time_utc, day_grid, utc_of_num
-from feeds.chain import ChainProvider
-from feeds.contract_pool import ContractFeed, ContractPool, ContractSpec, side_ok
+from feeds.backtest.clock import UnderlyingFeed, bar_time_utc, day_grid, utc_of_num
+from feeds.backtest.contracts import ContractFeed, ContractPool, ContractSpec, side_ok
+from feeds.catalog.chain import ChainProvider
 from options_scalper.config import ExitRules
 from options_scalper.exits import ExitState, evaluate_exits
 from options_scalper.model import ExitReason, OptionRight, Rejection, ScalperError, Signal
@@ -190,15 +190,13 @@ class ScalpStrategyBase(bt.Strategy):
                     f"no UnderlyingFeed for {', '.join(sorted(missing))}; add it with build_cerebro"
                 )
         if not clocks:
-            raise EngineError(
-                "no UnderlyingFeed in the Cerebro: build it with strategies.engine.build_cerebro"
-            )
+            raise EngineError("no UnderlyingFeed in the Cerebro: build it with app.cerebro.build_cerebro")
         books: dict[str, SymbolBook] = {}
         for clock in clocks:
             sym = clock.symbol
             catalog = clock.catalog if not self.p.catalog_root else None
             if catalog is None:
-                from feeds.bt_feeds import open_catalog
+                from feeds.backtest.clock import open_catalog
 
                 catalog = open_catalog(self.p.catalog_root or clock.p.dataname)
             chain = ChainProvider(catalog, sym)

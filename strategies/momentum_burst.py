@@ -63,7 +63,7 @@ from typing import Any, ClassVar
 import backtrader as bt
 import numpy as np
 
-from feeds.bt_feeds import bar_time_utc
+from feeds.backtest.clock import bar_time_utc
 from options_scalper.calendar import session_date
 from options_scalper.config import PROFILES, ConfigError, MomentumConfig
 from options_scalper.model import ChainSnapshot, Direction, Rejection, Signal

@@ -64,7 +64,7 @@ STRATEGIES: dict[str, StrategyEntry] = {
         ),
         StrategyEntry(
             "probe",
-            "strategies.probe:ProbeScalp",
+            "tests.support.probe:ProbeScalp",
             "options_scalper.config:ScalpConfig",
             "engine test strategy: EMA(5)/EMA(12) crossover, not for trading",
         ),

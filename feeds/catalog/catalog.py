@@ -19,8 +19,8 @@ from feeds.catalog import store
 from feeds.catalog.day import DayTables, build_day
 from feeds.catalog.sessions import session_for
 from feeds.catalog.settings import CatalogError, DayFailure, IngestSettings, IngestSummary, SourceFileError
-from feeds.databento import DataFileError, read_bars
-from feeds.layout import SymbolFiles, discover
+from feeds.databento.cbbo import DataFileError, read_bars
+from feeds.databento.layout import SymbolFiles, discover
 from feeds.schema import BAR_COLUMNS, DROP_REASONS
 from options_scalper.model import ScalperError
 

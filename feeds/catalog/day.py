@@ -34,7 +34,7 @@ from feeds.catalog.atm_iv import IV_WINDOW_MINUTES, atm_iv_near_30d
 from feeds.catalog.ffill import NS_PER_MINUTE, forward_fill
 from feeds.catalog.sessions import Session
 from feeds.catalog.settings import IngestSettings, SourceFileError
-from feeds.databento import ReadStats, iter_cbbo_arrow, read_statistics
+from feeds.databento.cbbo import ReadStats, iter_cbbo_arrow, read_statistics
 from feeds.schema import BAR_COLUMNS, CATALOG_BAR_SCHEMA, CATALOG_QUOTE_SCHEMA, DROP_REASONS, QUOTE_COLUMNS
 from options_scalper.model import ScalperError
 
@@ -198,7 +198,7 @@ def build_day(
 
 
 def _parity_bars(quotes: pa.Table, session: Session, rate: float) -> pd.DataFrame | None:
-    from feeds.parity import derive_underlying  # only parity days need it
+    from feeds.catalog.parity import derive_underlying  # only parity days need it
 
     if quotes.num_rows == 0:
         return None

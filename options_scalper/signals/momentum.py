@@ -22,7 +22,7 @@ Triggers are checked in the guide's order and the first that fires wins:
 
 Unknown volume
     A bar whose volume is NaN has no volume data (an underlying derived from
-    put-call parity; ``feeds.bt_feeds.UnderlyingFeed`` gives such a session NaN
+    put-call parity; ``feeds.backtest.clock.UnderlyingFeed`` gives such a session NaN
     volume on every bar, gap minutes included). A volume of 0 is a real minute
     without trades and counts as known. With the volume unknown the volume
     rules are skipped, never passed with an assumed ratio:

@@ -14,7 +14,7 @@ Signal (every 1-minute clock bar, in ``on_signal_bar``)
        the neutral 0.5 (``signals.ema_cloud.UNKNOWN_VOLUME_SCORE``).
     3. The macro cloud, EMA(``macro_ema_fast``=34) / EMA(``macro_ema_slow``=50) of
        the ``macro_compression`` (10)-minute bars that ``cerebro.resampledata``
-       builds from the clock (``strategies.engine`` adds them; the last
+       builds from the clock (``app.cerebro`` adds them; the last
        COMPLETED macro bar is used, never the one in progress), agrees when the
        macro cloud points the same way, price is beyond it and the whole fast
        cloud is beyond it (``signals.ema_cloud.macro_alignment``). The Signal
@@ -81,7 +81,7 @@ from typing import Any
 import backtrader as bt
 import numpy as np
 
-from feeds.bt_feeds import bar_time_utc
+from feeds.backtest.clock import bar_time_utc
 from options_scalper.calendar import session_date, session_open_close
 from options_scalper.model import Direction, Signal
 from options_scalper.signals.ema_cloud import (
@@ -162,7 +162,7 @@ class EmaCloudScalp(ScalpStrategyBase):
         have = "none" if book.macro is None else f"{getattr(book.macro, '_compression', '?')} minutes"
         raise EngineError(
             f"{book.symbol}: macro_compression={want} needs the clock resampled to {want}-minute bars "
-            f"(have: {have}); build the Cerebro with strategies.engine.build_cerebro(..., macro_minutes={want})"
+            f"(have: {have}); build the Cerebro with app.cerebro.build_cerebro(..., macro_minutes={want})"
         )
 
     # ------------------------------------------------------------------ signal

@@ -22,12 +22,12 @@ import pytest
 
 from analyzers.report import build_report
 from analyzers.scalp_analyzers import EquityCurve, ScalpStats, SuccessCriteria
+from app.cerebro import build_cerebro
 from feeds.catalog import Catalog
 from feeds.synthetic import sample
 from options_scalper.calendar import ET, cutoff_utc
 from options_scalper.model import ExitReason
 from strategies.ema_cloud import EmaCloudScalp
-from strategies.engine import build_cerebro
 
 CASH = 100_000.0
 SYMBOLS = ["SPY", "TSLA"]

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.bt_feeds import bar_time_utc
-from feeds.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
+from app.cerebro import build_cerebro
+from feeds.backtest.clock import bar_time_utc
 from options_scalper.model import Direction, ExitReason, Signal
-from strategies.engine import build_cerebro
-from strategies.probe import ProbeScalp
-from strategies.testing import FixedScalper
+from tests.support.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
+from tests.support.probe import ProbeScalp
+from tests.support.scalpers import FixedScalper
 
 DAYS = (date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4))
 

@@ -7,13 +7,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from app.cerebro import build_cerebro
 from feeds.catalog import Catalog
 from feeds.synthetic.generate import generate_dataset
 from feeds.synthetic.spec import SPY_SPEC
 from options_scalper.model import ExitReason
-from strategies.engine import build_cerebro
-from strategies.probe import ProbeScalp
-from strategies.testing import FixedScalper
+from tests.support.probe import ProbeScalp
+from tests.support.scalpers import FixedScalper
 
 DAYS = [date(2024, 1, 2), date(2024, 1, 3)]
 

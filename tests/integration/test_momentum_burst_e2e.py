@@ -17,9 +17,9 @@ import pytest
 
 from analyzers.report import build_report
 from analyzers.scalp_analyzers import EquityCurve, ScalpStats
+from app.cerebro import build_cerebro
 from feeds.catalog import Catalog
 from feeds.synthetic.sample import ensure_sample
-from strategies.engine import build_cerebro
 from strategies.momentum_burst import MomentumBurstScalp
 
 SYMBOL = "TSLA"

@@ -18,9 +18,9 @@ import backtrader as bt
 import numpy as np
 import pytest
 
+from app.cerebro import build_cerebro
 from feeds.catalog import Catalog
 from feeds.synthetic import SPY_SPEC, generate_dataset
-from strategies.engine import build_cerebro
 from strategies.momentum_burst import MomentumBurstScalp
 
 DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4), date(2024, 1, 5)]
@@ -118,7 +118,7 @@ def test_ema_cloud_trades_on_the_cloud_rules_with_the_volume_rule_skipped(catalo
 
 
 def test_momentum_report_notes_the_skipped_volume_rules(source: Path, tmp_path: Path) -> None:
-    from strategies.runner import RunRequest, prepare, run_once
+    from app.backtest import RunRequest, prepare, run_once
 
     out = tmp_path / "out"
     req = RunRequest(

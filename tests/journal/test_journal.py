@@ -14,10 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select
 
+from analyzers.journal import JournalRecorder
 from journal.errors import JournalError, mask_url
 from journal.migrate import HEAD, VERSION_TABLE, current_revision, upgrade
 from journal.models import INDEXES, TABLE_NAME, Base, OptionsScalpRecord
-from journal.recorder import JournalRecorder
 from journal.writer import JournalWriter, default_url
 from options_scalper.records import ClosedScalp
 

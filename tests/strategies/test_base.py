@@ -9,7 +9,7 @@ from typing import Any
 from options_scalper.config import MomentumConfig, ScalpConfig
 from options_scalper.model import Direction, Signal
 from strategies.base import OpenScalp, config_from_params, params_from_config
-from strategies.probe import ProbeScalp
+from tests.support.probe import ProbeScalp
 
 
 def test_params_from_config_are_flat_picklable_scalars():

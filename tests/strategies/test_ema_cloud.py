@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.memory_catalog import MemoryCatalog, session_stamps
+from app.cerebro import build_cerebro
 from options_scalper.calendar import next_session, previous_session
 from options_scalper.greeks import bs_price, time_to_expiry_years
 from options_scalper.model import Direction, ExitReason, Rejection, Signal
 from options_scalper.scalper import OrderIntent
 from strategies.base import EngineError
 from strategies.ema_cloud import EmaCloudScalp
-from strategies.engine import build_cerebro
+from tests.support.memory_catalog import MemoryCatalog, session_stamps
 
 ET = ZoneInfo("America/New_York")
 SYM = "SPY"

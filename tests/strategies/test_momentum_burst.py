@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.memory_catalog import MemoryCatalog, session_stamps
+from app.cerebro import build_cerebro
 from options_scalper.config import PROFILES, ConfigError, MomentumConfig
-from strategies.engine import build_cerebro
 from strategies.momentum_burst import TRIGGER_CODES, MomentumBurstScalp, resolve_profile
+from tests.support.memory_catalog import MemoryCatalog, session_stamps
 
 DAYS = (date(2024, 1, 4), date(2024, 1, 5))
 N = 390

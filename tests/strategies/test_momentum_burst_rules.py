@@ -2,7 +2,7 @@
 
 Every test runs a real Cerebro over one generated session of SPY-like bars
 (price 100, 1000 shares a minute unless a scenario says otherwise) and a 0DTE +
-1DTE chain quoted every minute (``feeds.memory_catalog.synthetic_day``), through
+1DTE chain quoted every minute (``tests.support.memory_catalog.synthetic_day``), through
 the real ``OptionsScalper`` with ``MomentumConfig``. A flat price makes no swing,
 no velocity and no trigger, so each scenario's moves are the only events.
 Times are US/Eastern bar CLOSE times on 2024-01-03 (EST, UTC-5).
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
+from app.cerebro import build_cerebro
 from options_scalper.config import ConfigError, MomentumConfig
-from strategies.engine import build_cerebro
 from strategies.momentum_burst import MomentumBurstScalp
+from tests.support.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
 
 DAY = date(2024, 1, 3)
 NEXT = date(2024, 1, 4)

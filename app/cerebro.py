@@ -17,10 +17,10 @@ from typing import Any
 
 import backtrader as bt
 
+from brokers.backtest.broker import install
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
-from brokers.fills import install
-from feeds.bt_feeds import MacroFeed, UnderlyingFeed, open_catalog
-from feeds.contract_pool import make_contract_feeds
+from feeds.backtest.clock import MacroFeed, UnderlyingFeed, open_catalog
+from feeds.backtest.contracts import make_contract_feeds
 
 
 def add_symbol_feeds(

@@ -33,9 +33,9 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from app.backtest import BadInput, Prepared, RunFailed, build, one_line
 from options_scalper.model import ScalperError
 from strategies import registry
-from strategies.runner import BadInput, Prepared, RunFailed, build, one_line
 
 DEFAULT_SORT = "total_pnl"
 MAX_COMBINATIONS = 10_000

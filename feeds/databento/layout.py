@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from feeds.dbn_io import DataFileError, TextStream, split_header
+from feeds.databento.textio import DataFileError, TextStream, split_header
 from options_scalper.occ import InvalidSymbolError, parse_occ
 
 CBBO_DIR = "cbbo-1m"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.parity import ParityError, derive_underlying
+from feeds.catalog.parity import ParityError, derive_underlying
 from feeds.schema import BAR_COLUMNS, QUOTE_COLUMNS
 
 RATE = 0.05

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 import zstandard
 
-from feeds.databento import (
+from feeds.databento.cbbo import (
     DATABENTO_CBBO_HEADER,
     QUOTE_ARROW_SCHEMA,
     SEED_CBBO_HEADER,

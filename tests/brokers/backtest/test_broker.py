@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.cerebro import add_symbol_feeds
+from brokers.backtest.broker import QuoteBroker, install
 from brokers.commission import OptionCommInfo
-from brokers.fills import QuoteBroker, install
-from feeds.chain import ChainProvider
-from feeds.contract_pool import ContractFeed, ContractSpec
-from feeds.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
+from feeds.backtest.contracts import ContractFeed, ContractSpec
+from feeds.catalog.chain import ChainProvider
 from options_scalper.calendar import expiry_time_utc
-from strategies.engine import add_symbol_feeds
+from tests.support.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
 
 DAY = date(2024, 1, 3)
 OSYM = "SPY240103C00100000"

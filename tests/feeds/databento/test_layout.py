@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from feeds.databento import DataFileError
-from feeds.layout import DataLayoutError, SymbolFiles, dates_in_name, discover, symbol_of_cbbo
+from feeds.databento.cbbo import DataFileError
+from feeds.databento.layout import DataLayoutError, SymbolFiles, dates_in_name, discover, symbol_of_cbbo
 
 CBBO = (
     "ts_recv,ts_event,symbol,bid_px,ask_px,bid_sz,ask_sz,bid_ct,ask_ct\n"

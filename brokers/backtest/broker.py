@@ -1,7 +1,7 @@
 """Honest fills on option quotes: buy at the ask, sell at the bid, never at mid.
 
 ``QuoteBroker`` is Backtrader's ``BackBroker`` with a different ``_try_exec``
-for orders on a :class:`feeds.contract_pool.ContractFeed` (orders on other
+for orders on a :class:`feeds.backtest.contracts.ContractFeed` (orders on other
 feeds keep Backtrader's OHLC rules). On a contract feed:
 
 * an order never fills on the bar it was submitted on: the bar stamped t
@@ -38,7 +38,7 @@ from typing import Any
 import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
-from feeds.contract_pool import ContractFeed, side_ok
+from feeds.backtest.contracts import ContractFeed, side_ok
 
 EXPIRY_REASON = "expiry"
 

@@ -20,7 +20,7 @@ from feeds.catalog import Catalog, CatalogError, IngestSettings
 from feeds.catalog import store as catalog_store
 from feeds.catalog.__main__ import main as cli_main
 from feeds.catalog.ffill import forward_fill
-from feeds.databento import DataFileError
+from feeds.databento.cbbo import DataFileError
 from feeds.schema import BAR_COLUMNS, CATALOG_QUOTE_SCHEMA
 from options_scalper.greeks import bs_price, time_to_expiry_years
 
@@ -303,7 +303,7 @@ def test_no_statistics_gives_none_and_a_note(data: Path, catalog: Catalog) -> No
 
 
 def test_parity_fallback_without_bars(tmp_path: Path, catalog: Catalog) -> None:
-    pytest.importorskip("feeds.parity")
+    pytest.importorskip("feeds.catalog.parity")
     data = make_data(tmp_path, bars=False)
     summary = catalog.ingest(data, progress=False, strict=True)
     assert summary.ingested == 1
@@ -421,7 +421,7 @@ def test_killed_process_mid_write_leaves_no_whole_day(data: Path, tmp_path: Path
         Catalog(Path({str(root)!r})).ingest(Path({str(data)!r}), progress=False)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2], timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[3], timeout=60)
     assert done.returncode == 9
     catalog = Catalog(root)
     assert catalog.days("TSLA") == []

@@ -10,7 +10,7 @@ from typing import Any
 
 import backtrader as bt
 
-from feeds.bt_feeds import bar_time_utc
+from feeds.backtest.clock import bar_time_utc
 from options_scalper.config import ScalpConfig
 from options_scalper.model import Direction, Signal
 from strategies.base import ScalpStrategyBase, params_from_config

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.backtest import BadInput, RunRequest, prepare, run_once
 from strategies import registry
-from strategies.probe import ProbeScalp
-from strategies.runner import BadInput, RunRequest, prepare, run_once
+from tests.support.probe import ProbeScalp
 
 DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
 

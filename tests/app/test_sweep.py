@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from strategies import registry
-from strategies.optimize import (
+from app.backtest import BadInput
+from app.sweep import (
     GridAxis,
     check_sort_metric,
     combinations,
@@ -23,8 +23,8 @@ from strategies.optimize import (
     sort_results,
     validate_grid,
 )
-from strategies.probe import ProbeScalp
-from strategies.runner import BadInput
+from strategies import registry
+from tests.support.probe import ProbeScalp
 
 REPO = Path(__file__).resolve().parents[2]
 DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]

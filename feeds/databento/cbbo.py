@@ -46,8 +46,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from feeds.dbn_bars import read_bars, read_statistics
-from feeds.dbn_io import (
+from feeds.databento.bars import read_bars, read_statistics
+from feeds.databento.textio import (
     FIXED_PRICE_SCALE,
     INT64_MAX,
     DataFileError,
@@ -116,7 +116,7 @@ _REASON_NAMES = {
     _CROSSED: "crossed",
 }
 if not set(_REASON_NAMES.values()) <= set(DROP_REASONS):  # pragma: no cover - contract guard
-    raise ImportError("feeds.databento: feeds.schema.DROP_REASONS lacks a reason this reader counts")
+    raise ImportError("feeds.databento.cbbo: feeds.schema.DROP_REASONS lacks a reason this reader counts")
 
 
 class DataQualityWarning(UserWarning):

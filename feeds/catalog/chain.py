@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from feeds.bt_feeds import CatalogLike
+from feeds.backtest.clock import CatalogLike
 from options_scalper.model import ChainSnapshot
 
 _ET = ZoneInfo("America/New_York")

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeds.bt_feeds import bar_time_utc
-from feeds.chain import ChainProvider
-from feeds.contract_pool import ContractFeed
-from feeds.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
-from strategies.engine import add_symbol_feeds
+from app.cerebro import add_symbol_feeds
+from feeds.backtest.clock import bar_time_utc
+from feeds.backtest.contracts import ContractFeed
+from feeds.catalog.chain import ChainProvider
+from tests.support.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
 
 D1, D2, D3 = date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)
 
@@ -174,7 +174,7 @@ def test_iv_history_is_strictly_before_the_day():
 
 def _clock_with_resampledata(cat, fromdate, warmup, minutes):
     """The reference: the same clock with Backtrader's own resampler for the macro view."""
-    from feeds.bt_feeds import UnderlyingFeed
+    from feeds.backtest.clock import UnderlyingFeed
 
     cer = bt.Cerebro(stdstats=False, preload=False, runonce=False)
     clock = UnderlyingFeed(dataname=cat, symbol="SPY", fromdate=fromdate, todate=None, warmup_days=warmup)

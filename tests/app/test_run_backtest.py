@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("run_backtest", REPO / "run_backtest.py")
 assert _spec is not None and _spec.loader is not None
 run_backtest = importlib.util.module_from_spec(_spec)

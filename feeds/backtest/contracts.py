@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from feeds.bt_feeds import DayGrid, FeedError, _GridFeed
-from feeds.chain import ChainProvider
+from feeds.backtest.clock import DayGrid, FeedError, _GridFeed
+from feeds.catalog.chain import ChainProvider
 
 NAN = float("nan")
 # An unbound bar: no prices, no quote, volume and open interest 0 (VALUE_LINES order).

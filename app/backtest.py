@@ -3,7 +3,7 @@
 ``prepare`` checks everything a user typed (strategy, params, dates, folders,
 journal URL) and brings the catalog up to date; ``run_once`` runs Cerebro and
 writes ``report.json``, ``trades.csv``, ``equity.png`` (and the journal, and with
-``plot`` Backtrader's own chart) into the output folder. ``strategies.optimize``
+``plot`` Backtrader's own chart) into the output folder. ``app.sweep``
 reuses ``prepare`` for parameter sweeps.
 
 Errors: :class:`BadInput` (exit code 2) for anything the command line got wrong,
@@ -81,7 +81,7 @@ class RunRequest:
     warmup_days: int = DEFAULT_WARMUP_DAYS
     optimize: tuple[str, ...] = ()  # "key=start:stop:step" texts
     workers: int | None = None  # None: all cores
-    sort_by: str | None = None  # None: strategies.optimize.DEFAULT_SORT
+    sort_by: str | None = None  # None: app.sweep.DEFAULT_SORT
 
 
 @dataclass
@@ -222,7 +222,7 @@ def prepare_catalog(
 ) -> tuple[Any, list[str], list[str]]:
     """Ingest what the run needs (new or changed days only); return (catalog, symbols, notes)."""
     from feeds.catalog import Catalog, CatalogError, SourceFileError
-    from feeds.layout import discover
+    from feeds.databento.layout import discover
 
     try:
         found = discover(data_dir, list(req.symbols) or None)
@@ -265,7 +265,7 @@ def trading_sessions(
     catalog: Any, symbols: Sequence[str], start: date | None, end: date | None, warmup_days: int
 ) -> tuple[dict[str, list[date]], dict[str, list[date]]]:
     """Per symbol: (all streamed sessions incl. warm-up, trading sessions) from the catalog."""
-    from feeds.bt_feeds import session_days
+    from feeds.backtest.clock import session_days
 
     streamed: dict[str, list[date]] = {}
     trading: dict[str, list[date]] = {}
@@ -344,7 +344,7 @@ def _silent(_message: str) -> None:
 
 def _source_days(data_dir: Path, symbol: str, trading: list[date]) -> list[date]:
     """The source days in the trading range (so days missing from the catalog get a note)."""
-    from feeds.layout import discover
+    from feeds.databento.layout import discover
 
     try:
         files = discover(data_dir, [symbol])[symbol]
@@ -374,7 +374,7 @@ class DayProgress(bt.Analyzer):
     params = (("total", 0), ("desc", "backtest"))
 
     def start(self) -> None:
-        from feeds.bt_feeds import UnderlyingFeed
+        from feeds.backtest.clock import UnderlyingFeed
 
         self._clocks = [d for d in self.strategy.datas if isinstance(d, UnderlyingFeed)]
         self._day = -1
@@ -408,7 +408,7 @@ def build(
 ) -> bt.Cerebro:
     """Return the run's Cerebro: engine feeds and broker, the strategy and the analyzers."""
     from analyzers.scalp_analyzers import EquityCurve, ScalpStats, SuccessCriteria
-    from strategies.engine import build_cerebro
+    from app.cerebro import build_cerebro
 
     req = prep.request
     try:
@@ -431,7 +431,7 @@ def build(
     if criteria:
         cerebro.addanalyzer(SuccessCriteria, _name="criteria")
     if journal_url is not None:
-        from journal.recorder import JournalRecorder
+        from analyzers.journal import JournalRecorder
 
         cerebro.addanalyzer(JournalRecorder, _name="journal", url=journal_url)
     if plot:
@@ -518,7 +518,7 @@ def save_backtrader_plot(cerebro: bt.Cerebro, path: Path) -> Path:
     matplotlib.use("Agg", force=True)
     from matplotlib import pyplot
 
-    from feeds.contract_pool import ContractFeed
+    from feeds.backtest.contracts import ContractFeed
 
     for data in cerebro.datas:
         if isinstance(data, ContractFeed):  # NaN while unbound: nothing worth a panel

@@ -1,6 +1,6 @@
 """Read underlying 1-minute bars (DataBento ``ohlcv-1m`` or a plain vendor CSV) and
 DataBento ``statistics`` (open interest, cleared volume). Both are small files; they
-are read whole. Import them from ``feeds.databento``.
+are read whole. Import them from ``feeds.databento.cbbo``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from feeds.dbn_io import (
+from feeds.databento.textio import (
     FIXED_PRICE_SCALE,
     INT32_MAX,
     INT64_MAX,

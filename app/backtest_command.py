@@ -1,0 +1,216 @@
+"""Backtest a 0DTE/1DTE options scalper on DataBento OPRA CBBO-1m data with Backtrader.
+
+    python run_backtest.py                                # ema_cloud on the bundled sample
+    python run_backtest.py --strategy momentum_burst --profile conservative
+    python run_backtest.py --data ~/databento --symbols TSLA --start 2024-01-02 --end 2024-06-28 \\
+        --param profit_target_pct=0.3
+    python run_backtest.py --optimize profit_target_pct=0.2:0.4:0.1 --optimize max_loss_pct=0.3:0.5:0.1
+
+Exit codes: 0 done, 1 the run failed, 2 bad input, 130 interrupted. Every failure
+is one line on stderr (``--debug`` shows the traceback of an unexpected one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from app import backtest as runner
+from strategies import registry
+
+EPILOG = """\
+--param takes the strategy's parameters (fractions: 0.25 = 25%, times "HH:MM" US/Eastern);
+a typo names the closest valid key. --optimize takes key=start:stop:step (stop inclusive,
+whole numbers for integer params) or key=a,b,c; repeat it for a grid. Sweep results are
+sorted by --sort-by (default total_pnl; higher is better, except drawdowns), inf above finite.
+
+outputs (--out): report.json, trades.csv, equity.png, journal.sqlite (+ backtrader.png with
+--plot); with --optimize: optimization.csv (+ heatmap.png for two keys).
+exit codes: 0 done, 1 run failed (e.g. a corrupt file with --strict), 2 bad input, 130 Ctrl-C.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(runner.EXIT_BAD_INPUT, f"{self.prog}: error: {message}; see --help\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _money(text: str) -> float:
+    try:
+        return float(text.replace(",", "").replace("_", "").lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of dollars, e.g. 100000") from None
+
+
+def _count(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    choices = "; ".join(f"{n}: {e.summary}" for n, e in registry.STRATEGIES.items())
+    p = _Parser(
+        prog="run_backtest.py",
+        description="Backtest 0DTE/1DTE option scalps minute by minute on OPRA CBBO-1m quotes\n"
+        "(buy at the ask, sell at the bid, commission per contract) and report the results.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--strategy", default=registry.DEFAULT_STRATEGY, metavar="NAME",
+        help=f"strategy to run (default: {registry.DEFAULT_STRATEGY}); one of: {choices}",
+    )  # fmt: skip
+    p.add_argument(
+        "--data", type=Path, metavar="DIR",
+        help="data folder: DIR/<SYMBOL>/cbbo-1m/<YYYY-MM-DD>.csv[.zst], bars in DIR/<SYMBOL>/ohlcv-1m/ "
+        "(default: the bundled sample, built on first use)",
+    )  # fmt: skip
+    p.add_argument(
+        "--catalog", type=Path, metavar="DIR",
+        help="catalog folder, built or updated on first use (default: <DATA>/.catalog)",
+    )  # fmt: skip
+    p.add_argument(
+        "--symbols", nargs="+", metavar="SYMBOL",
+        help="underlyings to trade together, sharing cash and limits (default: all found)",
+    )  # fmt: skip
+    p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first trading session (default: first)")
+    p.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="last trading session (default: last)")
+    p.add_argument(
+        "--warmup-days", type=_count, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
+        help=f"sessions before --start streamed to warm up indicators (default: {runner.DEFAULT_WARMUP_DAYS})",
+    )  # fmt: skip
+    p.add_argument("--cash", type=_money, default=runner.DEFAULT_CASH, help="starting cash (default: 100000)")
+    p.add_argument(
+        "--commission", type=_money, default=runner.DEFAULT_COMMISSION_PER_CONTRACT, metavar="USD",
+        help="commission per contract, each side (default: 0.65)",
+    )  # fmt: skip
+    p.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE",
+        help="set a strategy parameter (repeatable), e.g. --param profit_target_pct=0.3",
+    )  # fmt: skip
+    p.add_argument(
+        "--profile", metavar="NAME",
+        help="seed-003 profile for momentum_burst: conservative, moderate, aggressive",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", type=Path, metavar="DIR",
+        help="output folder (default: out/<strategy>-<YYYYmmdd-HHMMSS>)",
+    )  # fmt: skip
+    p.add_argument(
+        "--journal", metavar="URL",
+        help="SQLAlchemy URL of the scalp journal (default: sqlite:///<OUT>/journal.sqlite; "
+        "off with --optimize unless given)",
+    )  # fmt: skip
+    p.add_argument("--plot", action="store_true", help="also save Backtrader's own chart (backtrader.png)")
+    p.add_argument("--strict", action="store_true", help="stop on a corrupt day instead of skipping it")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
+    opt = p.add_argument_group("optimization")
+    opt.add_argument(
+        "--optimize", action="append", default=[], metavar="KEY=START:STOP:STEP",
+        help="sweep a parameter (repeatable; stop inclusive) or KEY=a,b,c",
+    )  # fmt: skip
+    opt.add_argument(
+        "--workers", type=_count, metavar="N", help="processes for --optimize (default: all cores)"
+    )
+    opt.add_argument(
+        "--sort-by", metavar="METRIC",
+        help="metric that ranks the sweep (default: total_pnl), e.g. profit_factor, win_rate",
+    )  # fmt: skip
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    return p
+
+
+def _symbols(values: Sequence[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values or ():
+        out.extend(s.strip().upper() for s in value.split(",") if s.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
+    return runner.RunRequest(
+        strategy=args.strategy,
+        data_dir=args.data,
+        catalog_dir=args.catalog,
+        symbols=_symbols(args.symbols),
+        start=args.start,
+        end=args.end,
+        cash=args.cash,
+        params=tuple(args.param),
+        profile=args.profile,
+        commission=args.commission,
+        out_dir=args.out,
+        journal_url=args.journal,
+        plot=args.plot,
+        strict=args.strict,
+        quiet=args.quiet,
+        warmup_days=args.warmup_days,
+        optimize=tuple(args.optimize),
+        workers=args.workers,
+        sort_by=args.sort_by,
+    )
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {runner.one_line(message)}", file=sys.stderr)
+    return code
+
+
+def execute(request: runner.RunRequest) -> int:
+    """Run the request and print the report; return the exit code (exceptions propagate)."""
+    prep = runner.prepare(request)
+    if request.optimize:
+        from app.sweep import run_optimization
+
+        opt = run_optimization(prep)
+        print(opt.console, end="")
+        print(runner.describe_outputs(opt.files, prep.out_dir))
+        return 0
+    try:
+        outcome = runner.run_once(prep)
+    except KeyboardInterrupt:
+        where = f"; the journal {prep.journal_url} holds the scalps closed so far" if prep.journal_url else ""
+        raise KeyboardInterrupt(f"no report written{where}") from None
+    print(outcome.console, end="")
+    print(runner.describe_outputs(outcome.files, prep.out_dir))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return execute(request_from_args(args))
+    except runner.BadInput as exc:
+        return _fail(str(exc), runner.EXIT_BAD_INPUT)
+    except runner.RunFailed as exc:
+        return _fail(str(exc), runner.EXIT_RUN_FAILED)
+    except KeyboardInterrupt as exc:
+        detail = f": {runner.one_line(exc)}" if str(exc) else ""
+        print(f"interrupted{detail}", file=sys.stderr)
+        return runner.EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        from options_scalper.model import ScalperError
+
+        if isinstance(exc, ScalperError | OSError):
+            return _fail(str(exc), runner.EXIT_RUN_FAILED)
+        return _fail(
+            f"unexpected {type(exc).__name__}: {runner.one_line(exc)}; this is a bug: "
+            "re-run with --debug and report the traceback",
+            runner.EXIT_RUN_FAILED,
+        )

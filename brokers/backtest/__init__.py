@@ -1,0 +1,1 @@
+"""The backtest venue: the quote broker (fills at the bid/ask, expiry settlement)."""

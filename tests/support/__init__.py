@@ -1,0 +1,1 @@
+"""Test support: builders, doubles and the probe strategy (not part of the product)."""
