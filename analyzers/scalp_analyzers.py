@@ -15,9 +15,9 @@ from analyzers.criteria import criteria_analysis
 from analyzers.equity import DailyEquity, EquityTracker
 from analyzers.jsonsafe import to_jsonable
 from analyzers.stats import scalp_stats
-from feeds.backtest.clock import utc_of_num
 from options_scalper.model import ScalperError
 from options_scalper.records import ClosedScalp
+from strategies.bartime import BarTimes
 
 
 class ScalpProtocolError(ScalperError):
@@ -97,10 +97,11 @@ class EquityCurve(bt.Analyzer):
         self._tracker = EquityTracker(self.strategy.broker.getvalue(), keep_bars=bool(self.p.bars))
         self._analysis: dict[str, Any] = {}
         self._clock = _clock_line(self.strategy)
+        self._times = BarTimes()
 
     def next(self) -> None:
         broker = self.strategy.broker
-        self._tracker.update(utc_of_num(self._clock[0]), broker.getvalue(), broker.getcash())
+        self._tracker.update(self._times.of(self._clock[0]), broker.getvalue(), broker.getcash())
 
     def stop(self) -> None:
         self._analysis = to_jsonable(self._tracker.as_dict())
@@ -120,13 +121,14 @@ class SuccessCriteria(bt.Analyzer):
         self._trades: list[ClosedScalp] = []
         self._analysis: dict[str, Any] = {}
         self._clock = _clock_line(self.strategy)
+        self._times = BarTimes()
 
     def notify_trade(self, trade: bt.Trade) -> None:
         if trade.isclosed and self._reader is not None:
             self._trades.extend(self._reader.take_new())
 
     def next(self) -> None:
-        self._tracker.update(utc_of_num(self._clock[0]), self.strategy.broker.getvalue())
+        self._tracker.update(self._times.of(self._clock[0]), self.strategy.broker.getvalue())
 
     def stop(self) -> None:
         if self._reader is not None:

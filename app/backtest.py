@@ -30,14 +30,14 @@ from typing import Any
 import backtrader as bt
 from tqdm import tqdm
 
-from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
+from options_scalper.constants import DEFAULT_CASH, DEFAULT_COMMISSION_PER_CONTRACT
 from options_scalper.model import ScalperError
+from options_scalper.ports import ClockFeed, ContractQuotes
 from strategies import registry
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-DEFAULT_CASH = 100_000.0
 DEFAULT_WARMUP_DAYS = 2
 CATALOG_DIRNAME = ".catalog"
 PLOT_FILENAME = "backtrader.png"
@@ -374,9 +374,7 @@ class DayProgress(bt.Analyzer):
     params = (("total", 0), ("desc", "backtest"))
 
     def start(self) -> None:
-        from feeds.backtest.clock import UnderlyingFeed
-
-        self._clocks = [d for d in self.strategy.datas if isinstance(d, UnderlyingFeed)]
+        self._clocks: list[Any] = [d for d in self.strategy.datas if isinstance(d, ClockFeed)]
         self._day = -1
         self._bar: Any = tqdm(total=int(self.p.total), desc=self.p.desc, unit="day", leave=False)
 
@@ -518,11 +516,9 @@ def save_backtrader_plot(cerebro: bt.Cerebro, path: Path) -> Path:
     matplotlib.use("Agg", force=True)
     from matplotlib import pyplot
 
-    from feeds.backtest.contracts import ContractFeed
-
     for data in cerebro.datas:
-        if isinstance(data, ContractFeed):  # NaN while unbound: nothing worth a panel
-            data.plotinfo.plot = False
+        if isinstance(data, ContractQuotes):  # NaN while unbound: nothing worth a panel
+            _hide_from_plot(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "FigureCanvasAgg is non-interactive" from plotter.show()
         figures = [fig for group in cerebro.plot(iplot=False, volume=False) for fig in group]
@@ -536,6 +532,10 @@ def save_backtrader_plot(cerebro: bt.Cerebro, path: Path) -> Path:
         fig.savefig(target, dpi=100)
         pyplot.close(fig)
     return first
+
+
+def _hide_from_plot(feed: Any) -> None:
+    feed.plotinfo.plot = False
 
 
 def describe_outputs(files: Mapping[str, Path], out_dir: Path) -> str:

@@ -1,56 +1,90 @@
-"""Assemble a Cerebro for the scalping engine: feeds per symbol, the quote broker.
+"""Build a Cerebro from a store: the same code for every venue.
 
-Per symbol S: ``S`` (UnderlyingFeed, the clock), ``S_10m`` (resampled macro
-view, rightedge bars stamped at their close) and ``pool_size`` contract feeds
-``S_opt0..``. The macro view is a ``MacroFeed`` grouping the clock's own day
-arrays, bar for bar what ``cerebro.resampledata`` delivers, at a fraction of
-its cost; sizes that do not divide 30 minutes use ``resampledata`` itself. Several symbols may be given; they share cash and the
-strategy's concurrency limit. Run the result with ``cerebro.run()``: the
-Cerebro is created with ``preload=False`` (contract feeds bind at run time).
+store -> feeds + broker -> strategy -> analyzers. Per symbol S the Cerebro gets
+``S`` (the store's clock, carrying its chain), ``S_<n>m`` (its macro view: the
+store's own, or ``cerebro.resampledata`` when the store has none for that size)
+and ``pool_size`` contract feeds ``S_opt0..``; then the store's broker and the
+strategy. Several symbols share cash and the strategy's concurrency limit. The
+Cerebro runs with ``preload=False`` (contract feeds bind at run time).
+
+``build_cerebro`` is the backtest's shortcut: a ``BacktestStore`` over a catalog.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import backtrader as bt
 
-from brokers.backtest.broker import install
+from brokers.backtest.store import BacktestStore
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
-from feeds.backtest.clock import MacroFeed, UnderlyingFeed, open_catalog
-from feeds.backtest.contracts import make_contract_feeds
+from options_scalper.constants import DEFAULT_CASH
+
+DEFAULT_POOL_SIZE = 3  # contract feeds per symbol: one per allowed open position
+DEFAULT_MACRO_MINUTES = 10
+
+
+class Store(Protocol):
+    """What every venue's store hands out (``BacktestStore``, the Alpaca and IBKR stores)."""
+
+    def getdata(
+        self, symbol: str, fromdate: date | None = None, todate: date | None = None, warmup_days: int = 0
+    ) -> Any: ...
+
+    def getmacro(self, clock: Any, minutes: int) -> Any: ...
+
+    def getcontracts(self, clock: Any, n: int) -> Sequence[Any]: ...
+
+    def getbroker(self) -> Any: ...
 
 
 def add_symbol_feeds(
     cerebro: bt.Cerebro,
-    catalog: Any,
+    store: Store,
     symbol: str,
     fromdate: date | None,
     todate: date | None,
     warmup_days: int = 2,
-    pool_size: int = 3,
-    macro_minutes: int = 10,
-) -> UnderlyingFeed:
-    """Add the clock, its resampled macro view and the contract pool of ``symbol``."""
-    common = dict(dataname=catalog, symbol=symbol, fromdate=fromdate, todate=todate, warmup_days=warmup_days)
-    clock = UnderlyingFeed(**common)
+    pool_size: int = DEFAULT_POOL_SIZE,
+    macro_minutes: int = DEFAULT_MACRO_MINUTES,
+) -> Any:
+    """Add the clock, its macro view and the contract feeds of ``symbol``; return the clock."""
+    clock = store.getdata(symbol, fromdate=fromdate, todate=todate, warmup_days=warmup_days)
     cerebro.adddata(clock, name=symbol)
-    if macro_minutes and 30 % macro_minutes == 0:  # NYSE sessions open and close on its boundaries
-        make: Any = MacroFeed
-        macro = make(**common, source=clock, timeframe=bt.TimeFrame.Minutes, compression=macro_minutes)
-        cerebro.adddata(macro, name=f"{symbol}_{macro_minutes}m")
-    elif macro_minutes:
-        cerebro.resampledata(
-            clock,
-            timeframe=bt.TimeFrame.Minutes,
-            compression=macro_minutes,
-            name=f"{symbol}_{macro_minutes}m",
-        )
-    for feed in make_contract_feeds(pool_size, **common):
+    if macro_minutes:
+        macro = store.getmacro(clock, macro_minutes)
+        name = f"{symbol}_{macro_minutes}m"
+        if macro is not None:
+            cerebro.adddata(macro, name=name)
+        else:
+            cerebro.resampledata(clock, timeframe=bt.TimeFrame.Minutes, compression=macro_minutes, name=name)
+    for feed in store.getcontracts(clock, pool_size):
         cerebro.adddata(feed, name=feed.p.name)
     return clock
+
+
+def cerebro_for(
+    store: Store,
+    strategy: type,
+    symbols: Sequence[str],
+    fromdate: date | None = None,
+    todate: date | None = None,
+    warmup_days: int = 2,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    macro_minutes: int = DEFAULT_MACRO_MINUTES,
+    stdstats: bool = False,
+    **params: Any,
+) -> bt.Cerebro:
+    """Return a ready Cerebro (preload off) running ``strategy`` over ``symbols`` on ``store``."""
+    cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=stdstats)
+    for sym in symbols:
+        add_symbol_feeds(cerebro, store, sym, fromdate, todate, warmup_days, pool_size, macro_minutes)
+    cerebro.broker = store.getbroker()
+    params.setdefault("macro_suffix", f"_{macro_minutes}m")
+    cerebro.addstrategy(strategy, **params)
+    return cerebro
 
 
 def build_cerebro(
@@ -59,24 +93,17 @@ def build_cerebro(
     symbols: Sequence[str],
     fromdate: date | None = None,
     todate: date | None = None,
-    cash: float = 100_000.0,
+    cash: float = DEFAULT_CASH,
     warmup_days: int = 2,
-    pool_size: int = 3,
+    pool_size: int = DEFAULT_POOL_SIZE,
     commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
     cap_to_size: bool = False,
-    macro_minutes: int = 10,
+    macro_minutes: int = DEFAULT_MACRO_MINUTES,
     stdstats: bool = False,
     **params: Any,
 ) -> bt.Cerebro:
-    """Return a ready Cerebro (preload off) running ``strategy`` over ``symbols``."""
-    catalog = open_catalog(catalog)
-    cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=stdstats)
-    for sym in symbols:
-        add_symbol_feeds(cerebro, catalog, sym, fromdate, todate, warmup_days, pool_size, macro_minutes)
-    install(cerebro, cash=cash, commission=commission, cap_to_size=cap_to_size)
-    params.setdefault("pool_size", pool_size)
-    params.setdefault("commission", commission)
-    params.setdefault("cap_to_size", cap_to_size)
-    params.setdefault("macro_suffix", f"_{macro_minutes}m")
-    cerebro.addstrategy(strategy, **params)
-    return cerebro
+    """``cerebro_for`` a ``BacktestStore`` over ``catalog`` (a catalog root or a catalog object)."""
+    store = BacktestStore(catalog, cash=cash, commission=commission, cap_to_size=cap_to_size)
+    return cerebro_for(
+        store, strategy, symbols, fromdate, todate, warmup_days, pool_size, macro_minutes, stdstats, **params
+    )

@@ -15,6 +15,7 @@ import backtrader as bt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support is not installed
 
 from app.cerebro import add_symbol_feeds
+from brokers.backtest.store import BacktestStore
 from options_scalper.calendar import sessions_between
 from tests.support.memory_catalog import MemoryCatalog, synthetic_day
 
@@ -47,7 +48,9 @@ def main(n_days: int = 40) -> None:
         best = float("inf")
         for _ in range(3):
             cer = bt.Cerebro(stdstats=False, preload=preload, runonce=runonce)
-            add_symbol_feeds(cer, cat, "SPY", None, None, warmup_days=0, pool_size=pool, macro_minutes=10)
+            add_symbol_feeds(
+                cer, BacktestStore(cat), "SPY", None, None, warmup_days=0, pool_size=pool, macro_minutes=10
+            )
             cer.addstrategy(Ema)
             t = time.perf_counter()
             cer.run()

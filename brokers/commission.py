@@ -17,8 +17,9 @@ from typing import Any
 
 import backtrader as bt
 
-DEFAULT_COMMISSION_PER_CONTRACT = 0.65
-CONTRACT_MULTIPLIER = 100.0
+from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_COMMISSION_PER_CONTRACT
+
+__all__ = ["CONTRACT_MULTIPLIER", "DEFAULT_COMMISSION_PER_CONTRACT", "OptionCommInfo"]
 
 
 class OptionCommInfo(bt.CommInfoBase):

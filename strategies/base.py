@@ -1,10 +1,13 @@
 """``ScalpStrategyBase``: the Backtrader adapter shared by every scalping strategy.
 
-Data layout (built by :func:`app.cerebro.build_cerebro`), per symbol S:
-``S`` (UnderlyingFeed, the clock), ``S_10m`` (its resampled macro view) and
-``S_opt0 .. S_opt{n-1}`` (the ContractFeed pool). Several symbols may share
-one Cerebro: they share the broker's cash and the concurrency limit; each has
-its own clock, ChainProvider and pool.
+The strategy talks to ports (``options_scalper.ports``), never to a venue. Per
+symbol S a store (backtest, Alpaca, IBKR) gives the Cerebro: ``S``, the clock
+(a ``ClockFeed`` carrying its ``ChainSource`` as ``clock.chain``), ``S_10m``
+(its macro view) and ``S_opt0 .. S_opt{n-1}`` (``ContractQuotes`` feeds that
+bind to a contract at run time). ``app.cerebro.build_cerebro`` adds them the
+same way for every store. Several symbols may share one Cerebro: they share the
+broker's cash and the concurrency limit; each has its own clock, chain and pool.
+Broker, commission and fill rules belong to the store, not to the strategy.
 
 A subclass sets ``config_cls`` and ``params = params_from_config(ConfigCls)``
 and overrides:
@@ -19,7 +22,7 @@ and overrides:
 Everything else is here: the pipeline call, binding a contract feed, entry
 orders with a fill timeout, per-bar exit monitoring at the executable bid
 (last known bid when this minute has none), end-of-day flattening, expiry
-settlement (done by ``brokers.backtest.broker.QuoteBroker``), and one ``ClosedScalp``
+settlement (done by the venue's broker), and one ``ClosedScalp``
 per round trip in ``self.closed_scalps`` (appended in ``notify_trade``;
 subclasses overriding ``notify_order`` / ``notify_trade`` call ``super()``
 first). Rejections are counted in ``self.rejections`` by reason code.
@@ -28,128 +31,41 @@ first). Rejections are counted in ``self.rejections`` by reason code.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import Enum
 from typing import Any, ClassVar
 
 import backtrader as bt
 
-from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
-from feeds.backtest.clock import UnderlyingFeed, bar_time_utc, day_grid, utc_of_num
-from feeds.backtest.contracts import ContractFeed, ContractPool, ContractSpec, side_ok
-from feeds.catalog.chain import ChainProvider
+from options_scalper.calendar import expiry_time_utc, is_half_day, session_date
 from options_scalper.config import ExitRules
 from options_scalper.exits import ExitState, evaluate_exits
-from options_scalper.model import ExitReason, OptionRight, Rejection, ScalperError, Signal
+from options_scalper.model import AccountState, ExitReason, OptionRight, Rejection, ScalperError, Signal
+from options_scalper.ports import ClockFeed, ContractQuotes
 from options_scalper.position import ScalpPosition
+from options_scalper.quotes import ContractSpec, side_ok
 from options_scalper.records import ClosedScalp
+from options_scalper.scalper import OptionsScalper
+from strategies.bartime import BarTimes, SessionClock
+from strategies.books import ContractPool, OpenScalp, SymbolBook
+from strategies.params import config_from_params, params_from_config
 
-# (open, close) of the session ``_session_close`` saw last, aware UTC: any instant in
-# [open, close] belongs to that session, so its close needs no calendar lookup.
-_LAST_SESSION: tuple[datetime, datetime] | None = None
+__all__ = [
+    "EngineError",
+    "OpenScalp",
+    "ScalpStrategyBase",
+    "SymbolBook",
+    "config_from_params",
+    "params_from_config",
+]
 
 
 class EngineError(ScalperError):
     """The Cerebro set-up does not fit the engine (feeds, preload, broker)."""
 
 
-def params_from_config(config_cls: type) -> tuple[tuple[str, Any], ...]:
-    """Backtrader params from a config dataclass: flat picklable scalars only.
-
-    Enums become their value, tuples a comma-separated string; other
-    non-scalar fields are left to the config's default.
-    """
-    out: list[tuple[str, Any]] = []
-    for f in dataclasses.fields(config_cls):
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            continue
-        if isinstance(default, Enum):
-            default = default.value
-        elif isinstance(default, tuple):
-            default = ",".join(str(x) for x in default)
-        elif not isinstance(default, bool | int | float | str):
-            continue
-        out.append((f.name, default))
-    return tuple(out)
-
-
-def config_from_params(config_cls: type, p: Any) -> Any:
-    """Build ``config_cls`` from a strategy's params (strings coerced by the config)."""
-    names = [f.name for f in dataclasses.fields(config_cls)]
-    values = {n: getattr(p, n) for n in names if hasattr(p, n)}
-    base = config_cls()
-    if hasattr(base, "with_overrides"):
-        return base.with_overrides(**values)
-    return config_cls(**values)
-
-
-@dataclass
-class SymbolBook:
-    """Everything one underlying needs: clock, macro view, chain and contract pool."""
-
-    symbol: str
-    clock: UnderlyingFeed
-    macro: Any
-    chain: ChainProvider
-    pool: ContractPool
-    seen_len: int = 0
-
-
-@dataclass
-class OpenScalp:
-    """One position in the making: entry context, fills so far, exit state."""
-
-    book: SymbolBook
-    feed: ContractFeed
-    intent: Any
-    signal: Signal
-    opened_at: datetime
-    entry_orders: list[Any] = field(default_factory=list)
-    exit_order: Any = None
-    bought: int = 0
-    bought_cost: float = 0.0
-    sold: int = 0
-    sold_value: float = 0.0
-    entry_time: datetime | None = None
-    exit_time: datetime | None = None
-    exit_reason: ExitReason | None = None
-    added: bool = False
-    last_bid: float = float("nan")
-    last_ask: float = float("nan")
-    last_quote_time: datetime | None = None
-    position_cache: tuple[tuple[Any, ...], ScalpPosition] | None = None
-
-    @property
-    def option_symbol(self) -> str:
-        return str(self.intent.option_symbol)
-
-    @property
-    def open_qty(self) -> int:
-        return self.bought - self.sold
-
-    @property
-    def entry_premium(self) -> float:
-        return self.bought_cost / self.bought if self.bought else float("nan")
-
-    @property
-    def exit_premium(self) -> float:
-        return self.sold_value / self.sold if self.sold else float("nan")
-
-    @property
-    def working_entry(self) -> bool:
-        return any(o.alive() for o in self.entry_orders)
-
-    def pnl_pct_at(self, bid: float) -> float:
-        e = self.entry_premium
-        return (bid - e) / e if e and not math.isnan(e) else float("nan")
+_DEFAULT_QUOTE_AGE_MIN = 2.0  # a quote older than this many minutes neither selects nor fills
 
 
 class ScalpStrategyBase(bt.Strategy):
@@ -158,11 +74,7 @@ class ScalpStrategyBase(bt.Strategy):
     config_cls: ClassVar[type | None] = None
 
     params: Any = (
-        ("catalog_root", ""),  # '' = the catalog of the clock feed
-        ("symbol", ""),  # '' = every UnderlyingFeed; 'SPY,TSLA' = those
-        ("pool_size", 3),  # contract feeds expected per symbol
-        ("commission", DEFAULT_COMMISSION_PER_CONTRACT),  # dollars per contract
-        ("cap_to_size", False),  # cap fills at the displayed size
+        ("symbol", ""),  # '' = every clock feed; 'SPY,TSLA' = those
         ("flatten_minutes", 5),  # flatten and stop entering this long before the close
         ("macro_suffix", "_10m"),
     )
@@ -173,48 +85,49 @@ class ScalpStrategyBase(bt.Strategy):
         self.config = config_from_params(self.config_cls, self.p) if self.config_cls else None
         self.closed_scalps: list[ClosedScalp] = []
         self.rejections: Counter[str] = Counter()
-        self.scalps: dict[ContractFeed, OpenScalp] = {}
+        self.scalps: dict[Any, OpenScalp] = {}  # by the bound contract feed
+        self.times = BarTimes()
+        self.sessions = SessionClock()
         self.books: dict[str, SymbolBook] = self._build_books()
         self.scalper = self.build_scalper()
         self._entries_by_day: Counter[date] = Counter()
         self._flatten_cache: tuple[datetime, datetime, int, datetime] | None = None
+        age = getattr(self.config, "max_quote_age_minutes", None) if self.config is not None else None
+        self.max_quote_age_min = float(age) if age is not None else _DEFAULT_QUOTE_AGE_MIN
 
     def _build_books(self) -> dict[str, SymbolBook]:
-        clocks = [d for d in self.datas if isinstance(d, UnderlyingFeed)]
+        clocks = [d for d in self.datas if isinstance(d, ClockFeed)]
         wanted = [s.strip().upper() for s in str(self.p.symbol).split(",") if s.strip()]
         if wanted:
             clocks = [c for c in clocks if c.symbol.upper() in wanted]
             missing = set(wanted) - {c.symbol.upper() for c in clocks}
             if missing:
                 raise EngineError(
-                    f"no UnderlyingFeed for {', '.join(sorted(missing))}; add it with build_cerebro"
+                    f"no clock feed for {', '.join(sorted(missing))}; add it with app.cerebro.build_cerebro"
                 )
         if not clocks:
-            raise EngineError("no UnderlyingFeed in the Cerebro: build it with app.cerebro.build_cerebro")
+            raise EngineError(
+                "no clock feed (a feed carrying its option chain) in the Cerebro: "
+                "build it from a store with app.cerebro.build_cerebro"
+            )
         books: dict[str, SymbolBook] = {}
         for clock in clocks:
             sym = clock.symbol
-            catalog = clock.catalog if not self.p.catalog_root else None
-            if catalog is None:
-                from feeds.backtest.clock import open_catalog
-
-                catalog = open_catalog(self.p.catalog_root or clock.p.dataname)
-            chain = ChainProvider(catalog, sym)
-            feeds = [d for d in self.datas if isinstance(d, ContractFeed) and d.symbol == sym]
-            for f in feeds:
-                f.attach(chain, clock)
+            feeds = [
+                d
+                for d in self.datas
+                if isinstance(d, ContractQuotes) and not isinstance(d, ClockFeed) and d.symbol == sym
+            ]
             macro = None
             names = getattr(self, "_macro_names", None) or [sym + self.p.macro_suffix]
             for n in names:
                 with contextlib.suppress(KeyError):
                     macro = self.getdatabyname(n)
-            books[sym] = SymbolBook(sym, clock, macro, chain, ContractPool(feeds))
+            books[sym] = SymbolBook(sym, clock, macro, clock.chain, ContractPool(feeds))
         return books
 
     def build_scalper(self) -> Any:
         """Return the decision pipeline (``OptionsScalper(config)``); tests may override."""
-        from options_scalper.scalper import OptionsScalper
-
         if self.config is None:
             raise EngineError(f"{type(self).__name__}: set config_cls (ScalpConfig or MomentumConfig)")
         return OptionsScalper(self.config)
@@ -222,13 +135,6 @@ class ScalpStrategyBase(bt.Strategy):
     def start(self) -> None:
         if self.env.p.preload and any(b.pool.feeds for b in self.books.values()):
             raise EngineError("contract feeds bind at run time: run with cerebro.run(preload=False)")
-        self.broker.addcommissioninfo(OptionCommInfo(commission=self.p.commission))
-        if hasattr(self.broker, "set_cap_to_size"):
-            self.broker.set_cap_to_size(self.p.cap_to_size)
-        if self.config is not None and hasattr(self.broker, "set_max_quote_age"):
-            age = getattr(self.config, "max_quote_age_minutes", None)
-            if age is not None:
-                self.broker.set_max_quote_age(age)
 
     # ------------------------------------------------------------------ hooks
     def on_signal_bar(self, symbol: str) -> Signal | None:
@@ -259,7 +165,7 @@ class ScalpStrategyBase(bt.Strategy):
                 continue  # this symbol's clock did not tick
             book.seen_len = n
             num = clock.lines.datetime[0]
-            now = utc_of_num(num)
+            now = self.times.of(num)
             flatten_at = self._flatten_time(now)
             if scalps:
                 for scalp in [s for s in scalps.values() if s.book is book]:
@@ -275,37 +181,24 @@ class ScalpStrategyBase(bt.Strategy):
                 if sig is not None:
                     self.submit_signal(sig)
 
-    @staticmethod
-    def _session_close(now: datetime) -> datetime:
-        global _LAST_SESSION
-        last = _LAST_SESSION
-        if last is not None and last[0] <= now <= last[1]:  # same session: no calendar call
-            return last[1]
-        from options_scalper.calendar import session_date
-
-        grid = day_grid(session_date(now))
-        close = grid.stamps[-1].replace(tzinfo=UTC)
-        if grid.open_utc is not None:
-            _LAST_SESSION = (grid.open_utc, close)
-        return close
+    def _session_close(self, now: datetime) -> datetime:
+        return self.sessions.close(now)
 
     def _flatten_time(self, now: datetime) -> datetime:
         minutes = int(self.p.flatten_minutes)
         cached = self._flatten_cache  # (open, close, minutes, flatten time) of the last session
         if cached is not None and cached[0] <= now <= cached[1] and cached[2] == minutes:
             return cached[3]
-        close = self._session_close(now)
+        open_, close = self.sessions.bounds(now)
         flatten_at = close - timedelta(minutes=minutes)
-        last = _LAST_SESSION
-        if last is not None and last[1] == close and last[0] <= now <= close:
-            self._flatten_cache = (last[0], close, minutes, flatten_at)
+        self._flatten_cache = (open_, close, minutes, flatten_at)
         return flatten_at
 
     def _refresh_quote(self, scalp: OpenScalp, now: datetime) -> None:
         f = scalp.feed
         if f.streaming is None:
             return
-        age_ok = getattr(self.broker.p, "max_quote_age_min", 2.0)
+        age_ok = self.max_quote_age_min
         lines = f.lines
         bid, ask, age = lines.bid[0], lines.ask[0], lines.quoteage[0]
         if side_ok(bid, age, age_ok):
@@ -372,9 +265,7 @@ class ScalpStrategyBase(bt.Strategy):
         return position
 
     # ------------------------------------------------------------------ account
-    def account_state(self) -> Any:
-        from options_scalper.model import AccountState
-
+    def account_state(self) -> AccountState:
         reserved = 0.0
         for s in self.scalps.values():
             for o in s.entry_orders:
@@ -391,9 +282,7 @@ class ScalpStrategyBase(bt.Strategy):
         )
 
     def _today(self) -> date:
-        from options_scalper.calendar import session_date
-
-        return session_date(bar_time_utc(self.datas[0]))
+        return session_date(self.times.bar(self.datas[0]))
 
     # ------------------------------------------------------------------ entries
     def submit_signal(self, signal: Signal) -> Any:
@@ -401,11 +290,9 @@ class ScalpStrategyBase(bt.Strategy):
         book = self.books.get(signal.ticker)
         if book is None:
             return self._reject("unknown_symbol", f"no feeds for {signal.ticker}")
-        now = bar_time_utc(book.clock)
+        now = self.times.bar(book.clock)
         if now >= self._flatten_time(now):
             return self._reject("after_flatten_time", "too close to the session close")
-        from options_scalper.calendar import is_half_day, session_date
-
         day = session_date(now)
         snapshot = book.chain.snapshot(now, float(book.clock.close[0]), half_day=is_half_day(day))
         result = self.scalper.process_signal(
@@ -436,8 +323,6 @@ class ScalpStrategyBase(bt.Strategy):
 
     @staticmethod
     def _spec_of(intent: Any) -> ContractSpec:
-        from options_scalper.calendar import expiry_time_utc
-
         expiry = intent.expiry
         right = getattr(intent.right, "value", intent.right)
         close_utc = expiry_time_utc(expiry).astimezone(UTC).replace(tzinfo=None)
@@ -461,6 +346,7 @@ class ScalpStrategyBase(bt.Strategy):
                 price=limit,
                 valid=self._timeout(),
                 role="entry",
+                max_quote_age_min=self.max_quote_age_min,
             )
         else:  # marketable: pay the ask; the price is the estimate for the cash check
             sel = getattr(scalp.intent, "selection", None)
@@ -472,6 +358,7 @@ class ScalpStrategyBase(bt.Strategy):
                 price=est,
                 valid=self._timeout(),
                 role="entry",
+                max_quote_age_min=self.max_quote_age_min,
             )
         scalp.entry_orders.append(order)
         return order
@@ -508,13 +395,18 @@ class ScalpStrategyBase(bt.Strategy):
             return None
         scalp.exit_reason = reason
         scalp.exit_order = self.sell(
-            data=scalp.feed, size=size, exectype=bt.Order.Market, role="exit", exit_reason=reason.value
+            data=scalp.feed,
+            size=size,
+            exectype=bt.Order.Market,
+            role="exit",
+            exit_reason=reason.value,
+            max_quote_age_min=self.max_quote_age_min,
         )
         return scalp.exit_order
 
     # ------------------------------------------------------------------ notifications
     def notify_order(self, order: bt.Order) -> None:
-        scalp = self.scalps.get(order.data) if isinstance(order.data, ContractFeed) else None
+        scalp = self.scalps.get(order.data)
         if scalp is None:
             return
         if order.status in (order.Partial, order.Completed):
@@ -558,7 +450,7 @@ class ScalpStrategyBase(bt.Strategy):
             scalp.book.pool.release(scalp.feed)
 
     def notify_trade(self, trade: bt.Trade) -> None:
-        if not trade.isclosed or not isinstance(trade.data, ContractFeed):
+        if not trade.isclosed:
             return
         scalp = self.scalps.get(trade.data)
         if scalp is None:
@@ -598,7 +490,7 @@ class ScalpStrategyBase(bt.Strategy):
             pnl=float(trade.pnlcomm),
             pnl_pct=float(trade.pnlcomm) / entry_dollars if entry_dollars else float("nan"),
             entry_time=scalp.entry_time or scalp.opened_at,
-            exit_time=scalp.exit_time or bar_time_utc(scalp.feed),
+            exit_time=scalp.exit_time or self.times.bar(scalp.feed),
             commission=float(trade.commission),
             conviction=int(getattr(intent, "conviction", scalp.signal.conviction)),
             status="expired" if reason is ExitReason.EXPIRY else "closed",

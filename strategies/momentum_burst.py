@@ -63,7 +63,6 @@ from typing import Any, ClassVar
 import backtrader as bt
 import numpy as np
 
-from feeds.backtest.clock import bar_time_utc
 from options_scalper.calendar import session_date
 from options_scalper.config import PROFILES, ConfigError, MomentumConfig
 from options_scalper.model import ChainSnapshot, Direction, Rejection, Signal
@@ -273,7 +272,7 @@ class MomentumBurstScalp(ScalpStrategyBase):
             return None
         self.triggers[trig.trigger.value] += 1
         book = self.books[symbol]
-        now = bar_time_utc(book.clock)
+        now = self.times.bar(book.clock)
         if trig.metadata.get("volume_known") is False:
             self.volume_rules_skipped[(symbol, session_date(now))] += 1
         refused = self._timing_refusal(symbol, now)

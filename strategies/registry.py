@@ -14,9 +14,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CONTRACT_FEEDS
 from options_scalper.model import ScalperError
 
 DEFAULT_STRATEGY = "ema_cloud"
+
+# Settings of the venue a user may give with --param; the application hands them to the
+# store (feeds and broker), never to the strategy.
+VENUE_PARAMS: dict[str, Any] = {
+    "cap_to_size": DEFAULT_CAP_TO_SIZE,  # fill at most the displayed size each minute
+    "pool_size": DEFAULT_CONTRACT_FEEDS,  # contract feeds per underlying
+}
 
 # Params the runner sets from its own options; a --param for them is redirected there.
 RESERVED_PARAMS: dict[str, str] = {
@@ -135,8 +143,15 @@ def strategy_params(cls: type) -> dict[str, Any]:
 
 
 def settable_params(cls: type) -> dict[str, Any]:
-    """Params a user may set with ``--param`` (the strategy's, minus the runner's own)."""
-    return {k: v for k, v in strategy_params(cls).items() if k not in RESERVED_PARAMS}
+    """Params a user may set with ``--param``: the strategy's (minus the runner's own) and the venue's."""
+    own = {k: v for k, v in strategy_params(cls).items() if k not in RESERVED_PARAMS}
+    return {**own, **VENUE_PARAMS}
+
+
+def split_venue_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(strategy params, venue params)`` of resolved ``--param`` values."""
+    venue = {k: v for k, v in params.items() if k in VENUE_PARAMS}
+    return {k: v for k, v in params.items() if k not in VENUE_PARAMS}, venue
 
 
 def check_param_name(name: str, valid: Mapping[str, Any], strategy: str, option: str = "--param") -> None:

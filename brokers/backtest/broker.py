@@ -12,7 +12,9 @@ feeds keep Backtrader's OHLC rules). On a contract feed:
   which is at or below the limit: a marketable limit takes the offer, it does
   not pay its own limit); Limit SELL only when bid >= limit, at the BID.
 * No fill while the needed side is NaN, <= 0, or older than
-  ``max_quote_age_min`` minutes (the order waits; ``no_fill`` counts why).
+  ``max_quote_age_min`` minutes (the order's own ``max_quote_age_min`` info
+  when the strategy gave one, else the broker's; the order waits and
+  ``no_fill`` counts why).
 * ``valid`` (a bar count turned into a datetime by the strategy) expires
   Limit orders the Backtrader way and, here, Market orders too.
 * ``cap_to_size``: fill at most the displayed size each bar; the rest stays
@@ -38,7 +40,9 @@ from typing import Any
 import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
-from feeds.backtest.contracts import ContractFeed, side_ok
+from feeds.backtest.contracts import ContractFeed
+from options_scalper.constants import DEFAULT_CASH, DEFAULT_MAX_QUOTE_AGE_MIN
+from options_scalper.quotes import side_ok
 
 EXPIRY_REASON = "expiry"
 
@@ -47,7 +51,7 @@ class QuoteBroker(bt.brokers.BackBroker):
     """``BackBroker`` that fills option orders at the quoted bid/ask and settles expiries."""
 
     params = (
-        ("max_quote_age_min", 2.0),
+        ("max_quote_age_min", DEFAULT_MAX_QUOTE_AGE_MIN),
         ("cap_to_size", False),
     )
 
@@ -108,7 +112,8 @@ class QuoteBroker(bt.brokers.BackBroker):
             return
         buy = order.isbuy()
         price = data.ask[0] if buy else data.bid[0]
-        if not side_ok(price, data.quoteage[0], self.p.max_quote_age_min):
+        max_age = order.info.get("max_quote_age_min", self.p.max_quote_age_min)
+        if not side_ok(price, data.quoteage[0], max_age):
             self.no_fill["no_ask" if buy else "no_bid"] += 1
             return
         if order.exectype == bt.Order.Limit:
@@ -166,18 +171,29 @@ def _nan(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def install(
-    cerebro: bt.Cerebro,
-    cash: float = 100_000.0,
+def make_broker(
+    cash: float = DEFAULT_CASH,
     commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
     cap_to_size: bool = False,
-    max_quote_age_min: float = 2.0,
+    max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
 ) -> QuoteBroker:
-    """Give ``cerebro`` a ``QuoteBroker`` with option commission and return it."""
+    """A ``QuoteBroker`` with ``cash`` and the option commission."""
     broker = QuoteBroker()
     broker.setcash(cash)
     broker.set_cap_to_size(cap_to_size)
     broker.set_max_quote_age(max_quote_age_min)
     broker.addcommissioninfo(OptionCommInfo(commission=commission))
+    return broker
+
+
+def install(
+    cerebro: bt.Cerebro,
+    cash: float = DEFAULT_CASH,
+    commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
+    cap_to_size: bool = False,
+    max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
+) -> QuoteBroker:
+    """Give ``cerebro`` a ``QuoteBroker`` (``make_broker``) and return it."""
+    broker = make_broker(cash, commission, cap_to_size, max_quote_age_min)
     cerebro.broker = broker
     return broker

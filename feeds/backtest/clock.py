@@ -10,8 +10,8 @@ Time convention (see DESIGN.md sec. 3 "Alignment")
     Datetimes are UTC-naive floats, which is what Backtrader uses internally.
     ``tz`` and ``tzinput`` are deliberately left ``None``: the input already is
     UTC (no per-bar localisation cost) and ``data.datetime.datetime()`` returns
-    naive UTC. Strategies convert with ``options_scalper.calendar`` (or
-    :func:`bar_time_utc` + ``astimezone``) for US/Eastern decisions.
+    naive UTC. Strategies convert with ``strategies.bartime.BarTimes`` and
+    ``options_scalper.calendar`` for US/Eastern decisions.
 
 The clock is one bar per regular-session minute of every catalog day in
 range (``warmup_days`` earlier sessions first, for the slowest indicator).
@@ -33,13 +33,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import backtrader as bt
 import numpy as np
 import pandas as pd
 
+from feeds.catalog.api import CatalogLike, open_catalog
+from feeds.catalog.chain import ChainProvider
 from options_scalper.model import ScalperError
 
 NS_PER_MINUTE = 60_000_000_000
@@ -50,31 +51,6 @@ _US = timedelta(microseconds=1)
 
 class FeedError(ScalperError):
     """A feed cannot be built from the given catalog, symbol or range."""
-
-
-class CatalogLike(Protocol):
-    """The part of ``feeds.catalog.Catalog`` the Backtrader side reads."""
-
-    def days(self, symbol: str) -> list[date]: ...
-
-    def read_bars(self, symbol: str, day: date) -> pd.DataFrame | None: ...
-
-    def read_quotes(self, symbol: str, day: date) -> pd.DataFrame: ...
-
-    def read_open_interest(self, symbol: str, day: date) -> pd.DataFrame | None: ...
-
-    def day_summary(self, symbol: str) -> pd.DataFrame: ...
-
-
-def open_catalog(dataname: Any) -> CatalogLike:
-    """Return a catalog: ``dataname`` is a catalog root (str / Path) or a catalog object."""
-    if isinstance(dataname, str | Path):
-        from feeds.catalog import Catalog
-
-        return Catalog(Path(dataname))  # type: ignore[no-any-return,unused-ignore]
-    if dataname is None:
-        raise FeedError("no catalog given: pass dataname=<catalog root folder>")
-    return dataname  # type: ignore[no-any-return,unused-ignore]
 
 
 def as_date(value: date | datetime | str | None) -> date | None:
@@ -137,26 +113,6 @@ def session_days(
     first = days.index(inside[0])
     warm = days[max(0, first - max(0, int(warmup_days))) : first]
     return [*warm, *inside], inside[0]
-
-
-_AWARE: dict[float, datetime] = {}  # memo of num2date for recent bars (bounded: cleared when full)
-_AWARE_MAX = 8192
-
-
-def bar_time_utc(data: Any, ago: int = 0) -> datetime:
-    """Return the bar's stamp (its close) as an aware UTC datetime."""
-    return utc_of_num(data.datetime[-ago] if ago else data.datetime[0])
-
-
-def utc_of_num(num: float) -> datetime:
-    """Aware UTC datetime of Backtrader date number ``num`` (a bar stamp), memoised."""
-    hit = _AWARE.get(num)
-    if hit is None:
-        hit = bt.num2date(num).replace(tzinfo=UTC)
-        if len(_AWARE) >= _AWARE_MAX:
-            _AWARE.clear()
-        _AWARE[num] = hit
-    return hit
 
 
 class _GridFeed(bt.feed.DataBase):
@@ -448,8 +404,22 @@ class UnderlyingFeed(_MinuteBarsFeed):
     underlying, ``fromdate``/``todate`` the trading range (dates), and
     ``warmup_days`` the sessions streamed before ``fromdate``. ``filled_bars``
     counts flat bars inserted for minutes without a trade bar;
-    ``dropped_bars`` counts source bars off the session grid.
+    ``dropped_bars`` counts source bars off the session grid. ``chain`` is the
+    underlying's option chain over the same catalog (the ``ClockFeed`` port of
+    ``options_scalper.ports``), made on first use.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chain: ChainProvider | None = None
+
+    @property
+    def chain(self) -> ChainProvider:
+        """The underlying's ``ChainProvider`` over this feed's catalog (one day of quotes in memory)."""
+        if self._chain is None:
+            catalog = self.catalog if self.catalog is not None else open_catalog(self.p.dataname)
+            self._chain = ChainProvider(catalog, self.symbol)
+        return self._chain
 
 
 class MacroFeed(_MinuteBarsFeed):

@@ -19,7 +19,6 @@ import bisect
 import math
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -27,23 +26,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from feeds.backtest.clock import CatalogLike
+from feeds.catalog.api import CatalogLike
+from options_scalper.calendar import session_date
 from options_scalper.model import ChainSnapshot
+from options_scalper.quotes import Quote
 
-_ET = ZoneInfo("America/New_York")
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
-
-
-class Quote(NamedTuple):
-    """One contract's quote at one minute; sizes in contracts, age in minutes."""
-
-    bid: float
-    ask: float
-    bid_size: float
-    ask_size: float
-    age_min: float
 
 
 def to_ns(ts: datetime | pd.Timestamp | np.datetime64) -> int:
@@ -62,11 +52,6 @@ def from_ns(ts_ns: int) -> datetime:
     if ts_ns % 1000:
         return pd.Timestamp(ts_ns, tz="UTC").to_pydatetime()
     return _EPOCH_UTC + timedelta(microseconds=ts_ns // 1000)
-
-
-def session_date(ts_ns: int) -> date:
-    """US/Eastern calendar date of a UTC instant."""
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).astimezone(_ET).date()
 
 
 class _Day:
@@ -290,7 +275,7 @@ def _writable(values: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
 
 
 class ChainProvider:
-    """Snapshots and single quotes of ``symbol`` 's chain from a catalog; one day in memory.
+    """The catalog's ``ChainSource`` (``options_scalper.ports``): ``symbol`` 's chain, one day in memory.
 
     ``snapshot(ts, underlying_price)`` -> :class:`ChainSnapshot` of minute ``ts``;
     ``quote(option_symbol, ts)`` -> :class:`Quote` or None; ``iv_history(day)``
@@ -318,7 +303,7 @@ class ChainProvider:
         d = self._day
         if d is not None and d.first_ns is not None and d.first_ns <= t_ns <= d.last_ns:  # type: ignore[operator]
             return d
-        day = session_date(t_ns)
+        day = session_date(from_ns(t_ns))
         if d is not None and d.day == day:
             return d
         self._day = None  # drop the previous day before reading the next

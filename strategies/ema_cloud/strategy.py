@@ -13,8 +13,9 @@ Signal (every 1-minute clock bar, in ``on_signal_bar``)
        session) for the report) and the volume sub-score of the conviction is
        the neutral 0.5 (``signals.ema_cloud.UNKNOWN_VOLUME_SCORE``).
     3. The macro cloud, EMA(``macro_ema_fast``=34) / EMA(``macro_ema_slow``=50) of
-       the ``macro_compression`` (10)-minute bars that ``cerebro.resampledata``
-       builds from the clock (``app.cerebro`` adds them; the last
+       the ``macro_compression`` (10)-minute bars of the store's macro view of the
+       clock (on a backtest a ``MacroFeed``, proven bar for bar equal to what
+       ``cerebro.resampledata`` builds; ``app.cerebro`` adds it; the last
        COMPLETED macro bar is used, never the one in progress), agrees when the
        macro cloud points the same way, price is beyond it and the whole fast
        cloud is beyond it (``signals.ema_cloud.macro_alignment``). The Signal
@@ -81,7 +82,6 @@ from typing import Any
 import backtrader as bt
 import numpy as np
 
-from feeds.backtest.clock import bar_time_utc
 from options_scalper.calendar import session_date, session_open_close
 from options_scalper.model import Direction, Signal
 from options_scalper.signals.ema_cloud import (
@@ -147,7 +147,7 @@ class EmaCloudScalp(ScalpStrategyBase):
         return self.config
 
     def _macro_feed(self, book: SymbolBook) -> Any:
-        """The clock resampled to ``macro_compression`` minutes (``build_cerebro(macro_minutes=...)``)."""
+        """The clock's ``macro_compression``-minute view (``cerebro_for(..., macro_minutes=...)``)."""
         want = int(self.cfg.macro_compression)
         candidates = [book.macro]
         with contextlib.suppress(KeyError):
@@ -162,7 +162,7 @@ class EmaCloudScalp(ScalpStrategyBase):
         have = "none" if book.macro is None else f"{getattr(book.macro, '_compression', '?')} minutes"
         raise EngineError(
             f"{book.symbol}: macro_compression={want} needs the clock resampled to {want}-minute bars "
-            f"(have: {have}); build the Cerebro with app.cerebro.build_cerebro(..., macro_minutes={want})"
+            f"(have: {have}); build the Cerebro with app.cerebro.cerebro_for(..., macro_minutes={want})"
         )
 
     # ------------------------------------------------------------------ signal
@@ -183,7 +183,7 @@ class EmaCloudScalp(ScalpStrategyBase):
         if confirmed is False:
             self.rejections[VOLUME_NOT_CONFIRMED] += 1
             return None
-        now = bar_time_utc(clock)
+        now = self.times.bar(clock)
         ratio = volume / baseline if confirmed else None  # None: volume unknown, rule skipped
         if confirmed is None:
             self.volume_rules_skipped[(symbol, session_date(now))] += 1

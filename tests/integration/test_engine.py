@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from app.cerebro import build_cerebro
-from feeds.backtest.clock import bar_time_utc
 from options_scalper.model import Direction, ExitReason, Signal
 from tests.support.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
 from tests.support.probe import ProbeScalp
@@ -114,7 +113,7 @@ def test_decision_at_0931_sees_the_0931_quote_and_fills_at_the_0932_ask():
 
     class Once(Recorded):
         def on_signal_bar(self, symbol):
-            now = bar_time_utc(self.books[symbol].clock)
+            now = self.times.bar(self.books[symbol].clock)
             if now != datetime(2024, 1, 3, 14, 31, tzinfo=UTC):
                 return None
             return Signal("once", symbol, now, Direction.BULLISH, 80, "test")
@@ -236,7 +235,7 @@ def test_time_cutoff_is_decided_even_while_the_contract_shows_no_bid():
 
     class EnterAt1330(Recorded):
         def on_signal_bar(self, symbol):
-            now = bar_time_utc(self.books[symbol].clock)
+            now = self.times.bar(self.books[symbol].clock)
             if now != datetime(2024, 1, 3, 18, 30, tzinfo=UTC):
                 return None
             return Signal("cutoff", symbol, now, Direction.BULLISH, 80, "test")

@@ -43,16 +43,13 @@ def test_config_from_params_round_trips_and_coerces():
 
 def test_probe_params_include_engine_config_and_probe_fields():
     names = set(ProbeScalp.params._getkeys())
-    assert {
-        "catalog_root",
-        "symbol",
-        "pool_size",
-        "commission",
-        "cap_to_size",
-        "limit_offset",
-        "fast",
-        "slow",
-    } <= names
+    assert {"symbol", "flatten_minutes", "limit_offset", "fast", "slow"} <= names
+
+
+def test_strategy_params_carry_no_venue_settings():
+    """Catalog, broker, commission and feed-pool settings belong to the store, not the strategy."""
+    names = set(ProbeScalp.params._getkeys())
+    assert not names & {"catalog_root", "pool_size", "commission", "cap_to_size"}
 
 
 def test_open_scalp_average_prices_and_pnl_pct():

@@ -10,7 +10,6 @@ from typing import Any
 
 import backtrader as bt
 
-from feeds.backtest.clock import bar_time_utc
 from options_scalper.config import ScalpConfig
 from options_scalper.model import Direction, Signal
 from strategies.base import ScalpStrategyBase, params_from_config
@@ -82,7 +81,7 @@ class ProbeScalp(ScalpStrategyBase):
         if not x:
             return None
         book = self.books[symbol]
-        now = bar_time_utc(book.clock)
+        now = self.times.bar(book.clock)
         self._n += 1
         return Signal(
             signal_id=f"probe-{symbol}-{self._n}",

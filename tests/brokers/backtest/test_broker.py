@@ -11,6 +11,7 @@ import pytest
 
 from app.cerebro import add_symbol_feeds
 from brokers.backtest.broker import QuoteBroker, install
+from brokers.backtest.store import BacktestStore
 from brokers.commission import OptionCommInfo
 from feeds.backtest.contracts import ContractFeed, ContractSpec
 from feeds.catalog.chain import ChainProvider
@@ -87,7 +88,7 @@ class Script(bt.Strategy):
 
 def run(cat, actions, cash=100_000.0, cap=False, max_age=2.0):
     cer = bt.Cerebro(preload=False, runonce=False, stdstats=False)
-    add_symbol_feeds(cer, cat, "SPY", DAY, DAY, warmup_days=0, pool_size=1, macro_minutes=0)
+    add_symbol_feeds(cer, BacktestStore(cat), "SPY", DAY, DAY, warmup_days=0, pool_size=1, macro_minutes=0)
     broker = install(cer, cash=cash, cap_to_size=cap, max_quote_age_min=max_age)
     cer.addstrategy(Script, actions=actions)
     return cer.run()[0], broker

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from app.cerebro import add_symbol_feeds
-from feeds.backtest.clock import bar_time_utc
+from brokers.backtest.store import BacktestStore
 from feeds.backtest.contracts import ContractFeed
 from feeds.catalog.chain import ChainProvider
+from strategies.bartime import BarTimes
 from tests.support.memory_catalog import MemoryCatalog, session_stamps, synthetic_day
 
 D1, D2, D3 = date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)
@@ -46,12 +47,12 @@ class Recorder(bt.Strategy):
         macro = self.datas[1] if len(self.datas) > 1 and not isinstance(self.datas[1], ContractFeed) else None
         self.rows.append(
             (
-                bar_time_utc(d0),
+                BarTimes().bar(d0),
                 d0.open[0],
                 d0.close[0],
                 d0.volume[0],
                 d0.in_warmup(),
-                (bar_time_utc(macro), macro.open[0], macro.close[0], macro.volume[0])
+                (BarTimes().bar(macro), macro.open[0], macro.close[0], macro.volume[0])
                 if macro is not None and len(macro)
                 else None,
             )
@@ -60,7 +61,9 @@ class Recorder(bt.Strategy):
 
 def run_clock(cat, fromdate=D2, warmup=1, macro=0, preload=False):
     cer = bt.Cerebro(stdstats=False, preload=preload, runonce=False)
-    add_symbol_feeds(cer, cat, "SPY", fromdate, None, warmup_days=warmup, pool_size=0, macro_minutes=macro)
+    add_symbol_feeds(
+        cer, BacktestStore(cat), "SPY", fromdate, None, warmup_days=warmup, pool_size=0, macro_minutes=macro
+    )
     cer.addstrategy(Recorder)
     strat = cer.run()[0]
     return strat, cer.datas[0]
@@ -230,7 +233,9 @@ class TickRecorder(bt.Strategy):
 
 def test_fast_path_tick_values_equal_the_current_bar_on_clock_macro_and_contract_feeds():
     cer = bt.Cerebro(stdstats=False, preload=False, runonce=False)
-    add_symbol_feeds(cer, catalog(), "SPY", D1, None, warmup_days=0, pool_size=2, macro_minutes=10)
+    add_symbol_feeds(
+        cer, BacktestStore(catalog()), "SPY", D1, None, warmup_days=0, pool_size=2, macro_minutes=10
+    )
     cer.addstrategy(TickRecorder)
     strat = cer.run()[0]
     assert strat.checked > 0 and strat.mismatches == []

@@ -1,0 +1,107 @@
+"""What the strategy keeps per underlying and per open scalp; the pool of contract feeds.
+
+Everything here speaks to the ports of ``options_scalper.ports`` (a clock that
+carries its chain, contract feeds that bind and release), never to a venue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from options_scalper.model import ExitReason, Signal
+from options_scalper.ports import ChainSource, ContractQuotes
+from options_scalper.position import ScalpPosition
+from options_scalper.quotes import ContractSpec
+from options_scalper.scalper import OrderIntent
+
+
+class ContractPool:
+    """Hands out free contract feeds; the feed count never grows with the chain or the days."""
+
+    def __init__(self, feeds: Sequence[ContractQuotes]) -> None:
+        self.feeds = tuple(feeds)
+
+    def __len__(self) -> int:
+        return len(self.feeds)
+
+    def free(self) -> list[ContractQuotes]:
+        return [f for f in self.feeds if not f.bound]
+
+    def acquire(self, spec: ContractSpec, owner: Any = None) -> ContractQuotes | None:
+        """Bind a free feed to ``spec`` and return it; None when every feed is in use."""
+        for feed in self.feeds:
+            if not feed.bound:
+                feed.bind(spec, owner)
+                return feed
+        return None
+
+    def release(self, feed: ContractQuotes) -> None:
+        feed.release()
+
+    def bound_symbols(self) -> tuple[str, ...]:
+        return tuple(f.spec.option_symbol for f in self.feeds if f.spec is not None)
+
+
+@dataclass
+class SymbolBook:
+    """Everything one underlying needs: clock, macro view, chain and contract pool."""
+
+    symbol: str
+    clock: Any  # the venue's ClockFeed (a Backtrader feed)
+    macro: Any
+    chain: ChainSource
+    pool: ContractPool
+    seen_len: int = 0
+
+
+@dataclass
+class OpenScalp:
+    """One position in the making: entry context, fills so far, exit state."""
+
+    book: SymbolBook
+    feed: Any  # the bound ContractQuotes feed (a Backtrader feed)
+    intent: OrderIntent
+    signal: Signal
+    opened_at: datetime
+    entry_orders: list[Any] = field(default_factory=list)
+    exit_order: Any = None
+    bought: int = 0
+    bought_cost: float = 0.0
+    sold: int = 0
+    sold_value: float = 0.0
+    entry_time: datetime | None = None
+    exit_time: datetime | None = None
+    exit_reason: ExitReason | None = None
+    added: bool = False
+    last_bid: float = float("nan")
+    last_ask: float = float("nan")
+    last_quote_time: datetime | None = None
+    position_cache: tuple[tuple[Any, ...], ScalpPosition] | None = None
+
+    @property
+    def option_symbol(self) -> str:
+        return str(self.intent.option_symbol)
+
+    @property
+    def open_qty(self) -> int:
+        return self.bought - self.sold
+
+    @property
+    def entry_premium(self) -> float:
+        return self.bought_cost / self.bought if self.bought else float("nan")
+
+    @property
+    def exit_premium(self) -> float:
+        return self.sold_value / self.sold if self.sold else float("nan")
+
+    @property
+    def working_entry(self) -> bool:
+        return any(o.alive() for o in self.entry_orders)
+
+    def pnl_pct_at(self, bid: float) -> float:
+        e = self.entry_premium
+        return (bid - e) / e if e and not math.isnan(e) else float("nan")
