@@ -156,7 +156,8 @@ def resolve_strategy(req: RunRequest) -> tuple[type, dict[str, Any]]:
 def default_out_dir(strategy: str, now: datetime | None = None) -> Path:
     """``out/<strategy>-<YYYYmmdd-HHMMSS>`` under the current folder."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return Path("out") / f"{strategy}-{stamp}"
+    name = strategy.rpartition(":")[2] or strategy  # module:Class -> Class
+    return Path("out") / f"{name}-{stamp}"
 
 
 def ensure_writable_dir(path: Path, option: str) -> Path:

@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--strategy", default=registry.DEFAULT_STRATEGY, metavar="NAME",
-        help=f"strategy to run (default: {registry.DEFAULT_STRATEGY}); one of: {choices}",
+        help=f"strategy to run (default: {registry.DEFAULT_STRATEGY}); one of: {choices}; "
+        "or module:Class for a strategy of your own (a ScalpStrategyBase subclass)",
     )  # fmt: skip
     p.add_argument(
         "--data", type=Path, metavar="DIR",

@@ -70,12 +70,6 @@ STRATEGIES: dict[str, StrategyEntry] = {
             "seed 003 momentum scalper (velocity, volume spike, VWAP, S/R)",
             profiles=True,
         ),
-        StrategyEntry(
-            "probe",
-            "tests.support.probe:ProbeScalp",
-            "options_scalper.config:ScalpConfig",
-            "engine test strategy: EMA(5)/EMA(12) crossover, not for trading",
-        ),
     )
 }
 
@@ -87,13 +81,44 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def entry(name: str) -> StrategyEntry:
-    """Return the registry entry of ``name``; raise ``StrategyError`` naming the choices."""
+    """Return the registry entry of ``name``; raise ``StrategyError`` naming the choices.
+
+    ``module:Class`` names a strategy of the user's own (a ``ScalpStrategyBase``
+    subclass with a ``config_cls``), importable from the current folder or the
+    environment: ``--strategy mystrats.gap:GapScalp``.
+    """
     found = STRATEGIES.get(name)
-    if found is None:
+    if found is not None:
+        return found
+    if ":" in name:
+        return _user_entry(name)
+    raise StrategyError(
+        f"unknown strategy {name!r}{suggest(name, STRATEGIES)} (choices: {', '.join(STRATEGIES)}, "
+        "or module:Class for a strategy of your own)"
+    )
+
+
+def _user_entry(target: str) -> StrategyEntry:
+    """The entry of a ``module:Class`` strategy; its config class is its ``config_cls``."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise StrategyError(f"--strategy {target!r}: expected module:Class, e.g. mystrats.gap:GapScalp")
+    try:
+        cls = _import(target)
+    except Exception as exc:  # any import-time failure of a user's module is one line
+        why = " ".join(str(exc).split()) or type(exc).__name__
         raise StrategyError(
-            f"unknown strategy {name!r}{suggest(name, STRATEGIES)} (choices: {', '.join(STRATEGIES)})"
+            f"--strategy {target!r}: cannot import it ({type(exc).__name__}: {why}); "
+            "run from the folder that holds the module or install it"
+        ) from exc
+    config_cls = getattr(cls, "config_cls", None)
+    if not isinstance(cls, type) or not isinstance(config_cls, type):
+        raise StrategyError(
+            f"--strategy {target!r}: not a scalping strategy class with a config_cls "
+            "(subclass strategies.base.ScalpStrategyBase)"
         )
-    return found
+    config = f"{config_cls.__module__}:{config_cls.__qualname__}"
+    return StrategyEntry(target, target, config, f"user strategy {attr}")
 
 
 def _import(target: str) -> Any:

@@ -45,7 +45,9 @@ def test_registry_unimportable_strategy_is_one_line(monkeypatch):
 
 def test_resolve_params_types_values_by_the_strategy_defaults():
     typed = registry.resolve_params(
-        "probe", ProbeScalp, ["profit_target_pct=0.3", "max_dte=0", "no_average_up=false", "fast=4"]
+        "tests.support.probe:ProbeScalp",
+        ProbeScalp,
+        ["profit_target_pct=0.3", "max_dte=0", "no_average_up=false", "fast=4"],
     )
     assert typed == {"profit_target_pct": 0.3, "max_dte": 0, "no_average_up": False, "fast": 4}
 
@@ -63,7 +65,7 @@ def test_resolve_params_types_values_by_the_strategy_defaults():
 )
 def test_resolve_params_bad_assignment_raises_one_line(assignment, message):
     with pytest.raises(registry.StrategyError, match=message) as info:
-        registry.resolve_params("probe", ProbeScalp, [assignment])
+        registry.resolve_params("tests.support.probe:ProbeScalp", ProbeScalp, [assignment])
     assert "\n" not in str(info.value)
 
 
@@ -78,21 +80,38 @@ def test_profile_values_merge_under_explicit_params():
 
 def test_prepare_resolves_range_and_notes_and_leaves_no_out_dir_on_bad_input(data, tmp_path):
     out = tmp_path / "out"
-    prep = prepare(RunRequest(strategy="probe", data_dir=data, out_dir=out, quiet=True, start=DAYS[1]))
+    prep = prepare(
+        RunRequest(
+            strategy="tests.support.probe:ProbeScalp", data_dir=data, out_dir=out, quiet=True, start=DAYS[1]
+        )
+    )
     assert (prep.start, prep.end, prep.symbols) == (DAYS[1], DAYS[2], ["SPY"])
     assert prep.sessions == 3  # two warm-up sessions requested, one exists before --start
     assert prep.journal_url == f"sqlite:///{out / 'journal.sqlite'}"
     missing = tmp_path / "never"
     with pytest.raises(BadInput, match="no trading days"):
         prepare(
-            RunRequest(strategy="probe", data_dir=data, out_dir=missing, quiet=True, start=date(2030, 1, 2))
+            RunRequest(
+                strategy="tests.support.probe:ProbeScalp",
+                data_dir=data,
+                out_dir=missing,
+                quiet=True,
+                start=date(2030, 1, 2),
+            )
         )
     assert not missing.exists()
 
 
 def test_run_once_report_matches_its_trades_and_keeps_the_requested_range(data, tmp_path):
     prep = prepare(
-        RunRequest(strategy="probe", data_dir=data, out_dir=tmp_path, quiet=True, start=DAYS[1], cash=50_000)
+        RunRequest(
+            strategy="tests.support.probe:ProbeScalp",
+            data_dir=data,
+            out_dir=tmp_path,
+            quiet=True,
+            start=DAYS[1],
+            cash=50_000,
+        )
     )
     outcome = run_once(prep)
     report = json.loads((tmp_path / "report.json").read_text())

@@ -171,7 +171,15 @@ def test_corrupt_file_in_strict_mode_stops_with_exit_1(tmp_path, capsys):
     generate_dataset(src, [SPY_SPEC], DAYS[:2], progress=False)
     bad = src / "SPY" / "cbbo-1m" / "2024-01-03.csv.zst"
     bad.write_bytes(bad.read_bytes()[:200])  # truncated
-    argv = ["--strategy", "probe", "--data", str(src), "--out", str(tmp_path / "o"), "--quiet"]
+    argv = [
+        "--strategy",
+        "tests.support.probe:ProbeScalp",
+        "--data",
+        str(src),
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
+    ]
     code, err = run_main([*argv, "--strict"], capsys)
     assert code == 1, err
     assert len(err.strip().splitlines()) == 1 and "2024-01-03" in err and "Traceback" not in err

@@ -44,7 +44,7 @@ VALID = registry.settable_params(ProbeScalp)
     ],
 )
 def test_parse_axis_builds_the_values(text, values):
-    axis = parse_axis(text, VALID, "probe")
+    axis = parse_axis(text, VALID, "tests.support.probe:ProbeScalp")
     assert axis.values == values
     assert all(type(v) is type(values[0]) for v in axis.values)
 
@@ -64,21 +64,26 @@ def test_parse_axis_builds_the_values(text, values):
 )
 def test_parse_axis_rejects_bad_grids(text, message):
     with pytest.raises(BadInput, match=message):
-        parse_axis(text, VALID, "probe")
+        parse_axis(text, VALID, "tests.support.probe:ProbeScalp")
 
 
 def test_parse_grid_rejects_a_key_given_twice_or_also_fixed():
     with pytest.raises(BadInput, match="given twice"):
-        parse_grid(["fast=3,4", "fast=5,6"], "probe", ProbeScalp, {})
+        parse_grid(["fast=3,4", "fast=5,6"], "tests.support.probe:ProbeScalp", ProbeScalp, {})
     with pytest.raises(BadInput, match="also set with --param"):
-        parse_grid(["fast=3,4"], "probe", ProbeScalp, {"fast": 5})
+        parse_grid(["fast=3,4"], "tests.support.probe:ProbeScalp", ProbeScalp, {"fast": 5})
 
 
 def test_validate_grid_names_the_invalid_combination():
     axes = [GridAxis("target_delta_min", (0.3, 0.6))]
     with pytest.raises(BadInput, match=r"target_delta_min=0\.6"):
-        validate_grid("probe", {}, axes)
-    assert validate_grid("probe", {}, [GridAxis("fast", (3, 4)), GridAxis("slow", (10, 12))]) == 4
+        validate_grid("tests.support.probe:ProbeScalp", {}, axes)
+    assert (
+        validate_grid(
+            "tests.support.probe:ProbeScalp", {}, [GridAxis("fast", (3, 4)), GridAxis("slow", (10, 12))]
+        )
+        == 4
+    )
     assert combinations([GridAxis("a", (1, 2)), GridAxis("b", ("x",))]) == [
         {"a": 1, "b": "x"},
         {"a": 2, "b": "x"},
@@ -124,7 +129,7 @@ def test_two_by_two_sweep_on_two_workers_writes_sorted_csv_and_heatmap(data, tmp
     out = tmp_path / "opt"
     args = [
         "--strategy",
-        "probe",
+        "tests.support.probe:ProbeScalp",
         "--quiet",
         "--start",
         "2024-01-03",
