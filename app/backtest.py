@@ -30,14 +30,12 @@ from typing import Any
 import backtrader as bt
 from tqdm import tqdm
 
+from app.cli import one_line
 from options_scalper.constants import DEFAULT_CASH, DEFAULT_COMMISSION_PER_CONTRACT
 from options_scalper.model import ScalperError
 from options_scalper.ports import ClockFeed, ContractQuotes
 from strategies import registry
 
-EXIT_RUN_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 DEFAULT_WARMUP_DAYS = 2
 CATALOG_DIRNAME = ".catalog"
 PLOT_FILENAME = "backtrader.png"
@@ -49,14 +47,6 @@ class BadInput(ScalperError):
 
 class RunFailed(ScalperError):
     """The run could not finish (exit code 1)."""
-
-
-def one_line(exc: BaseException | str) -> str:
-    """Collapse a message to one line."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, BaseException) and not text:
-        text = type(exc).__name__
-    return text
 
 
 @dataclass(frozen=True)

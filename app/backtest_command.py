@@ -15,11 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 from app import backtest as runner
-from strategies import registry
+from app import cli
 
 EPILOG = """\
 --param takes the strategy's parameters (fractions: 0.25 = 25%, times "HH:MM" US/Eastern);
@@ -33,48 +32,15 @@ exit codes: 0 done, 1 run failed (e.g. a corrupt file with --strict), 2 bad inpu
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(runner.EXIT_BAD_INPUT, f"{self.prog}: error: {message}; see --help\n")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
-
-
-def _money(text: str) -> float:
-    try:
-        return float(text.replace(",", "").replace("_", "").lstrip("$"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of dollars, e.g. 100000") from None
-
-
-def _count(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
-    choices = "; ".join(f"{n}: {e.summary}" for n, e in registry.STRATEGIES.items())
-    p = _Parser(
+    p = cli.Parser(
         prog="run_backtest.py",
         description="Backtest 0DTE/1DTE option scalps minute by minute on OPRA CBBO-1m quotes\n"
         "(buy at the ask, sell at the bid, commission per contract) and report the results.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[cli.strategy_parent(), cli.symbols_parent(help_default="all found")],
     )
-    p.add_argument(
-        "--strategy", default=registry.DEFAULT_STRATEGY, metavar="NAME",
-        help=f"strategy to run (default: {registry.DEFAULT_STRATEGY}); one of: {choices}; "
-        "or module:Class for a strategy of your own (a ScalpStrategyBase subclass)",
-    )  # fmt: skip
     p.add_argument(
         "--data", type=Path, metavar="DIR",
         help="data folder: DIR/<SYMBOL>/cbbo-1m/<YYYY-MM-DD>.csv[.zst], bars in DIR/<SYMBOL>/ohlcv-1m/ "
@@ -85,27 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="catalog folder, built or updated on first use (default: <DATA>/.catalog)",
     )  # fmt: skip
     p.add_argument(
-        "--symbols", nargs="+", metavar="SYMBOL",
-        help="underlyings to trade together, sharing cash and limits (default: all found)",
-    )  # fmt: skip
-    p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first trading session (default: first)")
-    p.add_argument("--end", type=_date, metavar="YYYY-MM-DD", help="last trading session (default: last)")
+        "--start", type=cli.date_arg, metavar="YYYY-MM-DD", help="first trading session (default: first)"
+    )
     p.add_argument(
-        "--warmup-days", type=_count, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
+        "--end", type=cli.date_arg, metavar="YYYY-MM-DD", help="last trading session (default: last)"
+    )
+    p.add_argument(
+        "--warmup-days", type=cli.count_arg, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
         help=f"sessions before --start streamed to warm up indicators (default: {runner.DEFAULT_WARMUP_DAYS})",
     )  # fmt: skip
-    p.add_argument("--cash", type=_money, default=runner.DEFAULT_CASH, help="starting cash (default: 100000)")
     p.add_argument(
-        "--commission", type=_money, default=runner.DEFAULT_COMMISSION_PER_CONTRACT, metavar="USD",
+        "--cash", type=cli.money_arg, default=runner.DEFAULT_CASH, help="starting cash (default: 100000)"
+    )
+    p.add_argument(
+        "--commission", type=cli.money_arg, default=runner.DEFAULT_COMMISSION_PER_CONTRACT, metavar="USD",
         help="commission per contract, each side (default: 0.65)",
-    )  # fmt: skip
-    p.add_argument(
-        "--param", action="append", default=[], metavar="KEY=VALUE",
-        help="set a strategy parameter (repeatable), e.g. --param profit_target_pct=0.3",
-    )  # fmt: skip
-    p.add_argument(
-        "--profile", metavar="NAME",
-        help="seed-003 profile for momentum_burst: conservative, moderate, aggressive",
     )  # fmt: skip
     p.add_argument(
         "--out", type=Path, metavar="DIR",
@@ -125,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="sweep a parameter (repeatable; stop inclusive) or KEY=a,b,c",
     )  # fmt: skip
     opt.add_argument(
-        "--workers", type=_count, metavar="N", help="processes for --optimize (default: all cores)"
+        "--workers", type=cli.count_arg, metavar="N", help="processes for --optimize (default: all cores)"
     )
     opt.add_argument(
         "--sort-by", metavar="METRIC",
@@ -135,19 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _symbols(values: Sequence[str] | None) -> tuple[str, ...]:
-    out: list[str] = []
-    for value in values or ():
-        out.extend(s.strip().upper() for s in value.split(",") if s.strip())
-    return tuple(dict.fromkeys(out))
-
-
 def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
     return runner.RunRequest(
         strategy=args.strategy,
         data_dir=args.data,
         catalog_dir=args.catalog,
-        symbols=_symbols(args.symbols),
+        symbols=cli.symbols_of(args.symbols),
         start=args.start,
         end=args.end,
         cash=args.cash,
@@ -164,11 +117,6 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         workers=args.workers,
         sort_by=args.sort_by,
     )
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"error: {runner.one_line(message)}", file=sys.stderr)
-    return code
 
 
 def execute(request: runner.RunRequest) -> int:
@@ -196,22 +144,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return execute(request_from_args(args))
     except runner.BadInput as exc:
-        return _fail(str(exc), runner.EXIT_BAD_INPUT)
+        return cli.fail(str(exc), cli.EXIT_BAD_INPUT)
     except runner.RunFailed as exc:
-        return _fail(str(exc), runner.EXIT_RUN_FAILED)
+        return cli.fail(str(exc), cli.EXIT_RUN_FAILED)
     except KeyboardInterrupt as exc:
-        detail = f": {runner.one_line(exc)}" if str(exc) else ""
+        detail = f": {cli.one_line(exc)}" if str(exc) else ""
         print(f"interrupted{detail}", file=sys.stderr)
-        return runner.EXIT_INTERRUPTED
+        return cli.EXIT_INTERRUPTED
     except Exception as exc:
         if args.debug:
             raise
         from options_scalper.model import ScalperError
 
         if isinstance(exc, ScalperError | OSError):
-            return _fail(str(exc), runner.EXIT_RUN_FAILED)
-        return _fail(
-            f"unexpected {type(exc).__name__}: {runner.one_line(exc)}; this is a bug: "
+            return cli.fail(str(exc), cli.EXIT_RUN_FAILED)
+        return cli.fail(
+            f"unexpected {type(exc).__name__}: {cli.one_line(exc)}; this is a bug: "
             "re-run with --debug and report the traceback",
-            runner.EXIT_RUN_FAILED,
+            cli.EXIT_RUN_FAILED,
         )

@@ -1,17 +1,20 @@
 """Run a scalping strategy against a broker paper account (Alpaca or IBKR).
 
 Live trading has not landed yet: the Alpaca and IBKR stores (DESIGN 8) are the
-next milestone. Until then this command validates its arguments and the
-environment and says so plainly, instead of pretending to trade.
+next milestone. Until then this command checks what it is given the same way
+``run_backtest.py`` does (strategy, ``--param``, ``--profile``, ``--symbols``)
+and the environment, and says so plainly instead of pretending to trade.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
+from collections.abc import Sequence
 
-_STRATEGIES = ("ema_cloud", "momentum_burst")
+from app import cli
+from strategies import registry
+
 _BROKER_ENV = {
     "alpaca": ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY"),
     "ibkr": ("IB_HOST", "IB_PORT"),
@@ -19,30 +22,33 @@ _BROKER_ENV = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = cli.Parser(
         prog="run_live.py",
         description="Run a scalping strategy against an Alpaca or IBKR paper account.",
+        parents=[cli.strategy_parent(), cli.symbols_parent(help_default="SPY")],
     )
     p.add_argument("--broker", choices=sorted(_BROKER_ENV), required=True)
-    p.add_argument("--strategy", choices=_STRATEGIES, default="ema_cloud")
     p.add_argument("--paper", action="store_true", default=True, help="paper account (the default)")
-    p.add_argument("--symbols", default="SPY", help="comma-separated underlyings")
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        cls = registry.load_strategy(args.strategy)
+        registry.resolve_params(args.strategy, cls, args.param, args.profile)
+    except registry.StrategyError as exc:
+        return cli.fail(str(exc), cli.EXIT_BAD_INPUT)
     missing = [name for name in _BROKER_ENV[args.broker] if not os.environ.get(name)]
     if missing:
-        print(
-            f"error: {args.broker} needs the environment variables {', '.join(missing)} "
+        return cli.fail(
+            f"{args.broker} needs the environment variables {', '.join(missing)} "
             "(keys come from the environment only, never from files)",
-            file=sys.stderr,
+            cli.EXIT_BAD_INPUT,
         )
-        return 2
-    print(
-        f"error: live trading via {args.broker} is not available in this release; "
+    symbols = ", ".join(cli.symbols_of(args.symbols) or ("SPY",))
+    return cli.fail(
+        f"live trading via {args.broker} ({args.strategy} on {symbols}) is not available in this release; "
         "the Alpaca/IBKR stores are the next milestone. Backtest with run_backtest.py meanwhile.",
-        file=sys.stderr,
+        cli.EXIT_BAD_INPUT,
     )
-    return 2
