@@ -28,6 +28,7 @@ from datetime import time
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
+from options_scalper.constants import DEFAULT_MAX_QUOTE_AGE_MIN
 from options_scalper.model import ScalperError
 
 __all__ = [
@@ -336,7 +337,7 @@ class ScalpConfig(_ConfigBase):
     require_macro_alignment: bool = True
     # Additions (not in PRD-136, documented in the module docstring of each use)
     max_dte: int = _num(1, 0, 30, "calendar days")
-    max_quote_age_minutes: float = _num(2.0, 0.0, 390.0)
+    max_quote_age_minutes: float = _num(DEFAULT_MAX_QUOTE_AGE_MIN, 0.0, 390.0)
     fomc_blackout_minutes: int = _num(30, 0, 390, "minutes either side")
     risk_free_rate: float = _num(0.05, -0.05, 1.0, "annual, continuous")
     dividend_yield: float = _num(0.0, 0.0, 1.0, "annual, continuous")
@@ -502,7 +503,7 @@ class MomentumConfig(_ConfigBase):
     limit_offset: float = _num(0.02, 0.0, 10.0, "dollars above mid")
     fill_timeout_seconds: int = _num(60, 1, 3600)
     scalp_start_time: str = _hhmm("09:35")
-    max_quote_age_minutes: float = _num(2.0, 0.0, 390.0)
+    max_quote_age_minutes: float = _num(DEFAULT_MAX_QUOTE_AGE_MIN, 0.0, 390.0)
     risk_free_rate: float = _num(0.05, -0.05, 1.0)
     dividend_yield: float = _num(0.0, 0.0, 1.0)
     no_scalp_around_fomc: bool = True

@@ -28,6 +28,7 @@ from options_scalper.calendar import Settlement, cutoff_utc, expiry_time_utc, se
 from options_scalper.config import ExitRules
 from options_scalper.model import Direction, ExitReason, FloatArray
 from options_scalper.position import ScalpPosition
+from options_scalper.signals.ema_cloud import exhaustion_candle
 
 __all__ = [
     "ExitState",
@@ -107,12 +108,12 @@ def momentum_exhaustion(
     side: Direction,
     n: int = 3,
 ) -> ExitReason | None:
-    """MOMENTUM_EXHAUSTION after ``n``+ stretched candles in the position's favour.
+    """MOMENTUM_EXHAUSTION after ``n``+ exhaustion candles in a row in the position's favour.
 
-    The fast cloud at a bar spans [min(ema_fast, ema_slow), max(...)]. For a
-    BULLISH position each of the last ``n`` candles must be green (close > open),
-    close above the cloud top, and have a low above the cloud top (no wick
-    touch); BEARISH mirrors it (red, close and high below the cloud bottom).
+    The fast cloud at a bar spans [min(ema_fast, ema_slow), max(...)]; each of the
+    last ``n`` candles must be an exhaustion candle on the position's side
+    (``options_scalper.signals.ema_cloud.exhaustion_candle``: for a BULLISH position
+    green and wholly above the cloud top, no wick touch; BEARISH mirrors it).
     Fewer than ``n`` bars or any NaN: no signal.
     """
     arrays = [np.asarray(a, dtype=np.float64)[-n:] for a in (closes, opens, highs, lows, ema_fast, ema_slow)]
@@ -122,11 +123,10 @@ def momentum_exhaustion(
     if not np.isfinite(np.stack(arrays)).all():
         return None
     top, bottom = np.maximum(f, s), np.minimum(f, s)
-    if side is Direction.BULLISH:
-        stretched = (c > o) & (c > top) & (lo > top)
-    else:
-        stretched = (c < o) & (c < bottom) & (h < bottom)
-    return ExitReason.MOMENTUM_EXHAUSTION if bool(stretched.all()) else None
+    for k in range(n):
+        if exhaustion_candle(o[k], h[k], lo[k], c[k], top[k], bottom[k]) is not side:
+            return None
+    return ExitReason.MOMENTUM_EXHAUSTION
 
 
 def cloud_flip_against(side: Direction, fast_cloud_bullish: bool) -> ExitReason | None:

@@ -118,9 +118,9 @@ class ChainSnapshot:
     @property
     def session_date(self) -> date:
         """Trading date of this snapshot in US/Eastern."""
-        from zoneinfo import ZoneInfo
+        from options_scalper.calendar import session_date  # the calendar imports this module
 
-        return self.ts.astimezone(ZoneInfo("America/New_York")).date()
+        return session_date(self.ts)
 
 
 @dataclass(frozen=True)

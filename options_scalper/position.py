@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
+from options_scalper.constants import CONTRACT_MULTIPLIER
 from options_scalper.model import Direction, OptionRight, Rejection, ScalperError
 
 __all__ = ["CONTRACT_MULTIPLIER", "AverageUpRule", "PositionError", "ScalpPosition"]
-
-CONTRACT_MULTIPLIER = 100
 
 
 class PositionError(ScalperError, ValueError):

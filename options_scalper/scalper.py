@@ -16,7 +16,13 @@ from datetime import date, datetime
 
 import numpy as np
 
-from options_scalper.calendar import Settlement, TradableReason, expiry_time_utc, is_tradable, to_eastern
+from options_scalper.calendar import (
+    Settlement,
+    TradableReason,
+    expiry_time_utc,
+    is_tradable,
+    session_date,
+)
 from options_scalper.config import EntryOrderType, MomentumConfig, ScalpConfig
 from options_scalper.gates import GateContext, GreeksDecision, GreeksGate
 from options_scalper.model import (
@@ -270,7 +276,7 @@ class OptionsScalper:
         refused = is_tradable(now, None, self.config)
         if refused is not None:
             return _timing_rejection(refused)
-        session = to_eastern(now).date()
+        session = session_date(now)
         max_dte = self.config.max_dte
         allowed: set[date] = set()
         first_refusal: Rejection | None = None

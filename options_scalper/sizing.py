@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from options_scalper.config import SizingMode, SizingRule
-from options_scalper.position import CONTRACT_MULTIPLIER
+from options_scalper.constants import CONTRACT_MULTIPLIER
 
 __all__ = ["ScalpSizer", "SizeDecision", "SizeReason"]
 

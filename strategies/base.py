@@ -40,13 +40,14 @@ import backtrader as bt
 
 from options_scalper.calendar import expiry_time_utc, is_half_day, session_date
 from options_scalper.config import ExitRules
+from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_MAX_QUOTE_AGE_MIN
 from options_scalper.exits import ExitState, evaluate_exits
 from options_scalper.model import AccountState, ExitReason, OptionRight, Rejection, ScalperError, Signal
 from options_scalper.ports import ClockFeed, ContractQuotes
 from options_scalper.position import ScalpPosition
 from options_scalper.quotes import ContractSpec, side_ok
 from options_scalper.records import ClosedScalp
-from options_scalper.scalper import OptionsScalper
+from options_scalper.scalper import OptionsScalper, OrderIntent
 from strategies.bartime import BarTimes, SessionClock
 from strategies.books import ContractPool, OpenScalp, SymbolBook
 from strategies.params import config_from_params, params_from_config
@@ -63,9 +64,6 @@ __all__ = [
 
 class EngineError(ScalperError):
     """The Cerebro set-up does not fit the engine (feeds, preload, broker)."""
-
-
-_DEFAULT_QUOTE_AGE_MIN = 2.0  # a quote older than this many minutes neither selects nor fills
 
 
 class ScalpStrategyBase(bt.Strategy):
@@ -93,7 +91,7 @@ class ScalpStrategyBase(bt.Strategy):
         self._entries_by_day: Counter[date] = Counter()
         self._flatten_cache: tuple[datetime, datetime, int, datetime] | None = None
         age = getattr(self.config, "max_quote_age_minutes", None) if self.config is not None else None
-        self.max_quote_age_min = float(age) if age is not None else _DEFAULT_QUOTE_AGE_MIN
+        self.max_quote_age_min = float(age) if age is not None else DEFAULT_MAX_QUOTE_AGE_MIN
 
     def _build_books(self) -> dict[str, SymbolBook]:
         clocks = [d for d in self.datas if isinstance(d, ClockFeed)]
@@ -245,21 +243,20 @@ class ScalpStrategyBase(bt.Strategy):
         key = (scalp.open_qty, scalp.bought, scalp.bought_cost, scalp.entry_time)
         if scalp.position_cache is not None and scalp.position_cache[0] == key:
             return scalp.position_cache[1]
-        intent, sel = scalp.intent, getattr(scalp.intent, "selection", None)
-        right = OptionRight(str(getattr(intent.right, "value", intent.right)))
+        intent, sel = scalp.intent, scalp.intent.selection
         position = ScalpPosition.open(
             ticker=str(intent.ticker),
             option_symbol=scalp.option_symbol,
-            right=right,
+            right=intent.right,
             strike=float(intent.strike),
             expiry=intent.expiry,
             contracts=max(1, scalp.open_qty),
             entry_price=scalp.entry_premium,
             entry_time=scalp.entry_time or scalp.opened_at,
             signal_id=str(intent.signal_id),
-            delta=float(getattr(sel, "delta", float("nan"))),
-            theta=float(getattr(sel, "theta", float("nan"))),
-            iv=float(getattr(sel, "iv", float("nan"))),
+            delta=float(sel.delta),
+            theta=float(sel.theta),
+            iv=float(sel.iv),
         )
         scalp.position_cache = (key, position)
         return position
@@ -271,7 +268,7 @@ class ScalpStrategyBase(bt.Strategy):
             for o in s.entry_orders:
                 if o.alive():
                     px = o.created.price if not math.isnan(o.created.price) else 0.0
-                    reserved += abs(o.executed.remsize) * px * 100.0
+                    reserved += abs(o.executed.remsize) * px * CONTRACT_MULTIPLIER
         today = self._today()
         return AccountState(
             equity=float(self.broker.getvalue()),
@@ -322,12 +319,15 @@ class ScalpStrategyBase(bt.Strategy):
         return Rejection(code, message)
 
     @staticmethod
-    def _spec_of(intent: Any) -> ContractSpec:
+    def _spec_of(intent: OrderIntent) -> ContractSpec:
         expiry = intent.expiry
-        right = getattr(intent.right, "value", intent.right)
         close_utc = expiry_time_utc(expiry).astimezone(UTC).replace(tzinfo=None)
         return ContractSpec(
-            str(intent.option_symbol), str(right) == "C", float(intent.strike), expiry, close_utc
+            str(intent.option_symbol),
+            intent.right is OptionRight.CALL,
+            float(intent.strike),
+            expiry,
+            close_utc,
         )
 
     def _timeout(self) -> timedelta:
@@ -337,7 +337,7 @@ class ScalpStrategyBase(bt.Strategy):
     def _entry_order(self, scalp: OpenScalp, qty: int, limit: float) -> Any:
         if qty <= 0:
             return None
-        order_type = str(getattr(scalp.intent, "order_type", "limit"))
+        order_type = str(scalp.intent.order_type)
         if order_type == "limit":
             order = self.buy(
                 data=scalp.feed,
@@ -349,8 +349,7 @@ class ScalpStrategyBase(bt.Strategy):
                 max_quote_age_min=self.max_quote_age_min,
             )
         else:  # marketable: pay the ask; the price is the estimate for the cash check
-            sel = getattr(scalp.intent, "selection", None)
-            est = float(getattr(sel, "ask", limit) or limit)
+            est = float(scalp.intent.selection.ask or limit)
             order = self.buy(
                 data=scalp.feed,
                 size=qty,
@@ -367,7 +366,7 @@ class ScalpStrategyBase(bt.Strategy):
         """Send the second tranche; refused when the scalp is losing (no averaging up/down)."""
         if scalp.added or scalp.exit_order is not None or scalp.open_qty <= 0:
             return self._reject("add_not_allowed", "already added, exiting, or nothing filled")
-        qty = int(quantity if quantity is not None else getattr(scalp.intent, "add_quantity", 0))
+        qty = int(quantity if quantity is not None else scalp.intent.add_quantity)
         if qty <= 0:
             return self._reject("add_not_allowed", "no second tranche in the intent")
         f = scalp.feed
@@ -412,6 +411,8 @@ class ScalpStrategyBase(bt.Strategy):
         if order.status in (order.Partial, order.Completed):
             for bit in order.executed.iterpending():
                 self._record_fill(scalp, order, bit)
+        if order.status == order.Partial:
+            scalp.depth_limited = True
         if not order.alive():
             exit_ref = getattr(scalp.exit_order, "ref", None)
             if order.ref == exit_ref and order.status != order.Completed:
@@ -464,36 +465,37 @@ class ScalpStrategyBase(bt.Strategy):
         scalp.book.pool.release(scalp.feed)
 
     def _closed_record(self, scalp: OpenScalp, trade: bt.Trade) -> ClosedScalp:
-        intent, sel = scalp.intent, getattr(scalp.intent, "selection", None)
-        right = str(getattr(intent.right, "value", intent.right))
-        entry_dollars = scalp.entry_premium * scalp.bought * 100.0
+        intent, sel = scalp.intent, scalp.intent.selection
+        entry_dollars = scalp.entry_premium * scalp.bought * CONTRACT_MULTIPLIER
         reason = scalp.exit_reason or ExitReason.END_OF_DAY
-        direction = getattr(intent.direction, "position_direction", None) or (
-            "long_call" if right == "C" else "long_put"
-        )
         return ClosedScalp(
             signal_id=str(intent.signal_id),
             ticker=str(intent.ticker),
             option_symbol=scalp.option_symbol,
-            option_type="call" if right == "C" else "put",
+            option_type=intent.right.word,
             strike=float(intent.strike),
             expiry=intent.expiry,
             dte=int(intent.dte),
-            direction=direction,
+            direction=intent.direction.position_direction,
             contracts=scalp.bought,
             entry_premium=scalp.entry_premium,
             exit_premium=scalp.exit_premium,
-            entry_delta=float(getattr(sel, "delta", float("nan"))),
-            entry_theta=float(getattr(sel, "theta", float("nan"))),
-            entry_iv=float(getattr(sel, "iv", float("nan"))),
+            entry_delta=float(sel.delta),
+            entry_theta=float(sel.theta),
+            entry_iv=float(sel.iv),
             exit_reason=reason.value,
             pnl=float(trade.pnlcomm),
             pnl_pct=float(trade.pnlcomm) / entry_dollars if entry_dollars else float("nan"),
             entry_time=scalp.entry_time or scalp.opened_at,
             exit_time=scalp.exit_time or self.times.bar(scalp.feed),
             commission=float(trade.commission),
-            conviction=int(getattr(intent, "conviction", scalp.signal.conviction)),
+            conviction=int(intent.conviction),
             status="expired" if reason is ExitReason.EXPIRY else "closed",
             order_id=str(trade.ref),
-            metadata={"trigger": scalp.signal.trigger, "added": scalp.added},
+            metadata={
+                "trigger": scalp.signal.trigger,
+                "added": scalp.added,
+                "decision_ask": float(sel.ask),  # the chosen contract's ask in the decision minute
+                "depth_limited": scalp.depth_limited,  # a fill was cut to the displayed size
+            },
         )

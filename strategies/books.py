@@ -77,6 +77,7 @@ class OpenScalp:
     exit_time: datetime | None = None
     exit_reason: ExitReason | None = None
     added: bool = False
+    depth_limited: bool = False  # some fill was cut to the displayed size (the rest kept working)
     last_bid: float = float("nan")
     last_ask: float = float("nan")
     last_quote_time: datetime | None = None

@@ -14,13 +14,12 @@ time to America/New_York to find its session.
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import backtrader as bt
 
 from options_scalper.signals.base import SignalParameterError, session_date_et
-from options_scalper.signals.ema_cloud import FAST_CLOUD_PERIODS, VOLUME_AVG_BARS, ExhaustionCounter
+from options_scalper.signals.ema_cloud import FAST_CLOUD_PERIODS, VOLUME_AVG_BARS
 from options_scalper.signals.volume import VolumeSpikeTracker
 from options_scalper.signals.vwap import SessionVwap
 
@@ -111,29 +110,3 @@ class Velocity(bt.Indicator):
         if self.p.period < 1:
             raise SignalParameterError(f"Velocity: period must be >= 1 bar, got {self.p.period!r}")
         self.l.change_pct = self.data / self.data(-self.p.period) - 1.0
-
-
-class ExhaustionCount(bt.Indicator):
-    """Consecutive exhaustion candles beyond the fast cloud: ``bull`` and ``bear`` counts.
-
-    See ``options_scalper.signals.ema_cloud`` for the candle rule; the PRD-136
-    exit fires at 3 or more on the side of the position.
-    """
-
-    lines = ("bull", "bear")
-    params = (("fast_period", FAST_CLOUD_PERIODS[0]), ("slow_period", FAST_CLOUD_PERIODS[1]))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._cloud = EmaCloudInd(self.data, fast_period=self.p.fast_period, slow_period=self.p.slow_period)
-        self._counter = ExhaustionCounter()
-
-    def next(self) -> None:
-        d = self.data
-        top, bottom = self._cloud.top[0], self._cloud.bottom[0]
-        if math.isnan(top) or math.isnan(bottom):
-            self._counter.reset()
-        count = self._counter.update(
-            float(d.open[0]), float(d.high[0]), float(d.low[0]), float(d.close[0]), top, bottom
-        )
-        self.l.bull[0] = count.bull
-        self.l.bear[0] = count.bear

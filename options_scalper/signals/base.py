@@ -6,6 +6,7 @@ import math
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from options_scalper.calendar import session_date
 from options_scalper.model import ScalperError
 
 EASTERN = ZoneInfo("America/New_York")
@@ -42,8 +43,8 @@ def session_date_et(ts: datetime) -> date:
     A naive ``ts`` is taken as UTC, the project's storage convention (Backtrader
     hands out naive UTC datetimes); an aware one is converted.
     """
-    aware = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
-    return aware.astimezone(EASTERN).date()
+    aware = ts.replace(tzinfo=UTC) if ts.tzinfo is None or ts.utcoffset() is None else ts
+    return session_date(aware)
 
 
 def is_finite(value: float | None) -> bool:

@@ -11,11 +11,11 @@ import pytest
 
 from options_scalper.signals.averages import Ema
 from options_scalper.signals.base import SignalParameterError, session_date_et
-from options_scalper.signals.ema_cloud import EmaCloud, ExhaustionCounter
+from options_scalper.signals.ema_cloud import EmaCloud
 from options_scalper.signals.velocity import velocity
 from options_scalper.signals.volume import VolumeSpikeTracker
 from options_scalper.signals.vwap import SessionVwap
-from strategies.indicators import EmaCloudInd, ExhaustionCount, SessionVWAP, Velocity, VolumeRatio
+from strategies.indicators import EmaCloudInd, SessionVWAP, Velocity, VolumeRatio
 
 
 def make_bars() -> pd.DataFrame:
@@ -44,7 +44,6 @@ class Probe(bt.Strategy):
         self.vol = VolumeRatio(self.data, period=20)
         self.vwap = SessionVWAP(self.data, band_std=2.0)
         self.vel = Velocity(self.data, period=3)
-        self.exh = ExhaustionCount(self.data)
 
 
 def run_probe(bars: pd.DataFrame, runonce: bool) -> Probe:
@@ -123,24 +122,6 @@ def test_velocity_line_matches_pure_velocity(probe, bars):
         assert reading is not None
         want.append(reading.change_pct)
     assert_same(values(probe.vel.change_pct), want)
-
-
-def test_exhaustion_lines_match_pure_counter(probe, bars):
-    cloud, counter = EmaCloud(), ExhaustionCounter()
-    bull: list[float | None] = []
-    bear: list[float | None] = []
-    for r in bars.itertuples():
-        reading = cloud.update(r.close)
-        if reading is None:
-            bull.append(None)
-            bear.append(None)
-            continue
-        count = counter.update(r.open, r.high, r.low, r.close, reading.top, reading.bottom)
-        bull.append(count.bull)
-        bear.append(count.bear)
-    assert_same(values(probe.exh.bull), bull)
-    assert_same(values(probe.exh.bear), bear)
-    assert max(b for b in bull if b is not None) >= 1
 
 
 def test_macro_cloud_periods_on_resampled_data(bars):

@@ -1,9 +1,11 @@
 """Deterministic stand-ins for engine tests: a pipeline that always picks the nearest strike.
 
-``FixedScalper.process_signal`` returns an intent for the contract nearest to
-the money of the signal's right and the earliest expiry in the snapshot,
-``quantity`` contracts, priced ``mid + limit_offset`` (``order_type`` "limit")
-or at the ask ("ask"). It records every snapshot it saw (for alignment tests).
+``FixedScalper.process_signal`` returns a real ``OrderIntent`` for the contract
+nearest to the money of the signal's right and the earliest expiry in the
+snapshot, ``quantity`` contracts, priced ``mid + limit_offset`` (``order_type``
+"limit") or at the ask ("ask"). It records every snapshot it saw (for alignment
+tests). Greeks are fixed placeholders (delta 0.45, theta -0.1, IV 0.2): the
+engine tests are about orders and fills, not selection.
 """
 
 from __future__ import annotations
@@ -14,37 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from options_scalper.gates import GreeksDecision
 from options_scalper.model import AccountState, ChainSnapshot, Direction, OptionRight, Rejection, Signal
+from options_scalper.scalper import OrderIntent
+from options_scalper.selection import StrikeSelection
 
-
-@dataclass(frozen=True)
-class StubSelection:
-    delta: float
-    theta: float
-    iv: float
-    bid: float
-    ask: float
-
-
-@dataclass(frozen=True)
-class StubIntent:
-    """The fields of ``options_scalper.scalper.OrderIntent`` the engine reads."""
-
-    signal_id: str
-    ticker: str
-    option_symbol: str
-    right: OptionRight
-    strike: float
-    expiry: date
-    dte: int
-    direction: Direction
-    quantity: int
-    total_quantity: int
-    add_quantity: int
-    limit_price: float
-    order_type: str
-    selection: StubSelection
-    conviction: int
+NAN = float("nan")
 
 
 @dataclass
@@ -58,7 +35,7 @@ class FixedScalper:
 
     def process_signal(
         self, signal: Signal, snapshot: ChainSnapshot, account: AccountState, iv_history: Any = ()
-    ) -> StubIntent | Rejection:
+    ) -> OrderIntent | Rejection:
         if account.open_scalps >= self.max_open:
             return Rejection("max_concurrent", "too many open scalps")
         want_call = signal.direction is Direction.BULLISH
@@ -73,20 +50,50 @@ class FixedScalper:
         self.seen.append((snapshot.ts, bid, ask))
         expiry = first.astype("datetime64[D]").astype(date)
         limit = round((bid + ask) / 2 + self.limit_offset, 2) if self.order_type == "limit" else ask
-        return StubIntent(
-            signal_id=signal.signal_id,
-            ticker=signal.ticker,
-            option_symbol=str(snapshot.symbol[j]),
-            right=OptionRight.CALL if want_call else OptionRight.PUT,
+        right = OptionRight.CALL if want_call else OptionRight.PUT
+        dte = (expiry - snapshot.session_date).days
+        selection = StrikeSelection(
             strike=float(snapshot.strike[j]),
             expiry=expiry,
-            dte=(expiry - snapshot.session_date).days,
+            option_type=right.word,
+            option_symbol=str(snapshot.symbol[j]),
+            delta=0.45,
+            gamma=NAN,
+            theta=-0.1,
+            iv=0.2,
+            bid=bid,
+            ask=ask,
+            mid=(bid + ask) / 2,
+            spread_pct=(ask - bid) / ((bid + ask) / 2),
+            open_interest=None,
+            volume=None,
+            score=0.0,
+            dte=dte,
+            right=right,
+            quote_age_min=float(snapshot.quote_age_min[j]),
+            bid_size=float(snapshot.bid_size[j]),
+            ask_size=float(snapshot.ask_size[j]),
+            underlying_price=snapshot.underlying_price,
+            time_to_expiry_years=NAN,
+            vega=NAN,
+            theta_per_day=-0.1,
+        )
+        return OrderIntent(
+            signal_id=signal.signal_id,
+            ticker=signal.ticker,
+            option_symbol=selection.option_symbol,
+            right=right,
+            strike=selection.strike,
+            expiry=expiry,
+            dte=dte,
             direction=signal.direction,
             quantity=self.quantity,
             total_quantity=self.quantity + self.add_quantity,
             add_quantity=self.add_quantity,
             limit_price=limit,
             order_type=self.order_type,
-            selection=StubSelection(0.45, -0.1, 0.2, bid, ask),
+            selection=selection,
+            gate=GreeksDecision(approved=True, reason=None, adjustments=None),
             conviction=signal.conviction,
+            created=snapshot.ts,
         )
