@@ -32,13 +32,13 @@ from zoneinfo import ZoneInfo
 
 from options_scalper.config import parse_hhmm
 from options_scalper.model import Rejection, ScalperError
+from options_scalper.reasons import RejectReason
 
 __all__ = [
     "ET",
     "CalendarError",
     "Settlement",
     "TimingConfig",
-    "TradableReason",
     "cutoff_utc",
     "effective_cutoff",
     "expiry_time_utc",
@@ -73,18 +73,6 @@ class Settlement(StrEnum):
 
     PM = "PM"
     AM = "AM"
-
-
-class TradableReason(StrEnum):
-    """``Rejection.reason_code`` values of ``is_tradable``."""
-
-    MARKET_CLOSED = "market_closed"
-    BEFORE_START = "before_start"
-    ZERO_DTE_CUTOFF = "zero_dte_cutoff"
-    ONE_DTE_CUTOFF = "one_dte_cutoff"
-    AFTER_SESSION_EXIT = "after_session_exit"
-    FOMC_BLACKOUT = "fomc_blackout"
-    EXPIRED = "expired"
 
 
 class TimingConfig(Protocol):
@@ -314,27 +302,27 @@ def is_tradable(
     today = now_et.date()
     if not is_market_open(now):
         return Rejection(
-            TradableReason.MARKET_CLOSED, f"market closed at {now_et:%Y-%m-%d %H:%M} ET (NYSE calendar)"
+            RejectReason.MARKET_CLOSED, f"market closed at {now_et:%Y-%m-%d %H:%M} ET (NYSE calendar)"
         )
     if expiry is not None and (expiry < today or now >= expiry_time_utc(expiry, settlement)):
-        return Rejection(TradableReason.EXPIRED, f"option expiring {expiry.isoformat()} has expired")
+        return Rejection(RejectReason.EXPIRED, f"option expiring {expiry.isoformat()} has expired")
     start = cfg.scalp_start_et
     if now_et.time() < start:
         return Rejection(
-            TradableReason.BEFORE_START, f"{now_et:%H:%M} ET is before scalp_start_time {start:%H:%M}"
+            RejectReason.BEFORE_START, f"{now_et:%H:%M} ET is before scalp_start_time {start:%H:%M}"
         )
     if cfg.no_scalp_around_fomc and in_fomc_blackout(now, cfg.fomc_blackout_minutes):
         return Rejection(
-            TradableReason.FOMC_BLACKOUT,
+            RejectReason.FOMC_BLACKOUT,
             f"{now_et:%Y-%m-%d %H:%M} ET is within {cfg.fomc_blackout_minutes} min of an FOMC statement",
         )
-    checks: list[tuple[time | None, TradableReason, str]] = []
+    checks: list[tuple[time | None, RejectReason, str]] = []
     if expiry is not None:
         if expiry == today:
-            checks.append((cfg.zero_dte_cutoff_et, TradableReason.ZERO_DTE_CUTOFF, "0DTE cutoff"))
+            checks.append((cfg.zero_dte_cutoff_et, RejectReason.ZERO_DTE_CUTOFF, "0DTE cutoff"))
         else:
-            checks.append((cfg.one_dte_cutoff_et, TradableReason.ONE_DTE_CUTOFF, "1DTE cutoff"))
-    checks.append((cfg.session_exit_et, TradableReason.AFTER_SESSION_EXIT, "session exit time"))
+            checks.append((cfg.one_dte_cutoff_et, RejectReason.ONE_DTE_CUTOFF, "1DTE cutoff"))
+    checks.append((cfg.session_exit_et, RejectReason.AFTER_SESSION_EXIT, "session exit time"))
     for cutoff, code, label in checks:
         if cutoff is None:
             continue

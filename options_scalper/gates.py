@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from options_scalper.config import GateCriteria
+from options_scalper.reasons import RejectReason
 from options_scalper.selection import StrikeSelection
 
 # Reason codes (machine-readable), in the order the checks run.
-IV_RANK_HIGH = "iv_rank_high"
-THETA_BURN = "theta_burn"
-SPREAD_WIDE = "spread_wide"
-DELTA_OUT_OF_RANGE = "delta_out_of_range"
-GAMMA_EXTREME = "gamma_extreme"
+IV_RANK_HIGH = RejectReason.IV_RANK_HIGH
+THETA_BURN = RejectReason.THETA_BURN
+SPREAD_WIDE = RejectReason.SPREAD_TOO_WIDE
+DELTA_OUT_OF_RANGE = RejectReason.DELTA_OUT_OF_RANGE
+GAMMA_EXTREME = RejectReason.GAMMA_EXTREME
 
 # Names of the checks, as listed in ``GreeksDecision.skipped_checks``.
 CHECK_IV_RANK = "iv_rank"
@@ -87,7 +88,7 @@ class GreeksGate:
     1. IV rank < ``max_iv_rank`` (``iv_rank_high``): not for 0DTE (theta dominates);
        skipped, and said so, with fewer than ``min_iv_history_days`` days of history.
     2. |theta_per_day| / mid < ``max_theta_burn_pct`` (``theta_burn``): 1DTE+ only.
-    3. spread_pct <= ``max_spread_pct`` (``spread_wide``), the selector's own bound, so
+    3. spread_pct <= ``max_spread_pct`` (``spread_too_wide``), the selector's own bound, so
        a contract the selector accepted at exactly the limit is not vetoed here.
     4. ``delta_min`` <= |delta| <= ``delta_max`` (``delta_out_of_range``).
     5. gamma <= ``max_gamma`` (``gamma_extreme``) unless 0DTE.

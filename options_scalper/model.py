@@ -66,8 +66,19 @@ class ExitReason(StrEnum):
 class Rejection:
     """A pipeline stage said no: a machine-readable code and a sentence for humans."""
 
-    reason_code: str
+    reason_code: str  # a ``RejectReason`` value
     message: str
+
+    def __post_init__(self) -> None:
+        from options_scalper.reasons import RejectReason  # a leaf module; imported here to keep model first
+
+        try:
+            code = RejectReason(str(self.reason_code))
+        except ValueError:
+            raise ValueError(
+                f"Rejection code {self.reason_code!r} is not a RejectReason; add it to options_scalper.reasons"
+            ) from None
+        object.__setattr__(self, "reason_code", code.value)  # a plain str: Counter keys, JSON
 
     def __bool__(self) -> bool:  # a Rejection is never a truthy "result"
         return False

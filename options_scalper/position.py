@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 from options_scalper.constants import CONTRACT_MULTIPLIER
 from options_scalper.model import Direction, OptionRight, Rejection, ScalperError
+from options_scalper.reasons import RejectReason
 
 __all__ = ["CONTRACT_MULTIPLIER", "AverageUpRule", "PositionError", "ScalpPosition"]
 
@@ -161,7 +162,7 @@ class ScalpPosition:
             return None
         if not math.isfinite(current_bid) or current_bid < self.entry_price:
             return Rejection(
-                "no_average_up",
+                RejectReason.NO_AVERAGE_UP,
                 f"{self.option_symbol}: bid {current_bid:.2f} is below the entry price "
                 f"{self.entry_price:.2f}; never add to a losing option position",
             )

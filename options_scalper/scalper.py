@@ -18,7 +18,6 @@ import numpy as np
 
 from options_scalper.calendar import (
     Settlement,
-    TradableReason,
     expiry_time_utc,
     is_tradable,
     session_date,
@@ -34,6 +33,7 @@ from options_scalper.model import (
     ScalperError,
     Signal,
 )
+from options_scalper.reasons import RejectReason
 from options_scalper.selection import StrikeSelection, StrikeSelector, _cutoff_utc, trading_dte
 from options_scalper.sizing import ScalpSizer
 
@@ -55,25 +55,25 @@ __all__ = [
 ]
 
 # Pre-filter reason codes. Selection, gate and sizing codes pass through unchanged.
-LOW_CONVICTION = "low_conviction"
-MACRO_MISALIGNED = "macro_misaligned"
-BEFORE_START = "before_start"
-AFTER_CUTOFF = "after_cutoff"
-MARKET_CLOSED = "market_closed"
-FOMC_BLACKOUT = "fomc_blackout"
-MAX_CONCURRENT = "max_concurrent"
-DAILY_LIMIT = "daily_limit"
-TICKER_NOT_ALLOWED = "ticker_not_allowed"
+LOW_CONVICTION = RejectReason.LOW_CONVICTION
+MACRO_MISALIGNED = RejectReason.MACRO_MISALIGNED
+BEFORE_START = RejectReason.BEFORE_START
+AFTER_CUTOFF = RejectReason.AFTER_CUTOFF
+MARKET_CLOSED = RejectReason.MARKET_CLOSED
+FOMC_BLACKOUT = RejectReason.FOMC_BLACKOUT
+MAX_CONCURRENT = RejectReason.MAX_CONCURRENT
+DAILY_LIMIT = RejectReason.DAILY_LIMIT
+TICKER_NOT_ALLOWED = RejectReason.TICKER_NOT_ALLOWED
 
 # calendar.is_tradable codes -> ours. The calendar's own code stays in the message.
 _TIMING_CODES: dict[str, str] = {
-    TradableReason.MARKET_CLOSED: MARKET_CLOSED,
-    TradableReason.BEFORE_START: BEFORE_START,
-    TradableReason.FOMC_BLACKOUT: FOMC_BLACKOUT,
-    TradableReason.ZERO_DTE_CUTOFF: AFTER_CUTOFF,
-    TradableReason.ONE_DTE_CUTOFF: AFTER_CUTOFF,
-    TradableReason.AFTER_SESSION_EXIT: AFTER_CUTOFF,
-    TradableReason.EXPIRED: AFTER_CUTOFF,
+    RejectReason.MARKET_CLOSED: MARKET_CLOSED,
+    RejectReason.BEFORE_START: BEFORE_START,
+    RejectReason.FOMC_BLACKOUT: FOMC_BLACKOUT,
+    RejectReason.ZERO_DTE_CUTOFF: AFTER_CUTOFF,
+    RejectReason.ONE_DTE_CUTOFF: AFTER_CUTOFF,
+    RejectReason.AFTER_SESSION_EXIT: AFTER_CUTOFF,
+    RejectReason.EXPIRED: AFTER_CUTOFF,
 }
 
 # Minimum price increments (Cboe / the Penny Interval Program), dollars per share:
@@ -190,7 +190,7 @@ class OptionsScalper:
         )
         if not decision.approved:
             return Rejection(
-                decision.reason_code or "gate_rejected", decision.reason or "greeks gate said no"
+                decision.reason_code or RejectReason.GATE_REJECTED, decision.reason or "greeks gate said no"
             )
 
         cfg = self.config
@@ -200,7 +200,9 @@ class OptionsScalper:
             price = entry_limit_price(selection.mid, selection.ask, cfg.limit_offset, signal.ticker)
         size = self.sizer.calculate(price, signal.conviction, account.equity, account.open_scalps)
         if size.contracts <= 0:
-            return Rejection(size.reason_code or "no_size", f"{selection.option_symbol}: {size.message}")
+            return Rejection(
+                size.reason_code or RejectReason.NO_SIZE, f"{selection.option_symbol}: {size.message}"
+            )
 
         total = size.contracts
         first = math.ceil(total / 2) if getattr(cfg, "half_position_entry", False) else total

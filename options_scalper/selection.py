@@ -27,6 +27,7 @@ from options_scalper.model import (
     OptionRight,
     Rejection,
 )
+from options_scalper.reasons import RejectReason
 
 # Score weights (see StrikeSelector). The non-expiry terms add up to at most
 # 9 < EXPIRY_WEIGHT, so a nearer expiry always beats a farther one when
@@ -50,17 +51,17 @@ BS_ATM_FACTOR = 0.3989422804014327  # 1 / sqrt(2 * pi)
 _NEAR_MONEY_COUNT = 3  # nearest strikes whose time value estimates the ATM sigma*sqrt(t)
 
 # Reason codes, in the order the stages run.
-EMPTY_CHAIN = "empty_chain"
-NO_UNDERLYING_PRICE = "no_underlying_price"
-NO_EXPIRY = "no_expiry"
-STALE_QUOTES = "stale_quotes"
-NO_TWO_SIDED_QUOTES = "no_two_sided_quotes"
-SPREAD_TOO_WIDE = "spread_too_wide"
-LOW_OPEN_INTEREST = "low_open_interest"
-LOW_VOLUME = "low_volume"
-TOO_EXPENSIVE = "too_expensive"
-IV_UNSOLVED = "iv_unsolved"
-DELTA_OUT_OF_RANGE = "delta_out_of_range"
+EMPTY_CHAIN = RejectReason.EMPTY_CHAIN
+NO_UNDERLYING_PRICE = RejectReason.NO_UNDERLYING_PRICE
+NO_EXPIRY = RejectReason.NO_EXPIRY
+STALE_QUOTES = RejectReason.STALE_QUOTES
+NO_TWO_SIDED_QUOTES = RejectReason.NO_TWO_SIDED_QUOTES
+SPREAD_TOO_WIDE = RejectReason.SPREAD_TOO_WIDE
+LOW_OPEN_INTEREST = RejectReason.LOW_OPEN_INTEREST
+LOW_VOLUME = RejectReason.LOW_VOLUME
+TOO_EXPENSIVE = RejectReason.TOO_EXPENSIVE
+IV_UNSOLVED = RejectReason.IV_UNSOLVED
+DELTA_OUT_OF_RANGE = RejectReason.DELTA_OUT_OF_RANGE
 
 # Underlyings with AM-settled roots (occ.ROOT_MAP); only their symbols are parsed for settlement.
 _AM_SETTLED_UNDERLYINGS = frozenset({"SPX", "NDX", "RUT", "VIX", "DJX"})

@@ -18,23 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 from options_scalper.config import SizingMode, SizingRule
 from options_scalper.constants import CONTRACT_MULTIPLIER
+from options_scalper.reasons import RejectReason
 
-__all__ = ["ScalpSizer", "SizeDecision", "SizeReason"]
-
-
-class SizeReason(StrEnum):
-    """``SizeDecision.reason_code`` values when no contract may be bought."""
-
-    MAX_CONCURRENT = "max_concurrent"
-    LOW_CONVICTION = "low_conviction"
-    BAD_PREMIUM = "bad_premium"
-    NO_EQUITY = "no_equity"
-    MAX_CONTRACT_PRICE = "max_contract_price"
-    RISK_BUDGET = "risk_budget"
+__all__ = ["ScalpSizer", "SizeDecision"]
 
 
 @dataclass(frozen=True)
@@ -60,20 +49,20 @@ class ScalpSizer:
         rule = self.rule
         if open_scalps >= rule.max_concurrent:
             return _none(
-                SizeReason.MAX_CONCURRENT,
+                RejectReason.MAX_CONCURRENT,
                 f"{open_scalps} scalps open; max_concurrent is {rule.max_concurrent}",
             )
         if conviction < rule.min_conviction:
             return _none(
-                SizeReason.LOW_CONVICTION, f"conviction {conviction} < minimum {rule.min_conviction}"
+                RejectReason.LOW_CONVICTION, f"conviction {conviction} < minimum {rule.min_conviction}"
             )
         if not (math.isfinite(premium) and premium > 0):
-            return _none(SizeReason.BAD_PREMIUM, f"premium {premium!r} is not a positive price")
+            return _none(RejectReason.BAD_PREMIUM, f"premium {premium!r} is not a positive price")
         if not (math.isfinite(equity) and equity > 0):
-            return _none(SizeReason.NO_EQUITY, f"equity {equity!r} leaves nothing to size with")
+            return _none(RejectReason.NO_EQUITY, f"equity {equity!r} leaves nothing to size with")
         if premium > rule.max_contract_price:
             return _none(
-                SizeReason.MAX_CONTRACT_PRICE,
+                RejectReason.MAX_CONTRACT_PRICE,
                 f"premium {premium:.2f} > max_contract_price {rule.max_contract_price:.2f}",
             )
         contract_cost = premium * CONTRACT_MULTIPLIER
@@ -86,7 +75,7 @@ class ScalpSizer:
             full = math.floor(budget / contract_cost + 1e-9)
             basis = f"${budget:,.2f} / ${contract_cost:,.2f} per contract"
         if full < 1:
-            return _none(SizeReason.RISK_BUDGET, f"one contract exceeds the budget: {basis} < 1")
+            return _none(RejectReason.RISK_BUDGET, f"one contract exceeds the budget: {basis} < 1")
         if conviction >= rule.full_conviction:
             return SizeDecision(full, None, f"{full} contracts (full size, conviction {conviction}): {basis}")
         half = max(1, full // 2)
@@ -95,5 +84,5 @@ class ScalpSizer:
         )
 
 
-def _none(reason: SizeReason, message: str) -> SizeDecision:
+def _none(reason: RejectReason, message: str) -> SizeDecision:
     return SizeDecision(0, reason, message)

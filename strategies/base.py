@@ -46,6 +46,7 @@ from options_scalper.model import AccountState, ExitReason, OptionRight, Rejecti
 from options_scalper.ports import ClockFeed, ContractQuotes
 from options_scalper.position import ScalpPosition
 from options_scalper.quotes import ContractSpec, side_ok
+from options_scalper.reasons import RejectReason
 from options_scalper.records import ClosedScalp
 from options_scalper.scalper import OptionsScalper, OrderIntent
 from strategies.bartime import BarTimes, SessionClock
@@ -286,26 +287,29 @@ class ScalpStrategyBase(bt.Strategy):
         """Run ``signal`` through the pipeline; on an intent bind a feed and send the entry."""
         book = self.books.get(signal.ticker)
         if book is None:
-            return self._reject("unknown_symbol", f"no feeds for {signal.ticker}")
+            return self._reject(RejectReason.UNKNOWN_SYMBOL, f"no feeds for {signal.ticker}")
         now = self.times.bar(book.clock)
         if now >= self._flatten_time(now):
-            return self._reject("after_flatten_time", "too close to the session close")
+            return self._reject(RejectReason.AFTER_FLATTEN_TIME, "too close to the session close")
         day = session_date(now)
         snapshot = book.chain.snapshot(now, float(book.clock.close[0]), half_day=is_half_day(day))
         result = self.scalper.process_signal(
             signal, snapshot, self.account_state(), iv_history=book.chain.iv_history(day)
         )
         if isinstance(result, Rejection) or result is None:
-            code = result.reason_code if isinstance(result, Rejection) else "no_intent"
-            self.rejections[code] += 1
+            self.count_rejection(
+                result.reason_code if isinstance(result, Rejection) else RejectReason.NO_INTENT
+            )
             return result
         intent = result
         if intent.option_symbol in {s.option_symbol for s in self.scalps.values()}:
-            return self._reject("already_holding", f"{intent.option_symbol} is already open")
+            return self._reject(RejectReason.ALREADY_HOLDING, f"{intent.option_symbol} is already open")
         spec = self._spec_of(intent)
         feed = book.pool.acquire(spec, owner=self)
         if feed is None:
-            return self._reject("no_free_contract_feed", f"all {len(book.pool)} contract feeds are in use")
+            return self._reject(
+                RejectReason.NO_FREE_CONTRACT_FEED, f"all {len(book.pool)} contract feeds are in use"
+            )
         scalp = OpenScalp(book=book, feed=feed, intent=intent, signal=signal, opened_at=now)
         self.scalps[feed] = scalp
         self._entries_by_day[day] += 1
@@ -314,9 +318,13 @@ class ScalpStrategyBase(bt.Strategy):
             self._finish_if_flat(scalp)
         return intent
 
-    def _reject(self, code: str, message: str) -> Rejection:
-        self.rejections[code] += 1
+    def _reject(self, code: RejectReason, message: str) -> Rejection:
+        self.count_rejection(code)
         return Rejection(code, message)
+
+    def count_rejection(self, code: RejectReason | str) -> None:
+        """Count one refused signal under its ``RejectReason`` value (plain str keys)."""
+        self.rejections[RejectReason(code).value] += 1
 
     @staticmethod
     def _spec_of(intent: OrderIntent) -> ContractSpec:
@@ -365,16 +373,16 @@ class ScalpStrategyBase(bt.Strategy):
     def add_to_position(self, scalp: OpenScalp, quantity: int | None = None) -> Any:
         """Send the second tranche; refused when the scalp is losing (no averaging up/down)."""
         if scalp.added or scalp.exit_order is not None or scalp.open_qty <= 0:
-            return self._reject("add_not_allowed", "already added, exiting, or nothing filled")
+            return self._reject(RejectReason.ADD_NOT_ALLOWED, "already added, exiting, or nothing filled")
         qty = int(quantity if quantity is not None else scalp.intent.add_quantity)
         if qty <= 0:
-            return self._reject("add_not_allowed", "no second tranche in the intent")
+            return self._reject(RejectReason.ADD_NOT_ALLOWED, "no second tranche in the intent")
         f = scalp.feed
         bid, ask = float(f.bid[0]), float(f.ask[0])
         if not (bid > 0 and ask > 0):
-            return self._reject("no_quote", f"{scalp.option_symbol} has no two-sided quote")
+            return self._reject(RejectReason.NO_QUOTE, f"{scalp.option_symbol} has no two-sided quote")
         if getattr(self.config, "no_average_up", True) and bid < scalp.entry_premium:
-            return self._reject("no_average_up", "the position is losing; no adding to losers")
+            return self._reject(RejectReason.NO_AVERAGE_UP, "the position is losing; no adding to losers")
         offset = float(getattr(self.config, "limit_offset", 0.0))
         scalp.added = True
         return self._entry_order(scalp, qty, round((bid + ask) / 2.0 + offset, 2))
@@ -418,15 +426,17 @@ class ScalpStrategyBase(bt.Strategy):
             if order.ref == exit_ref and order.status != order.Completed:
                 scalp.exit_order = None  # retry on a later bar
             if order.status in (order.Margin, order.Rejected):
-                self.rejections[
-                    "insufficient_cash" if order.status == order.Margin else "broker_rejected"
-                ] += 1
+                self.count_rejection(
+                    RejectReason.INSUFFICIENT_CASH
+                    if order.status == order.Margin
+                    else RejectReason.BROKER_REJECTED
+                )
             elif (
                 order.status == order.Expired
                 and order.info.get("role") == "entry"
                 and not order.executed.size
             ):
-                self.rejections["fill_timeout"] += 1
+                self.count_rejection(RejectReason.FILL_TIMEOUT)
             self._finish_if_flat(scalp)
 
     def _record_fill(self, scalp: OpenScalp, order: bt.Order, bit: Any) -> None:

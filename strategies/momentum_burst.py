@@ -66,6 +66,7 @@ import numpy as np
 from options_scalper.calendar import session_date
 from options_scalper.config import PROFILES, ConfigError, MomentumConfig
 from options_scalper.model import ChainSnapshot, Direction, Rejection, Signal
+from options_scalper.reasons import RejectReason
 from options_scalper.signals.momentum import (
     MomentumSignalEngine,
     MomentumSignalParams,
@@ -95,9 +96,9 @@ TRIGGER_CODES: Mapping[TriggerKind, int] = {
 _DIRECTION_SIGN = {VelocityDirection.UP: 1.0, VelocityDirection.DOWN: -1.0, VelocityDirection.FLAT: 0.0}
 
 # Rejection codes of the rules this strategy owns (the pipeline's pass through).
-SIGNAL_INTERVAL = "signal_interval"
-LOSS_COOLDOWN = "loss_cooldown"
-PUT_CALL_DISAGREES = "put_call_disagrees"
+SIGNAL_INTERVAL = RejectReason.SIGNAL_INTERVAL
+LOSS_COOLDOWN = RejectReason.LOSS_COOLDOWN
+PUT_CALL_DISAGREES = RejectReason.PUT_CALL_DISAGREES
 
 
 class MomentumSignals(bt.Indicator):
@@ -277,11 +278,11 @@ class MomentumBurstScalp(ScalpStrategyBase):
             self.volume_rules_skipped[(symbol, session_date(now))] += 1
         refused = self._timing_refusal(symbol, now)
         if refused is not None:
-            self.rejections[refused] += 1
+            self.count_rejection(refused)
             return None
         pcr = self._put_call_ratio(symbol, now)
         if self.put_call_confirm and pcr is not None and _put_call_disagrees(trig.direction, pcr):
-            self.rejections[PUT_CALL_DISAGREES] += 1
+            self.count_rejection(PUT_CALL_DISAGREES)
             return None
         meta = {k: v for k, v in trig.metadata.items() if k != "ts"}
         meta["put_call_ratio"] = pcr
@@ -296,7 +297,7 @@ class MomentumBurstScalp(ScalpStrategyBase):
             metadata=meta,
         )
 
-    def _timing_refusal(self, symbol: str, now: datetime) -> str | None:
+    def _timing_refusal(self, symbol: str, now: datetime) -> RejectReason | None:
         until = self._cooldown_until.get(symbol)
         if until is not None and now < until:
             return LOSS_COOLDOWN

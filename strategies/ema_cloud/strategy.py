@@ -84,6 +84,7 @@ import numpy as np
 
 from options_scalper.calendar import session_date, session_open_close
 from options_scalper.model import Direction, Signal
+from options_scalper.reasons import RejectReason
 from options_scalper.signals.ema_cloud import (
     ConvictionInputs,
     conviction_score,
@@ -99,7 +100,7 @@ from strategies.indicators import EmaCloudInd
 __all__ = ["TRIGGER", "VOLUME_NOT_CONFIRMED", "EmaCloudScalp"]
 
 TRIGGER = "cloud_flip"
-VOLUME_NOT_CONFIRMED = "volume_not_confirmed"
+VOLUME_NOT_CONFIRMED = RejectReason.VOLUME_NOT_CONFIRMED
 
 
 @dataclass
@@ -181,7 +182,7 @@ class EmaCloudScalp(ScalpStrategyBase):
         cfg = self.cfg
         confirmed = volume_confirmed(volume, baseline, cfg.volume_mult)
         if confirmed is False:
-            self.rejections[VOLUME_NOT_CONFIRMED] += 1
+            self.count_rejection(VOLUME_NOT_CONFIRMED)
             return None
         now = self.times.bar(clock)
         ratio = volume / baseline if confirmed else None  # None: volume unknown, rule skipped

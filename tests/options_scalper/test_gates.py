@@ -110,7 +110,7 @@ class TestGreeksGate:
 
     def test_validate_spread_wide_rejects(self):
         decision = prd_gate().validate(sel(spread_pct=0.12), GateContext(iv_history=HISTORY))
-        assert decision.reason_code == "spread_wide"
+        assert decision.reason_code == "spread_too_wide"
 
     @pytest.mark.parametrize(
         ("delta", "ok"), [(0.30, True), (0.50, True), (0.29, False), (0.55, False), (-0.40, True)]
@@ -148,7 +148,7 @@ class TestGreeksGate:
         assert decision.failed == (
             "iv_rank_high",
             "theta_burn",
-            "spread_wide",
+            "spread_too_wide",
             "delta_out_of_range",
             "gamma_extreme",
         )

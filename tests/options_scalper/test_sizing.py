@@ -5,7 +5,8 @@ import math
 import pytest
 
 from options_scalper.config import MomentumConfig, ScalpConfig, SizingMode, SizingRule
-from options_scalper.sizing import ScalpSizer, SizeReason
+from options_scalper.reasons import RejectReason
+from options_scalper.sizing import ScalpSizer
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ class TestScalpSizer:
         # $200 risk, $5.00 premium loses $250 per contract at the stop
         for conviction in (60, 90):  # half-size "min 1" must not override a budget of 0
             decision = prd_sizer.calculate(premium=5.00, conviction=conviction, equity=10_000)
-            assert (decision.contracts, decision.reason_code) == (0, SizeReason.RISK_BUDGET)
+            assert (decision.contracts, decision.reason_code) == (0, RejectReason.RISK_BUDGET)
             assert not decision
 
     def test_max_concurrent(self, prd_sizer):

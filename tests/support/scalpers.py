@@ -41,7 +41,7 @@ class FixedScalper:
         want_call = signal.direction is Direction.BULLISH
         ok = (snapshot.is_call == want_call) & (snapshot.bid > 0) & (snapshot.ask > 0)
         if not ok.any():
-            return Rejection("no_candidate", "no quoted contract")
+            return Rejection("no_two_sided_quotes", "no quoted contract")
         idx = np.flatnonzero(ok)
         first = snapshot.expiry[idx].min()
         idx = idx[snapshot.expiry[idx] == first]
