@@ -137,6 +137,7 @@ def parse_axis(text: str, valid: Mapping[str, Any], strategy: str) -> GridAxis:
     """Parse one ``--optimize`` text against the strategy's settable params."""
     try:
         name, values_text = registry.parse_assignment(text, "--optimize")
+        name = registry.canonical_param(strategy, name)
         registry.check_param_name(name, valid, strategy, "--optimize")
     except registry.StrategyError as exc:
         raise BadInput(one_line(exc)) from exc

@@ -131,9 +131,32 @@ def _coerce(name: str, current: Any, value: Any) -> Any:
 
 
 class _ConfigBase:
-    """Validation, overrides and env loading shared by the config dataclasses."""
+    """Validation, overrides and env loading shared by the config dataclasses.
+
+    ``ALIASES`` maps the other seed's name of a concept to this config's field
+    (PRD-136 says ``profit_target_pct`` / ``max_loss_pct``, seed 003
+    ``take_profit_pct`` / ``stop_loss_pct``), so ``with_overrides`` and
+    ``--param`` take either name on every strategy.
+    """
 
     _ENV_PREFIX: ClassVar[str] = "SCALP_"
+    ALIASES: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def canonical_name(cls, name: str) -> str:
+        """This config's field for ``name`` (an alias becomes its field; other names are returned as given)."""
+        return cls.ALIASES.get(name, name)
+
+    @classmethod
+    def resolve_aliases(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` with aliases renamed to their fields; ``ConfigError`` when both names are given."""
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            field_name = cls.canonical_name(name)
+            if field_name in out:
+                raise ConfigError(f"{name} and {field_name} are the same setting; give one of them")
+            out[field_name] = value
+        return out
 
     def _validate_fields(self) -> None:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
@@ -179,7 +202,8 @@ class _ConfigBase:
             )
 
     def with_overrides(self, **overrides: Any) -> Self:
-        """Return a copy with fields replaced; strings ("0.3", "true", "09:35") are coerced."""
+        """Return a copy with fields replaced; strings ("0.3", "true", "09:35") are coerced; aliases accepted."""
+        overrides = self.resolve_aliases(overrides)
         self._check_names(overrides)
         coerced = {k: _coerce(k, getattr(self, k), v) for k, v in overrides.items()}
         return dataclasses.replace(self, **coerced)  # type: ignore[type-var]
@@ -303,6 +327,12 @@ _DEFAULT_TICKERS = ("SPY", "QQQ", "NVDA", "TSLA", "AAPL", "MSFT", "META", "AMZN"
 @dataclass(frozen=True)
 class ScalpConfig(_ConfigBase):
     """PRD-136 EMA-cloud scalper. Fractions (0.10 = 10 %), times "HH:MM" US/Eastern."""
+
+    # seed 003's names for the same settings
+    ALIASES: ClassVar[Mapping[str, str]] = {
+        "take_profit_pct": "profit_target_pct",
+        "stop_loss_pct": "max_loss_pct",
+    }
 
     # Instruments
     scalp_tickers: tuple[str, ...] = _DEFAULT_TICKERS
@@ -461,6 +491,12 @@ class MomentumConfig(_ConfigBase):
     003's ``enabled`` and ``eval_interval_seconds`` are live-loop plumbing and
     have no field here.
     """
+
+    # PRD-136's names for the same settings
+    ALIASES: ClassVar[Mapping[str, str]] = {
+        "profit_target_pct": "take_profit_pct",
+        "max_loss_pct": "stop_loss_pct",
+    }
 
     # Momentum
     momentum_threshold_pct: float = _num(0.005, 0.0, 1.0, "|move| over the window")

@@ -179,6 +179,13 @@ def split_venue_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     return {k: v for k, v in params.items() if k not in VENUE_PARAMS}, venue
 
 
+def canonical_param(name: str, key: str) -> str:
+    """The strategy's own name for ``key`` (the other seed's name of a setting becomes this one's)."""
+    config_cls = load_config_class(name)
+    canonical = getattr(config_cls, "canonical_name", None)
+    return str(canonical(key)) if canonical is not None else key
+
+
 def check_param_name(name: str, valid: Mapping[str, Any], strategy: str, option: str = "--param") -> None:
     """Raise ``StrategyError`` for a name the strategy does not take, with the closest valid one."""
     if name in valid:
@@ -271,8 +278,15 @@ def resolve_params(
     typed: dict[str, Any] = {}
     if profile is not None:
         typed.update(profile_values(name, profile))
+    given: dict[str, str] = {}  # field -> the name the user wrote
     for text in assignments:
-        key, value = parse_assignment(text)
+        raw, value = parse_assignment(text)
+        key = canonical_param(name, raw)
+        if key in given and given[key] != raw:
+            raise StrategyError(
+                f"--param {raw} and --param {given[key]} are the same setting; give one of them"
+            )
+        given[key] = raw
         check_param_name(key, valid, name)
         typed[key] = coerce_value(key, value, valid[key])
     validate_config(name, typed)
