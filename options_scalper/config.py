@@ -366,14 +366,14 @@ class ScalpConfig(_ConfigBase):
     min_conviction_to_scalp: int = _num(50, 0, 100)
     require_macro_alignment: bool = True
     # Additions (not in PRD-136, documented in the module docstring of each use)
-    max_dte: int = _num(1, 0, 30, "calendar days")
+    max_dte: int = _num(1, 0, 30, "trading sessions to expiry")
     max_quote_age_minutes: float = _num(DEFAULT_MAX_QUOTE_AGE_MIN, 0.0, 390.0)
     fomc_blackout_minutes: int = _num(30, 0, 390, "minutes either side")
     risk_free_rate: float = _num(0.05, -0.05, 1.0, "annual, continuous")
     dividend_yield: float = _num(0.0, 0.0, 1.0, "annual, continuous")
     full_conviction: int = _num(75, 0, 100, ">= this: full size")
     half_position_entry: bool = True  # enter half, add half on a cloud bounce
-    min_iv_history_days: int = _num(20, 0, 400, "days of IV before IV rank counts")
+    min_iv_history_days: int = _num(20, 0, 400, "days of IV before the IV percentile counts")
 
     def __post_init__(self) -> None:
         if isinstance(self.scalp_tickers, str | list):
@@ -510,7 +510,7 @@ class MomentumConfig(_ConfigBase):
     delta_tolerance: float = _num(0.10, 0.0, 1.0)
     max_spread_pct: float = _num(0.08, 0.0, 1.0, "(ask - bid) / mid")
     min_open_interest: int = _num(100, 0, 10**9)
-    max_dte: int = _num(1, 0, 30)
+    max_dte: int = _num(1, 0, 30, "trading sessions to expiry")
     prefer_0dte: bool = True
     # Risk
     take_profit_pct: float = _num(0.30, 0.0, 10.0)

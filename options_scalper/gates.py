@@ -66,11 +66,14 @@ class GreeksDecision:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def iv_rank(current_iv: float, history: Sequence[float]) -> float:
-    """Percentile rank (fraction 0-1) of ``current_iv`` within ``history``.
+def iv_percentile(current_iv: float, history: Sequence[float]) -> float:
+    """Percentile (fraction 0-1) of ``current_iv`` within ``history``: what PRD-136's "IV rank" checks.
 
-    Share of finite history values below ``current_iv``, ties counting half. NaN
-    when the history holds no finite value or ``current_iv`` is not finite.
+    Share of finite history values below ``current_iv``, ties counting half. PRD-136
+    writes "IV rank < 80th percentile" (``max_iv_rank`` = 0.80, "80th percentile IV
+    rank"), so the gate compares this percentile with ``max_iv_rank``; it is NOT the
+    min-max IV rank ``(iv - min) / (max - min)``, which one extreme day in the history
+    would skew. NaN when the history holds no finite value or ``current_iv`` is not finite.
     """
     values = [float(v) for v in history if math.isfinite(v)]
     if not values or not math.isfinite(current_iv):
@@ -85,7 +88,7 @@ class GreeksGate:
 
     Checks (PRD-136), in order; the first failure names the decision:
 
-    1. IV rank < ``max_iv_rank`` (``iv_rank_high``): not for 0DTE (theta dominates);
+    1. IV percentile (``iv_percentile``) < ``max_iv_rank`` (``iv_rank_high``): not for 0DTE;
        skipped, and said so, with fewer than ``min_iv_history_days`` days of history.
     2. |theta_per_day| / mid < ``max_theta_burn_pct`` (``theta_burn``): 1DTE+ only.
     3. spread_pct <= ``max_spread_pct`` (``spread_too_wide``), the selector's own bound, so
@@ -125,8 +128,8 @@ class GreeksGate:
                 )
             else:
                 today = selection.iv if ctx.current_iv is None else ctx.current_iv
-                rank = iv_rank(today, history)
-                metrics["iv_rank"] = rank
+                rank = iv_percentile(today, history)
+                metrics["iv_percentile"] = rank
                 if not rank < c.max_iv_rank:
                     failures.append(
                         (

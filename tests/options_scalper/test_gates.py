@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from options_scalper.config import GateCriteria, MomentumConfig, ScalpConfig
-from options_scalper.gates import GateContext, GreeksGate, iv_rank
+from options_scalper.gates import GateContext, GreeksGate, iv_percentile
 from options_scalper.model import OptionRight
 from options_scalper.selection import StrikeSelection
 
@@ -56,16 +56,16 @@ class TestGreeksGate:
         decision = prd_gate().validate(sel(), GateContext(iv_history=HISTORY))
         assert decision.approved and decision.reason is None and decision.reason_code is None
         assert decision.skipped_checks == () and decision.adjustments is None
-        assert decision.metrics["iv_rank"] == pytest.approx(10.5 / 30)  # 0.20 ties one day
+        assert decision.metrics["iv_percentile"] == pytest.approx(10.5 / 30)  # 0.20 ties one day
         assert decision.metrics["theta_burn_pct"] == pytest.approx(0.05 / 2.05)
 
     # -- 1. IV rank ----------------------------------------------------------------------
 
     def test_iv_rank_is_percentile_with_half_ties(self):
-        assert iv_rank(0.05, HISTORY) == 0.0
-        assert iv_rank(0.50, HISTORY) == 1.0
-        assert iv_rank(0.20, [0.1, 0.2, 0.3, 0.4]) == pytest.approx(1.5 / 4)
-        assert iv_rank(0.2, [float("nan")]) != iv_rank(0.2, [float("nan")])  # NaN
+        assert iv_percentile(0.05, HISTORY) == 0.0
+        assert iv_percentile(0.50, HISTORY) == 1.0
+        assert iv_percentile(0.20, [0.1, 0.2, 0.3, 0.4]) == pytest.approx(1.5 / 4)
+        assert iv_percentile(0.2, [float("nan")]) != iv_percentile(0.2, [float("nan")])  # NaN
 
     def test_validate_iv_rank_high_on_1dte_rejects(self):
         decision = prd_gate().validate(sel(iv=0.45), GateContext(iv_history=HISTORY))
