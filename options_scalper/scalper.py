@@ -23,6 +23,7 @@ from options_scalper.calendar import (
     session_date,
 )
 from options_scalper.config import EntryOrderType, MomentumConfig, ScalpConfig
+from options_scalper.expiry import _cutoff_utc, trading_dte
 from options_scalper.gates import GateContext, GreeksDecision, GreeksGate
 from options_scalper.model import (
     AccountState,
@@ -34,7 +35,7 @@ from options_scalper.model import (
     Signal,
 )
 from options_scalper.reasons import RejectReason
-from options_scalper.selection import StrikeSelection, StrikeSelector, _cutoff_utc, trading_dte
+from options_scalper.selection import StrikeSelection, StrikeSelector
 from options_scalper.sizing import ScalpSizer
 
 __all__ = [

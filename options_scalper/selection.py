@@ -9,16 +9,15 @@ the cheap filters, never for the whole chain.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import numpy as np
 
 from options_scalper import greeks as _greeks
-from options_scalper.calendar import Settlement, cutoff_utc, expiry_time_utc, sessions_between, to_eastern
+from options_scalper.calendar import Settlement, expiry_time_utc, to_eastern
 from options_scalper.config import SelectionCriteria
+from options_scalper.expiry import _time_to_expiry, _to_date, _zero_dte_cutoff_passed, trading_dte
 from options_scalper.model import (
     ChainSnapshot,
     Direction,
@@ -28,6 +27,9 @@ from options_scalper.model import (
     Rejection,
 )
 from options_scalper.reasons import RejectReason
+from options_scalper.selection_types import StrikeSelection
+
+__all__ = ["StrikeSelection", "StrikeSelector", "trading_dte"]
 
 # Score weights (see StrikeSelector). The non-expiry terms add up to at most
 # 9 < EXPIRY_WEIGHT, so a nearer expiry always beats a farther one when
@@ -64,61 +66,9 @@ IV_UNSOLVED = RejectReason.IV_UNSOLVED
 DELTA_OUT_OF_RANGE = RejectReason.DELTA_OUT_OF_RANGE
 
 # Underlyings with AM-settled roots (occ.ROOT_MAP); only their symbols are parsed for settlement.
-_AM_SETTLED_UNDERLYINGS = frozenset({"SPX", "NDX", "RUT", "VIX", "DJX"})
-_OCC_TAIL = 15  # YYMMDD + C/P + 8 strike digits after the root
 
 SKIPPED_OPEN_INTEREST = "open_interest"
 SKIPPED_VOLUME = "volume"
-
-
-@dataclass(frozen=True)
-class StrikeSelection:
-    """The contract chosen for a scalp, with the quote and greeks it was chosen on.
-
-    The first block holds PRD-136's fields. ``delta`` is signed (negative for puts);
-    ``theta`` and ``theta_per_day`` are the same number, dollars of premium per share
-    per calendar day (negative for a long option); ``vega`` is dollars per share per
-    1.00 (100 vol points) of IV; ``iv`` and ``spread_pct`` are fractions.
-    ``open_interest`` / ``volume`` are ``None`` when unknown (the source had none, or
-    none for this contract), never a made-up 0; ``skipped_filters`` then names the
-    filters that could not be applied. ``candidates_considered`` counts the contracts
-    that passed every filter and were scored.
-    """
-
-    strike: float
-    expiry: date
-    option_type: str  # "call" | "put"
-    option_symbol: str
-    delta: float
-    gamma: float
-    theta: float
-    iv: float
-    bid: float
-    ask: float
-    mid: float
-    spread_pct: float
-    open_interest: int | None
-    volume: int | None
-    score: float
-    dte: int
-    right: OptionRight
-    quote_age_min: float
-    bid_size: float
-    ask_size: float
-    underlying_price: float
-    time_to_expiry_years: float
-    vega: float
-    theta_per_day: float
-    skipped_filters: tuple[str, ...] = ()
-    candidates_considered: int = 0
-
-    @property
-    def abs_delta(self) -> float:
-        return abs(self.delta)
-
-    @property
-    def is_0dte(self) -> bool:
-        return self.dte == 0
 
 
 class _Funnel:
@@ -498,66 +448,7 @@ def _clip01(values: FloatArray) -> FloatArray:
     return np.minimum(np.maximum(values, 0.0), 1.0)  # np.clip(values, 0.0, 1.0), NaN kept
 
 
-def _to_date(value: np.datetime64) -> date:
-    day: date = np.asarray(value, dtype="datetime64[D]").astype(object).item()
-    return day
-
-
 def _known_int(value: float, known: bool) -> int | None:
     if not known or not np.isfinite(value):
         return None
     return int(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def trading_dte(session: date, expiry: date) -> int:
-    """Trading sessions from ``session`` to ``expiry``: 0 same day, 1 next session (Fri -> Mon is 1).
-
-    -1 for an expiry before ``session``. An expiry on a holiday counts up to the
-    session before it (that is when it stops trading).
-    """
-    if expiry < session:
-        return -1
-    if expiry == session:
-        return 0
-    return len(sessions_between(session + timedelta(days=1), expiry))
-
-
-def _zero_dte_cutoff_passed(now: datetime, cutoff: time | None, session: date) -> bool:
-    if cutoff is None:
-        return False
-    return now >= _cutoff_utc(session, cutoff)
-
-
-@functools.lru_cache(maxsize=1024)
-def _cutoff_utc(session: date, cutoff: time) -> datetime:
-    return cutoff_utc(session, cutoff)  # a pure function of the calendar: once per session
-
-
-def _time_to_expiry(
-    now: datetime, snapshot: ChainSnapshot, idx: IntArray, expiries: np.ndarray, t_pm_of: FloatArray
-) -> tuple[FloatArray, np.ndarray]:
-    """Years to settlement of each candidate, and a mask of those not yet settled.
-
-    PM settlement (the close, 13:00 on half days) except AM-settled roots such as
-    monthly ``SPX``, which settle at the expiry day's open. ``t_pm_of`` holds the
-    PM figure of each of the sorted ``expiries`` (see ``_expiry_filter``).
-    """
-    expiry = snapshot.expiry[idx]
-    t_pm = t_pm_of[np.searchsorted(expiries, expiry)]
-    alive = np.ones(idx.size, dtype=bool)
-    if snapshot.underlying not in _AM_SETTLED_UNDERLYINGS:
-        return t_pm, alive
-    from options_scalper.occ import settlement_of_root
-
-    am = np.array(
-        [settlement_of_root(str(sym)[:-_OCC_TAIL].rstrip()) == "AM" for sym in snapshot.symbol[idx]],
-        dtype=bool,
-    )
-    if not am.any():
-        return t_pm, alive
-    t_am = _greeks.time_to_expiry_years(now, expiry, Settlement.AM)
-    for k in np.flatnonzero(am):
-        if now >= expiry_time_utc(_to_date(expiry[k]), Settlement.AM):
-            alive[k] = False
-    return np.where(am, t_am, t_pm), alive
