@@ -38,19 +38,18 @@ from typing import Any, ClassVar
 
 import backtrader as bt
 
-from options_scalper.calendar import expiry_time_utc, is_half_day, session_date
+from options_scalper.calendar import is_half_day, session_date
 from options_scalper.config import ExitRules
 from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_MAX_QUOTE_AGE_MIN
 from options_scalper.exits import ExitState, evaluate_exits
-from options_scalper.model import AccountState, ExitReason, OptionRight, Rejection, ScalperError, Signal
+from options_scalper.model import AccountState, ExitReason, Rejection, ScalperError, Signal
 from options_scalper.ports import ClockFeed, ContractQuotes
-from options_scalper.position import ScalpPosition
-from options_scalper.quotes import ContractSpec, side_ok
+from options_scalper.quotes import side_ok
 from options_scalper.reasons import RejectReason
 from options_scalper.records import ClosedScalp
-from options_scalper.scalper import OptionsScalper, OrderIntent
+from options_scalper.scalper import OptionsScalper
 from strategies.bartime import BarTimes, SessionClock
-from strategies.books import ContractPool, OpenScalp, SymbolBook
+from strategies.books import ContractPool, OpenScalp, SymbolBook, closed_record, contract_spec, scalp_position
 from strategies.params import config_from_params, params_from_config
 
 __all__ = [
@@ -219,7 +218,7 @@ class ScalpStrategyBase(bt.Strategy):
 
     def evaluate_exit_rules(self, scalp: OpenScalp, now: datetime, bid: float) -> ExitReason | None:
         """Apply ``options_scalper.exits.evaluate_exits`` to this scalp at ``bid``."""
-        position = self._scalp_position(scalp).mark(bid, now)
+        position = scalp_position(scalp).mark(bid, now)
         state = ExitState(
             now=now,
             bid=bid,
@@ -237,30 +236,6 @@ class ScalpStrategyBase(bt.Strategy):
             assert self.config is not None
             rules = self._exit_rules_cache = self.config.exit_rules()
         return rules
-
-    @staticmethod
-    def _scalp_position(scalp: OpenScalp) -> ScalpPosition:
-        """The scalp as a domain ``ScalpPosition``, rebuilt only when its fills change."""
-        key = (scalp.open_qty, scalp.bought, scalp.bought_cost, scalp.entry_time)
-        if scalp.position_cache is not None and scalp.position_cache[0] == key:
-            return scalp.position_cache[1]
-        intent, sel = scalp.intent, scalp.intent.selection
-        position = ScalpPosition.open(
-            ticker=str(intent.ticker),
-            option_symbol=scalp.option_symbol,
-            right=intent.right,
-            strike=float(intent.strike),
-            expiry=intent.expiry,
-            contracts=max(1, scalp.open_qty),
-            entry_price=scalp.entry_premium,
-            entry_time=scalp.entry_time or scalp.opened_at,
-            signal_id=str(intent.signal_id),
-            delta=float(sel.delta),
-            theta=float(sel.theta),
-            iv=float(sel.iv),
-        )
-        scalp.position_cache = (key, position)
-        return position
 
     # ------------------------------------------------------------------ account
     def account_state(self) -> AccountState:
@@ -304,7 +279,7 @@ class ScalpStrategyBase(bt.Strategy):
         intent = result
         if intent.option_symbol in {s.option_symbol for s in self.scalps.values()}:
             return self._reject(RejectReason.ALREADY_HOLDING, f"{intent.option_symbol} is already open")
-        spec = self._spec_of(intent)
+        spec = contract_spec(intent)
         feed = book.pool.acquire(spec, owner=self)
         if feed is None:
             return self._reject(
@@ -325,18 +300,6 @@ class ScalpStrategyBase(bt.Strategy):
     def count_rejection(self, code: RejectReason | str) -> None:
         """Count one refused signal under its ``RejectReason`` value (plain str keys)."""
         self.rejections[RejectReason(code).value] += 1
-
-    @staticmethod
-    def _spec_of(intent: OrderIntent) -> ContractSpec:
-        expiry = intent.expiry
-        close_utc = expiry_time_utc(expiry).astimezone(UTC).replace(tzinfo=None)
-        return ContractSpec(
-            str(intent.option_symbol),
-            intent.right is OptionRight.CALL,
-            float(intent.strike),
-            expiry,
-            close_utc,
-        )
 
     def _timeout(self) -> timedelta:
         seconds = getattr(self.config, "fill_timeout_seconds", 60) if self.config else 60
@@ -470,42 +433,14 @@ class ScalpStrategyBase(bt.Strategy):
             for o in scalp.entry_orders:
                 if o.alive():
                     self.cancel(o)
-        self.closed_scalps.append(self._closed_record(scalp, trade))
+        self.closed_scalps.append(
+            closed_record(
+                scalp,
+                pnl=float(trade.pnlcomm),
+                commission=float(trade.commission),
+                order_id=str(trade.ref),
+                exit_time=scalp.exit_time or self.times.bar(scalp.feed),
+            )
+        )
         self.scalps.pop(scalp.feed, None)
         scalp.book.pool.release(scalp.feed)
-
-    def _closed_record(self, scalp: OpenScalp, trade: bt.Trade) -> ClosedScalp:
-        intent, sel = scalp.intent, scalp.intent.selection
-        entry_dollars = scalp.entry_premium * scalp.bought * CONTRACT_MULTIPLIER
-        reason = scalp.exit_reason or ExitReason.END_OF_DAY
-        return ClosedScalp(
-            signal_id=str(intent.signal_id),
-            ticker=str(intent.ticker),
-            option_symbol=scalp.option_symbol,
-            option_type=intent.right.word,
-            strike=float(intent.strike),
-            expiry=intent.expiry,
-            dte=int(intent.dte),
-            direction=intent.direction.position_direction,
-            contracts=scalp.bought,
-            entry_premium=scalp.entry_premium,
-            exit_premium=scalp.exit_premium,
-            entry_delta=float(sel.delta),
-            entry_theta=float(sel.theta),
-            entry_iv=float(sel.iv),
-            exit_reason=reason.value,
-            pnl=float(trade.pnlcomm),
-            pnl_pct=float(trade.pnlcomm) / entry_dollars if entry_dollars else float("nan"),
-            entry_time=scalp.entry_time or scalp.opened_at,
-            exit_time=scalp.exit_time or self.times.bar(scalp.feed),
-            commission=float(trade.commission),
-            conviction=int(intent.conviction),
-            status="expired" if reason is ExitReason.EXPIRY else "closed",
-            order_id=str(trade.ref),
-            metadata={
-                "trigger": scalp.signal.trigger,
-                "added": scalp.added,
-                "decision_ask": float(sel.ask),  # the chosen contract's ask in the decision minute
-                "depth_limited": scalp.depth_limited,  # a fill was cut to the displayed size
-            },
-        )

@@ -9,13 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from options_scalper.model import ExitReason, Signal
+from options_scalper.calendar import expiry_time_utc
+from options_scalper.constants import CONTRACT_MULTIPLIER
+from options_scalper.model import ExitReason, OptionRight, Signal
 from options_scalper.ports import ChainSource, ContractQuotes
 from options_scalper.position import ScalpPosition
 from options_scalper.quotes import ContractSpec
+from options_scalper.records import ClosedScalp
 from options_scalper.scalper import OrderIntent
 
 
@@ -106,3 +109,80 @@ class OpenScalp:
     def pnl_pct_at(self, bid: float) -> float:
         e = self.entry_premium
         return (bid - e) / e if e and not math.isnan(e) else float("nan")
+
+
+def scalp_position(scalp: OpenScalp) -> ScalpPosition:
+    """The scalp as a domain ``ScalpPosition``, rebuilt only when its fills change."""
+    key = (scalp.open_qty, scalp.bought, scalp.bought_cost, scalp.entry_time)
+    if scalp.position_cache is not None and scalp.position_cache[0] == key:
+        return scalp.position_cache[1]
+    intent, sel = scalp.intent, scalp.intent.selection
+    position = ScalpPosition.open(
+        ticker=str(intent.ticker),
+        option_symbol=scalp.option_symbol,
+        right=intent.right,
+        strike=float(intent.strike),
+        expiry=intent.expiry,
+        contracts=max(1, scalp.open_qty),
+        entry_price=scalp.entry_premium,
+        entry_time=scalp.entry_time or scalp.opened_at,
+        signal_id=str(intent.signal_id),
+        delta=float(sel.delta),
+        theta=float(sel.theta),
+        iv=float(sel.iv),
+    )
+    scalp.position_cache = (key, position)
+    return position
+
+
+def contract_spec(intent: OrderIntent) -> ContractSpec:
+    """What a contract feed streams and the broker settles for ``intent``'s contract."""
+    expiry = intent.expiry
+    close_utc = expiry_time_utc(expiry).astimezone(UTC).replace(tzinfo=None)
+    return ContractSpec(
+        str(intent.option_symbol),
+        intent.right is OptionRight.CALL,
+        float(intent.strike),
+        expiry,
+        close_utc,
+    )
+
+
+def closed_record(
+    scalp: OpenScalp, *, pnl: float, commission: float, order_id: str, exit_time: datetime
+) -> ClosedScalp:
+    """The ``ClosedScalp`` of a finished round trip; ``pnl`` net of every commission."""
+    intent, sel = scalp.intent, scalp.intent.selection
+    entry_dollars = scalp.entry_premium * scalp.bought * CONTRACT_MULTIPLIER
+    reason = scalp.exit_reason or ExitReason.END_OF_DAY
+    return ClosedScalp(
+        signal_id=str(intent.signal_id),
+        ticker=str(intent.ticker),
+        option_symbol=scalp.option_symbol,
+        option_type=intent.right.word,
+        strike=float(intent.strike),
+        expiry=intent.expiry,
+        dte=int(intent.dte),
+        direction=intent.direction.position_direction,
+        contracts=scalp.bought,
+        entry_premium=scalp.entry_premium,
+        exit_premium=scalp.exit_premium,
+        entry_delta=float(sel.delta),
+        entry_theta=float(sel.theta),
+        entry_iv=float(sel.iv),
+        exit_reason=reason.value,
+        pnl=pnl,
+        pnl_pct=pnl / entry_dollars if entry_dollars else float("nan"),
+        entry_time=scalp.entry_time or scalp.opened_at,
+        exit_time=exit_time,
+        commission=commission,
+        conviction=int(intent.conviction),
+        status="expired" if reason is ExitReason.EXPIRY else "closed",
+        order_id=order_id,
+        metadata={
+            "trigger": scalp.signal.trigger,
+            "added": scalp.added,
+            "decision_ask": float(sel.ask),  # the chosen contract's ask in the decision minute
+            "depth_limited": scalp.depth_limited,  # a fill was cut to the displayed size
+        },
+    )
