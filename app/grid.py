@@ -1,0 +1,125 @@
+"""``--optimize`` grids: parse ``key=start:stop:step`` / ``key=a,b,c`` axes, check every combination."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.backtest import BadInput, one_line
+from strategies import registry
+
+MAX_COMBINATIONS = 10_000
+# params that shape the feeds or the broker, fixed for the whole Cerebro
+NOT_SWEEPABLE = {
+    "pool_size": "it sets how many contract feeds exist",
+    "cap_to_size": "it is a broker setting",
+    "macro_compression": "it sets the resampled macro feed, built once for all runs",
+}
+
+
+@dataclass(frozen=True)
+class GridAxis:
+    """One swept parameter and its values, in order."""
+
+    name: str
+    values: tuple[Any, ...]
+
+
+def _decimals(text: str) -> int:
+    text = text.strip().lower()
+    if "e" in text:
+        return 12
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _range_values(name: str, text: str, default: Any) -> tuple[Any, ...]:
+    parts = text.split(":")
+    if len(parts) != 3 or not all(p.strip() for p in parts):
+        raise BadInput(f"--optimize {name}={text}: expected start:stop:step, e.g. {name}=0.2:0.4:0.1")
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        raise BadInput(
+            f"--optimize {name}={text}: {name} is not numeric (default {default!r}); list values: {name}=a,b"
+        )
+    try:
+        start, stop, step = (float(p) for p in parts)
+    except ValueError:
+        raise BadInput(f"--optimize {name}={text}: start, stop and step must be numbers") from None
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise BadInput(f"--optimize {name}={text}: start, stop and step must be finite")
+    if step <= 0:
+        raise BadInput(f"--optimize {name}={text}: step must be > 0")
+    if start > stop:
+        raise BadInput(f"--optimize {name}={text}: start {start:g} is above stop {stop:g}; swap them")
+    count = math.floor((stop - start) / step + 1e-9) + 1
+    if count > MAX_COMBINATIONS:
+        raise BadInput(f"--optimize {name}={text}: {count} values; use a coarser step")
+    if isinstance(default, int):
+        if not all(v.is_integer() for v in (start, stop, step)):
+            raise BadInput(f"--optimize {name}={text}: {name} takes whole numbers (default {default})")
+        return tuple(int(start) + i * int(step) for i in range(count))
+    digits = max(_decimals(p) for p in parts)
+    return tuple(round(start + i * step, digits) for i in range(count))
+
+
+def parse_axis(text: str, valid: Mapping[str, Any], strategy: str) -> GridAxis:
+    """Parse one ``--optimize`` text against the strategy's settable params."""
+    try:
+        name, values_text = registry.parse_assignment(text, "--optimize")
+        name = registry.canonical_param(strategy, name)
+        registry.check_param_name(name, valid, strategy, "--optimize")
+    except registry.StrategyError as exc:
+        raise BadInput(one_line(exc)) from exc
+    if name in NOT_SWEEPABLE:
+        raise BadInput(f"--optimize {name}: cannot be swept ({NOT_SWEEPABLE[name]}); set it with --param")
+    default = valid[name]
+    if ":" in values_text:
+        values = _range_values(name, values_text, default)
+    else:
+        items = [v for v in values_text.split(",") if v.strip()]
+        if not items:
+            raise BadInput(f"--optimize {name}=: no values; use start:stop:step or a,b,c")
+        try:
+            values = tuple(registry.coerce_value(name, v, default, "--optimize") for v in items)
+        except registry.StrategyError as exc:
+            raise BadInput(one_line(exc)) from exc
+    return GridAxis(name, tuple(dict.fromkeys(values)))
+
+
+def parse_grid(
+    texts: Sequence[str], strategy: str, strategy_cls: type, fixed: Mapping[str, Any]
+) -> list[GridAxis]:
+    """Parse every ``--optimize`` text; check names are unique and not also fixed by ``--param``."""
+    valid = registry.settable_params(strategy_cls)
+    axes: list[GridAxis] = []
+    for text in texts:
+        axis = parse_axis(text, valid, strategy)
+        if any(a.name == axis.name for a in axes):
+            raise BadInput(f"--optimize {axis.name}: given twice; give each key once")
+        if axis.name in fixed and axis.name != "profile":
+            raise BadInput(f"--optimize {axis.name}: also set with --param/--profile; drop one of them")
+        axes.append(axis)
+    total = math.prod(len(a.values) for a in axes)
+    if total > MAX_COMBINATIONS:
+        raise BadInput(f"--optimize: {total} combinations (limit {MAX_COMBINATIONS}); use coarser steps")
+    return axes
+
+
+def combinations(axes: Sequence[GridAxis]) -> list[dict[str, Any]]:
+    """Every combination of the axes' values, in ``itertools.product`` order."""
+    names = [a.name for a in axes]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(a.values for a in axes))]
+
+
+def validate_grid(strategy: str, fixed: Mapping[str, Any], axes: Sequence[GridAxis]) -> int:
+    """Build the config of every combination; raise ``BadInput`` on the first invalid one."""
+    combos = combinations(axes)
+    for combo in combos:
+        try:
+            registry.validate_config(strategy, {**fixed, **combo})
+        except registry.StrategyError as exc:
+            shown = " ".join(f"{k}={v}" for k, v in combo.items())
+            raise BadInput(f"--optimize: combination {shown} is invalid: {one_line(exc)}") from exc
+    return len(combos)
