@@ -120,3 +120,44 @@ def test_run_once_report_matches_its_trades_and_keeps_the_requested_range(data, 
     assert report["total_trades"] == outcome.report["total_trades"]
     assert sorted(outcome.files) == ["equity", "journal", "report", "trades"]
     assert "Rejected signals" in outcome.console
+
+
+def test_two_runs_into_one_out_dir_are_two_runs_in_the_journal(data, tmp_path):
+    import sqlalchemy as sa
+
+    request = RunRequest(
+        strategy="tests.support.probe:ProbeScalp", data_dir=data, out_dir=tmp_path, quiet=True
+    )
+    reports = []
+    for _ in range(2):
+        run_once(prepare(request))
+        reports.append(json.loads((tmp_path / "report.json").read_text()))
+    run_ids = [r["run"]["run_id"] for r in reports]
+    assert run_ids[0] != run_ids[1] and all(run_ids)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'journal.sqlite'}")
+    with engine.connect() as conn:
+        per_run = dict(
+            conn.execute(sa.text("select run_id, count(*) from options_scalps group by run_id")).all()
+        )
+        runs = conn.execute(
+            sa.text("select run_id, strategy, status, scalps, symbols from runs order by run_id")
+        ).all()
+    engine.dispose()
+    assert reports[0]["total_trades"] > 0
+    assert per_run == {rid: r["total_trades"] for rid, r in zip(run_ids, reports, strict=True)}
+    assert [tuple(r) for r in runs] == [
+        (rid, "tests.support.probe:ProbeScalp", "finished", r["total_trades"], "SPY")
+        for rid, r in sorted(zip(run_ids, reports, strict=True))
+    ]
+
+
+def test_a_half_created_journal_is_one_line_naming_the_file(data, tmp_path):
+    journal = tmp_path / "journal.sqlite"
+    journal.write_bytes(b"\x00" * 512)  # what a full disk leaves behind
+    with pytest.raises(BadInput) as info:
+        prepare(
+            RunRequest(strategy="tests.support.probe:ProbeScalp", data_dir=data, out_dir=tmp_path, quiet=True)
+        )
+    message = str(info.value)
+    assert message.startswith(f"--journal: journal: {journal} is not a SQLite database")
+    assert "move or delete the file" in message and "\n" not in message
