@@ -471,6 +471,7 @@ def run_notes(strat: Any) -> list[str]:
 
 def run_once(prep: Prepared) -> RunOutcome:
     """Run the backtest and write its outputs; return the report."""
+    from analyzers.execution import execution_cost, exit_thresholds
     from analyzers.plots import plot_equity
     from analyzers.report import build_report, render_console, write_report_json, write_trades_csv
     from journal.errors import JournalError
@@ -499,7 +500,10 @@ def run_once(prep: Prepared) -> RunOutcome:
     criteria = strat.analyzers.criteria.get_analysis()
     rejections = dict(stats.get("rejections", {}))
     info = run_info(prep, run_id, seconds=round(seconds, 2), sessions=prep.sessions)
-    report = build_report(stats, equity, criteria, rejections, [*prep.notes, *run_notes(strat)], info)
+    thresholds = exit_thresholds(registry.load_config_class(req.strategy), prep.params)
+    cost = execution_cost(strat.closed_scalps, thresholds)
+    notes = [*prep.notes, *run_notes(strat)]
+    report = build_report(stats, equity, criteria, rejections, notes, info, execution_cost=cost)
 
     out = prep.out_dir
     files: dict[str, Path] = {}

@@ -161,3 +161,29 @@ def test_a_half_created_journal_is_one_line_naming_the_file(data, tmp_path):
     message = str(info.value)
     assert message.startswith(f"--journal: journal: {journal} is not a SQLite database")
     assert "move or delete the file" in message and "\n" not in message
+
+
+def test_run_once_report_carries_the_execution_cost_of_its_trades(data, tmp_path):
+    import pandas as pd
+
+    prep = prepare(
+        RunRequest(
+            strategy="tests.support.probe:ProbeScalp",
+            data_dir=data,
+            out_dir=tmp_path,
+            quiet=True,
+            params=("profit_target_pct=0.3",),
+        )
+    )
+    outcome = run_once(prep)
+    report = json.loads((tmp_path / "report.json").read_text())
+    trades = pd.read_csv(tmp_path / "trades.csv")
+    cost = report["execution_cost"]
+    assert cost["thresholds"]["take_profit_pct"] == 0.3  # the run's param
+    assert cost["thresholds"]["stop_loss_pct"] == 0.5  # ScalpConfig's default max_loss_pct
+    by_reason = cost["by_exit_reason"]
+    assert {k: v["trades"] for k, v in by_reason.items()} == trades["exit_reason"].value_counts().to_dict()
+    for reason, group in trades.groupby("exit_reason"):
+        assert by_reason[reason]["pnl_pct"]["mean"] == pytest.approx(group["pnl_pct"].mean())
+        assert by_reason[reason]["pnl_pct"]["worst"] == pytest.approx(group["pnl_pct"].min())
+    assert "Execution cost" in outcome.console
