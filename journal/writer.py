@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from journal.errors import JournalError, mask_url
+from journal.errors import JournalError, JournalFileError, mask_url
 from journal.health import sqlite_file_problem, sqlite_schema_problem
 from journal.migrate import ensure_sqlite_dir, upgrade
 from journal.models import OptionsScalpRecord, RunRecord, utc_now_naive
@@ -146,7 +146,7 @@ def open_engine(url: str) -> Engine:
     db_file = _sqlite_file(parsed)
     problem = sqlite_file_problem(db_file) if db_file else None
     if problem:
-        raise JournalError(problem)
+        raise JournalFileError(problem)
     engine = None
     try:
         engine = create_engine(parsed)
@@ -155,7 +155,9 @@ def open_engine(url: str) -> Engine:
         if engine is not None:
             engine.dispose()
         problem = sqlite_schema_problem(db_file) if db_file else None
-        raise JournalError(problem or _cannot_open(url, exc)) from exc
+        if problem:
+            raise JournalFileError(problem) from exc
+        raise JournalError(_cannot_open(url, exc)) from exc
     return engine
 
 

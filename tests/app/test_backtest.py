@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.backtest import BadInput, RunRequest, prepare, run_once
+from app.backtest import BadInput, RunFailed, RunRequest, prepare, run_once
+from options_scalper.model import ScalperError
 from strategies import registry
 from tests.support.probe import ProbeScalp
 
@@ -187,3 +188,30 @@ def test_run_once_report_carries_the_execution_cost_of_its_trades(data, tmp_path
         assert by_reason[reason]["pnl_pct"]["mean"] == pytest.approx(group["pnl_pct"].mean())
         assert by_reason[reason]["pnl_pct"]["worst"] == pytest.approx(group["pnl_pct"].min())
     assert "Execution cost" in outcome.console
+
+
+@pytest.mark.parametrize(
+    ("error", "raised", "status"),
+    [
+        (ScalperError("strategy broke"), RunFailed, "failed"),
+        (KeyboardInterrupt(), KeyboardInterrupt, "interrupted"),
+    ],
+)
+def test_a_run_that_stops_early_is_marked_in_the_journal(data, tmp_path, monkeypatch, error, raised, status):
+    import sqlalchemy as sa
+
+    prep = prepare(
+        RunRequest(strategy="tests.support.probe:ProbeScalp", data_dir=data, out_dir=tmp_path, quiet=True)
+    )
+
+    def stop_the_run(self, symbol):
+        raise error
+
+    monkeypatch.setattr(ProbeScalp, "on_signal_bar", stop_the_run)  # the strategy fails, not the runner
+    with pytest.raises(raised):
+        run_once(prep)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'journal.sqlite'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select status, finished_at from runs")).all()
+    engine.dispose()
+    assert len(rows) == 1 and rows[0][0] == status and rows[0][1] is not None

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import create_engine, select
 
 from analyzers.journal import JournalRecorder, run_json
-from journal.errors import JournalError
+from journal.errors import JournalError, JournalFileError
 from journal.health import TABLES_AT_REVISION, sqlite_file_problem, sqlite_schema_problem
 from journal.migrate import HEAD, VERSION_TABLE, current_revision, upgrade
 from journal.models import RUNS_TABLE, TABLE_NAME, Base, OptionsScalpRecord, RunRecord
@@ -152,7 +152,7 @@ def _sqlite_with(path: Path, *statements: str) -> None:
 
 def test_a_file_that_is_not_a_database_is_named_with_what_to_do(db: Path) -> None:
     db.write_bytes(b"\x00" * 37)  # e.g. the disk filled while the file was being written
-    with pytest.raises(JournalError) as err:
+    with pytest.raises(JournalFileError) as err:
         JournalWriter(url_of(db))
     message = str(err.value)
     assert "\n" not in message
@@ -174,7 +174,7 @@ def test_an_empty_file_is_a_fine_place_for_a_new_journal(db: Path) -> None:
 
 def test_journal_tables_without_a_schema_revision_are_a_half_created_journal(db: Path) -> None:
     _sqlite_with(db, "create table options_scalps (id integer primary key)")  # created, never stamped
-    with pytest.raises(JournalError) as err:
+    with pytest.raises(JournalFileError) as err:
         JournalWriter(url_of(db))
     message = str(err.value)
     assert "\n" not in message and "writable" not in message
@@ -198,7 +198,9 @@ def test_a_journal_from_a_newer_release_says_so(db: Path) -> None:
         f"create table {VERSION_TABLE} (version_num varchar(32) not null primary key)",
         f"insert into {VERSION_TABLE} values ('999_from_the_future')",
     )
-    with pytest.raises(JournalError, match="newer release \\(schema revision 999_from_the_future\\)") as err:
+    with pytest.raises(
+        JournalFileError, match="newer release \\(schema revision 999_from_the_future\\)"
+    ) as err:
         JournalWriter(url_of(db))
     assert "\n" not in str(err.value)
 
