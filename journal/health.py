@@ -54,12 +54,11 @@ def sqlite_schema_problem(path: Path) -> str | None:
     Reads the file (read-only) for the journal's tables and its schema revision and
     names a database that is damaged, half-created or from a newer release.
     """
-    if sqlite_file_problem(path):
-        return sqlite_file_problem(path)
-    if not path.is_file():
-        return None
+    problem = sqlite_file_problem(path)
+    if problem or not path.is_file():
+        return problem
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
         return None
     try:

@@ -303,3 +303,20 @@ def test_a_migration_that_fails_half_way_leaves_the_journal_as_it_was(db: Path) 
     with engine.connect() as conn:
         assert conn.execute(select(sa.func.count()).select_from(sa.table(TABLE_NAME))).scalar_one() == 1
     engine.dispose()
+
+
+def test_a_half_created_journal_in_a_folder_with_uri_characters_is_still_read(tmp_path: Path) -> None:
+    folder = tmp_path / "runs #1?"
+    folder.mkdir()
+    db = folder / "journal.sqlite"
+    _sqlite_with(db, "create table runs (run_id varchar(40) primary key)")
+    assert "half-created journal (runs at schema revision none" in (sqlite_schema_problem(db) or "")
+
+
+def test_a_full_disk_says_to_free_space_not_to_check_the_folder() -> None:
+    from journal.writer import _cannot_open
+
+    exc = sa.exc.OperationalError("insert ...", {}, sqlite3.OperationalError("database or disk is full"))
+    message = _cannot_open("sqlite:///out/journal.sqlite", exc)
+    assert "database or disk is full; the disk is full: free some space" in message
+    assert "writable" not in message
