@@ -6,6 +6,7 @@ Reads ``strategy.closed_scalps`` by the protocol in ``analyzers/__init__.py``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -23,8 +24,13 @@ def run_json(
     end: date | None = None,
     data_path: str | None = None,
     catalog_path: str | None = None,
+    venue_params: Mapping[str, Any] | None = None,
 ) -> str:
-    """Return the JSON text ``JournalRecorder``'s ``run`` param takes (a flat, picklable string)."""
+    """Return the JSON text ``JournalRecorder``'s ``run`` param takes (a flat, picklable string).
+
+    ``venue_params``: the store's settings (``cap_to_size``, ``pool_size``), journaled
+    with the strategy's params since they change the fills.
+    """
     return json.dumps(
         {
             "strategy": strategy,
@@ -33,7 +39,9 @@ def run_json(
             "end": end.isoformat() if end else None,
             "data_path": data_path,
             "catalog_path": catalog_path,
-        }
+            "venue_params": dict(venue_params or {}),
+        },
+        default=str,
     )
 
 
@@ -47,7 +55,7 @@ def _run_entry(run_id: str, run: str, params: dict[str, Any], fallback_name: str
     return RunEntry(
         run_id=run_id,
         strategy=str(info.get("strategy") or fallback_name),
-        params=params,
+        params={**params, **(info.get("venue_params") or {})},
         symbols=tuple(info.get("symbols") or ()),
         start=date.fromisoformat(info["start"]) if info.get("start") else None,
         end=date.fromisoformat(info["end"]) if info.get("end") else None,
@@ -62,7 +70,7 @@ class JournalRecorder(bt.Analyzer):
     Params: ``url`` (SQLAlchemy URL, e.g. ``journal.writer.default_url(out_dir)``);
     ``run_id`` (``""``: draw a new one, as each run of an ``optstrategy`` sweep does);
     ``run`` (``run_json(...)`` text: strategy name, symbols, sessions, data paths).
-    The run's params in the journal are the strategy's own effective params.
+    The run's params in the journal are the strategy's own effective params plus the venue's.
     """
 
     params = (("url", ""), ("run_id", ""), ("run", ""))

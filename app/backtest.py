@@ -426,8 +426,15 @@ def build(
     if journal_url is not None:
         from analyzers.journal import JournalRecorder, run_json
 
+        venue = {**registry.VENUE_PARAMS, **registry.split_venue_params(params)[1]}
         run = run_json(
-            req.strategy, prep.symbols, prep.start, prep.end, str(prep.data_dir), str(prep.catalog.root)
+            req.strategy,
+            prep.symbols,
+            prep.start,
+            prep.end,
+            str(prep.data_dir),
+            str(prep.catalog.root),
+            venue,
         )
         cerebro.addanalyzer(JournalRecorder, _name="journal", url=journal_url, run_id=run_id or "", run=run)
     if plot:

@@ -143,6 +143,7 @@ def test_two_runs_into_one_out_dir_are_two_runs_in_the_journal(data, tmp_path):
         runs = conn.execute(
             sa.text("select run_id, strategy, status, scalps, symbols from runs order by run_id")
         ).all()
+        params = [json.loads(p) for p in conn.execute(sa.text("select params_json from runs")).scalars()]
     engine.dispose()
     assert reports[0]["total_trades"] > 0
     assert per_run == {rid: r["total_trades"] for rid, r in zip(run_ids, reports, strict=True)}
@@ -150,6 +151,7 @@ def test_two_runs_into_one_out_dir_are_two_runs_in_the_journal(data, tmp_path):
         (rid, "tests.support.probe:ProbeScalp", "finished", r["total_trades"], "SPY")
         for rid, r in sorted(zip(run_ids, reports, strict=True))
     ]
+    assert all(p["fast"] == 5 and p["cap_to_size"] == registry.VENUE_PARAMS["cap_to_size"] for p in params)
 
 
 def test_a_half_created_journal_is_one_line_naming_the_file(data, tmp_path):

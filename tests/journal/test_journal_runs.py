@@ -247,7 +247,9 @@ def _cerebro(maxcpus: int = 1) -> bt.Cerebro:
 def test_recorder_records_its_run_and_tags_every_row(db: Path) -> None:
     cerebro = _cerebro()
     cerebro.addstrategy(TwoScalps, dummy=7)
-    run = run_json("probe", ["SPY"], date(2024, 1, 10), date(2024, 1, 10), "/d", "/d/.catalog")
+    run = run_json(
+        "probe", ["SPY"], date(2024, 1, 10), date(2024, 1, 10), "/d", "/d/.catalog", {"cap_to_size": True}
+    )
     cerebro.addanalyzer(JournalRecorder, _name="journal", url=url_of(db), run_id="run-a", run=run)
     analysis = cerebro.run()[0].analyzers.journal.get_analysis()
     assert (analysis["run_id"], analysis["rows_written"]) == ("run-a", 2)
@@ -264,7 +266,7 @@ def test_recorder_records_its_run_and_tags_every_row(db: Path) -> None:
         "finished",
         2,
     )
-    assert json.loads(row.params_json) == {"dummy": 7}  # the strategy's effective params
+    assert json.loads(row.params_json) == {"dummy": 7, "cap_to_size": True}  # the strategy's and the venue's
 
 
 def test_optstrategy_runs_each_get_their_own_run_id_and_params(db: Path) -> None:
