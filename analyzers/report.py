@@ -53,13 +53,15 @@ def build_report(
     rejections: Mapping[str, int],
     data_notes: Sequence[str],
     run_info: Mapping[str, Any],
+    execution_cost: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the run report as one flat dict.
 
     ``stats``: ``ScalpStats`` analysis (or ``scalp_stats``); ``equity``: ``EquityCurve``
     analysis; ``criteria``: ``SuccessCriteria`` analysis (``{"overall", "by_year"}``)
     or a list of rows; ``run_info``: ``strategy``, ``start``, ``end``, ``params`` and
-    anything else worth keeping (kept under ``run``). Per-bar equity is left out.
+    anything else worth keeping (kept under ``run``, e.g. ``run_id``); ``execution_cost``:
+    ``analyzers.execution.execution_cost`` of the run's scalps. Per-bar equity is left out.
     """
     if isinstance(criteria, Mapping):
         overall, by_year = list(criteria.get("overall", [])), dict(criteria.get("by_year", {}))
@@ -89,6 +91,8 @@ def build_report(
     report["rejected_signals"] = sum(rejections.values())
     report["success_criteria"] = overall
     report["success_criteria_by_year"] = by_year
+    if execution_cost is not None:
+        report["execution_cost"] = dict(execution_cost)
     report["data_notes"] = list(data_notes)
     return report
 
@@ -239,6 +243,61 @@ def _group_table(title: str, label: str, groups: Mapping[str, Mapping[str, Any]]
     ]
 
 
+def _signed(value: Any) -> str:
+    return "n/a" if value is None else f"{value:+.1%}"
+
+
+def _execution_cost(cost: Mapping[str, Any]) -> list[str]:
+    lines = _section("Execution cost")
+    reasons = cost.get("by_exit_reason", {})
+    if reasons:
+        body = [
+            [
+                name,
+                str(r.get("trades", 0)),
+                _signed(r.get("threshold_pct")),
+                _signed(r["pnl_pct"].get("mean")),
+                _signed(r["pnl_pct"].get("median")),
+                _signed(r["pnl_pct"].get("worst")),
+                _signed(r["premium_move_pct"].get("mean")),
+            ]
+            for name, r in reasons.items()
+        ]
+        headers = ["Exit reason", "Trades", "Threshold", "P&L mean", "P&L median", "P&L worst", "Move mean"]
+        lines += _table(headers, body, [False, *[True] * 6])
+        lines.append("  P&L: net of commission (trades.csv pnl_pct); move: exit / entry premium - 1")
+    slip = cost.get("entry_slippage", {})
+    if slip.get("known"):
+        cap = f", cap {slip['cap_pct']:.0%}" if slip.get("cap_pct") is not None else ""
+        lines.append(
+            f"  Entry vs decision ask ({slip['known']} of {slip['trades']} scalps{cap}): "
+            f"mean {_signed(slip.get('mean'))}, median {_signed(slip.get('median'))}, "
+            f"p90 {_signed(slip.get('p90'))}, max {_signed(slip.get('max'))}; "
+            f"{slip.get('above_alert', 0)} above {slip.get('alert_pct', 0.05):.0%}"
+        )
+    else:
+        lines.append(
+            f"  Entry vs decision ask: unknown for all {slip.get('trades', 0)} scalps "
+            "(none records its decision-minute ask)"
+        )
+    depth = cost.get("depth_limited", {})
+    if depth.get("known"):
+        lines.append(
+            f"  Depth-limited fills: {depth['depth_limited']} of {depth['known']} scalps "
+            f"({_fmt(depth.get('share'), 'pct')})"
+        )
+    else:
+        lines.append(
+            f"  Depth-limited fills: unknown for all {depth.get('trades', 0)} scalps "
+            "(none says whether a fill was cut to the displayed size)"
+        )
+    if slip.get("known") and slip.get("unknown"):
+        lines.append(f"  ({slip['unknown']} scalp(s) without a decision ask are left out of the slippage)")
+    if cost.get("thresholds", {}).get("source") == "unknown":
+        lines.append("  (exit thresholds unknown: the strategy's config has no exit_rules())")
+    return lines
+
+
 def render_console(report: Mapping[str, Any]) -> str:
     """Return the report as fixed-width text tables for a terminal."""
     title = f"BACKTEST REPORT: {report.get('strategy') or 'strategy'}  {report.get('start')} -> {report.get('end')}"
@@ -263,6 +322,9 @@ def render_console(report: Mapping[str, Any]) -> str:
     total = sum(breakdown.values())
     rows = [[r, str(n), _fmt(n / total if total else None, "pct")] for r, n in breakdown.items()]
     lines += _table(["Exit reason", "Trades", "Share"], rows, [False, True, True])
+
+    if report.get("execution_cost"):
+        lines += _execution_cost(report["execution_cost"])
 
     lines += _group_table("By ticker", "Ticker", report.get("by_ticker", {}))
     lines += _group_table("By entry hour (US/Eastern)", "Hour", report.get("by_entry_hour", {}))

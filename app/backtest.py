@@ -394,8 +394,12 @@ def build(
     equity_bars: bool = True,
     criteria: bool = True,
     plot: bool = False,
+    run_id: str | None = None,
 ) -> bt.Cerebro:
-    """Return the run's Cerebro: engine feeds and broker, the strategy and the analyzers."""
+    """Return the run's Cerebro: engine feeds and broker, the strategy and the analyzers.
+
+    ``run_id`` tags the journal's rows (None: each run draws its own, as in a sweep).
+    """
     from analyzers.scalp_analyzers import EquityCurve, ScalpStats, SuccessCriteria
     from app.cerebro import build_cerebro
 
@@ -420,9 +424,19 @@ def build(
     if criteria:
         cerebro.addanalyzer(SuccessCriteria, _name="criteria")
     if journal_url is not None:
-        from analyzers.journal import JournalRecorder
+        from analyzers.journal import JournalRecorder, run_json
 
-        cerebro.addanalyzer(JournalRecorder, _name="journal", url=journal_url)
+        venue = {**registry.VENUE_PARAMS, **registry.split_venue_params(params)[1]}
+        run = run_json(
+            req.strategy,
+            prep.symbols,
+            prep.start,
+            prep.end,
+            str(prep.data_dir),
+            str(prep.catalog.root),
+            venue,
+        )
+        cerebro.addanalyzer(JournalRecorder, _name="journal", url=journal_url, run_id=run_id or "", run=run)
     if plot:
         cerebro.addobserver(bt.observers.Value)  # account value panel on Backtrader's chart
     if progress:
@@ -430,12 +444,13 @@ def build(
     return cerebro
 
 
-def run_info(prep: Prepared, **extra: Any) -> dict[str, Any]:
-    """The ``run`` block of the report: what was run, on what, with what."""
+def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The ``run`` block of the report: what was run (``run_id``: its rows in the journal), on what, with what."""
     from journal.errors import mask_url
 
     req = prep.request
     return {
+        "run_id": run_id,
         "strategy": req.strategy,
         "start": prep.start.isoformat(),
         "end": prep.end.isoformat(),
@@ -463,24 +478,39 @@ def run_notes(strat: Any) -> list[str]:
 
 def run_once(prep: Prepared) -> RunOutcome:
     """Run the backtest and write its outputs; return the report."""
+    from analyzers.execution import execution_cost, exit_thresholds
     from analyzers.plots import plot_equity
     from analyzers.report import build_report, render_console, write_report_json, write_trades_csv
+    from journal.errors import JournalError
+    from journal.writer import finish_run, new_run_id
 
     req = prep.request
-    cerebro = build(prep, prep.params, journal_url=prep.journal_url, progress=not req.quiet, plot=req.plot)
+    run_id = new_run_id()
+    cerebro = build(
+        prep, prep.params, journal_url=prep.journal_url, progress=not req.quiet, plot=req.plot, run_id=run_id
+    )
     started = time.perf_counter()
     try:
         strat = cerebro.run()[0]
-    except ScalperError as exc:
-        raise RunFailed(f"backtest stopped: {one_line(exc)}") from exc
+    except BaseException as exc:
+        if prep.journal_url is not None:
+            with contextlib.suppress(JournalError):  # the journal may be what failed
+                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                finish_run(prep.journal_url, run_id, status)
+        if isinstance(exc, ScalperError):
+            raise RunFailed(f"backtest stopped: {one_line(exc)}") from exc
+        raise
     seconds = time.perf_counter() - started
 
     stats = strat.analyzers.scalp_stats.get_analysis()
     equity = strat.analyzers.equity.get_analysis()
     criteria = strat.analyzers.criteria.get_analysis()
     rejections = dict(stats.get("rejections", {}))
-    info = run_info(prep, seconds=round(seconds, 2), sessions=prep.sessions)
-    report = build_report(stats, equity, criteria, rejections, [*prep.notes, *run_notes(strat)], info)
+    info = run_info(prep, run_id, seconds=round(seconds, 2), sessions=prep.sessions)
+    thresholds = exit_thresholds(registry.load_config_class(req.strategy), prep.params)
+    cost = execution_cost(strat.closed_scalps, thresholds)
+    notes = [*prep.notes, *run_notes(strat)]
+    report = build_report(stats, equity, criteria, rejections, notes, info, execution_cost=cost)
 
     out = prep.out_dir
     files: dict[str, Path] = {}

@@ -14,6 +14,10 @@ class JournalError(ScalperError):
     """The journal database cannot be opened, migrated or written."""
 
 
+class JournalFileError(JournalError):
+    """A SQLite journal file is no usable journal: not a database, half-created, damaged or newer."""
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with its password replaced by ``***``."""
     try:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "options_scalps_alembic_version"
-HEAD = "136_options_scalper"
+HEAD = "137_journal_runs"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -69,6 +69,11 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head", attempts: int =
 def _upgrade_once(engine: Engine, revision: str) -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # SQLite's DDL is transactional but pysqlite opens no transaction before it: without this
+            # BEGIN a migration cut short (disk full, a kill) leaves a half-created schema behind.
+            # IMMEDIATE takes the write lock at once, so concurrent migrations queue instead of racing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

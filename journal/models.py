@@ -1,22 +1,28 @@
-"""SQLAlchemy 2 model of PRD-136's ``options_scalps`` table (portable column types only).
+"""SQLAlchemy 2 models of the journal: PRD-136's ``options_scalps`` and the ``runs`` table.
 
-Times are stored as naive UTC ``DateTime`` values. The three indexes are the
-PRD's: ``(ticker, status)``, ``(signal_id)``, ``(expiry)``.
+Times are stored as naive UTC ``DateTime`` values. The three PRD indexes are
+``(ticker, status)``, ``(signal_id)``, ``(expiry)``; revision 137 adds
+``options_scalps.run_id`` (NULL on rows journaled before runs existed), its
+index and the ``runs`` table (one row per backtest run).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Float, Index, Integer, String, Text, func
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TABLE_NAME = "options_scalps"
+RUNS_TABLE = "runs"
+RUN_ID_LENGTH = 40
 INDEXES: dict[str, tuple[str, ...]] = {
     "ix_options_scalps_ticker_status": ("ticker", "status"),
     "ix_options_scalps_signal_id": ("signal_id",),
     "ix_options_scalps_expiry": ("expiry",),
 }
+RUN_ID_INDEX = "ix_options_scalps_run_id"
+RUN_ID_FOREIGN_KEY = "fk_options_scalps_run_id_runs"
 
 
 def utc_now_naive() -> datetime:
@@ -31,7 +37,10 @@ class OptionsScalpRecord(Base):
     """One scalp position (PRD-136 ``options_scalps``)."""
 
     __tablename__ = TABLE_NAME
-    __table_args__ = tuple(Index(name, *cols) for name, cols in INDEXES.items())
+    __table_args__ = (
+        *(Index(name, *cols) for name, cols in INDEXES.items()),
+        Index(RUN_ID_INDEX, "run_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     signal_id: Mapped[str | None] = mapped_column(String(50))
@@ -60,6 +69,37 @@ class OptionsScalpRecord(Base):
     created_at: Mapped[datetime | None] = mapped_column(
         DateTime, default=utc_now_naive, server_default=func.now()
     )
+    run_id: Mapped[str | None] = mapped_column(
+        String(RUN_ID_LENGTH), ForeignKey(f"{RUNS_TABLE}.run_id", name=RUN_ID_FOREIGN_KEY)
+    )
 
     def __repr__(self) -> str:
         return f"OptionsScalpRecord(id={self.id}, {self.option_symbol} x{self.contracts}, {self.status}, pnl={self.pnl})"
+
+
+class RunRecord(Base):
+    """One backtest run: what ran, on what, when, and how it ended (``running``/``finished``/``failed``).
+
+    ``params_json`` is the strategy's effective params as sorted JSON; ``symbols``
+    is comma-separated; ``start_date``/``end_date`` are the first and last trading
+    sessions. A row still ``running`` with no ``finished_at`` is a run that was
+    killed or crashed before its end.
+    """
+
+    __tablename__ = RUNS_TABLE
+
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(200), nullable=False)
+    params_json: Mapped[str | None] = mapped_column(Text)
+    symbols: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    data_path: Mapped[str | None] = mapped_column(Text)
+    catalog_path: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    scalps: Mapped[int | None] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return f"RunRecord({self.run_id}, {self.strategy}, {self.status})"

@@ -72,15 +72,16 @@ def test_migration_creates_table_and_three_indexes(url: str) -> None:
     engine = create_engine(url)
     insp = inspect(engine)
     assert TABLE_NAME in insp.get_table_names()
-    assert [c["name"] for c in insp.get_columns(TABLE_NAME)] == PRD_COLUMNS
+    assert [c["name"] for c in insp.get_columns(TABLE_NAME)] == [*PRD_COLUMNS, "run_id"]
     indexes = {ix["name"]: tuple(ix["column_names"]) for ix in insp.get_indexes(TABLE_NAME)}
     assert indexes == {
         "ix_options_scalps_ticker_status": ("ticker", "status"),
         "ix_options_scalps_signal_id": ("signal_id",),
         "ix_options_scalps_expiry": ("expiry",),
+        "ix_options_scalps_run_id": ("run_id",),
     }
-    assert indexes == INDEXES
-    assert current_revision(engine) == HEAD == "136_options_scalper"
+    assert indexes == {**INDEXES, "ix_options_scalps_run_id": ("run_id",)}
+    assert current_revision(engine) == HEAD == "137_journal_runs"
     nullable = {c["name"]: c["nullable"] for c in insp.get_columns(TABLE_NAME)}
     assert not nullable["ticker"] and not nullable["entry_time"] and nullable["exit_time"]
 

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, select
 
 from journal.migrate import HEAD, current_revision, upgrade
-from journal.models import INDEXES, TABLE_NAME, OptionsScalpRecord
-from journal.writer import JournalWriter
+from journal.models import INDEXES, RUN_ID_INDEX, RUNS_TABLE, TABLE_NAME, OptionsScalpRecord, RunRecord
+from journal.writer import JournalWriter, RunEntry, new_run_id
 from options_scalper.records import ClosedScalp
 
 
@@ -113,15 +113,26 @@ def test_postgres_migration_write_read_and_commit_per_trade(pg_url: str) -> None
     engine = create_engine(pg_url)
     insp = inspect(engine)
     assert TABLE_NAME in insp.get_table_names()
-    assert {ix["name"]: tuple(ix["column_names"]) for ix in insp.get_indexes(TABLE_NAME)} == INDEXES
+    assert {ix["name"]: tuple(ix["column_names"]) for ix in insp.get_indexes(TABLE_NAME)} == {
+        **INDEXES,
+        RUN_ID_INDEX: ("run_id",),
+    }
+    assert RUNS_TABLE in insp.get_table_names()
     assert current_revision(engine) == HEAD
+    run_id = new_run_id()
     with JournalWriter(pg_url) as w:
+        w.start_run(RunEntry(run_id=run_id, strategy="momentum_burst", params={"stop_loss_pct": 0.15}))
         w.write(scalp(0))
         w.write(scalp(1))
         with engine.connect() as conn:  # another connection sees both rows before close
             cols = (OptionsScalpRecord.signal_id, OptionsScalpRecord.entry_time, OptionsScalpRecord.expiry,
-                    OptionsScalpRecord.pnl)  # fmt: skip
+                    OptionsScalpRecord.pnl, OptionsScalpRecord.run_id)  # fmt: skip
             rows = conn.execute(select(*cols).order_by(OptionsScalpRecord.id)).all()
+        w.finish_run()
+    with engine.connect() as conn:
+        run = conn.execute(select(RunRecord.status, RunRecord.scalps).where(RunRecord.run_id == run_id)).one()
+    assert tuple(run) == ("finished", 2)
+    assert [r.run_id for r in rows] == [run_id, run_id]
     assert [r.signal_id for r in rows] == ["pg-0", "pg-1"]
     assert rows[0].entry_time == datetime(2024, 7, 10, 14, 40)
     assert rows[0].expiry == date(2024, 7, 10) and rows[0].pnl == pytest.approx(-63.9)
