@@ -20,7 +20,7 @@ import backtrader as bt
 
 from brokers.backtest.store import BacktestStore
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
-from options_scalper.constants import DEFAULT_CASH
+from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CASH
 
 DEFAULT_POOL_SIZE = 3  # contract feeds per symbol: one per allowed open position
 DEFAULT_MACRO_MINUTES = 10
@@ -97,7 +97,7 @@ def build_cerebro(
     warmup_days: int = 2,
     pool_size: int = DEFAULT_POOL_SIZE,
     commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
-    cap_to_size: bool = False,
+    cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
     macro_minutes: int = DEFAULT_MACRO_MINUTES,
     stdstats: bool = False,
     **params: Any,

@@ -100,6 +100,8 @@ class ScalpConfig(_ConfigBase):
     entry_order_type: EntryOrderType = EntryOrderType.LIMIT
     limit_offset: float = _num(0.02, 0.0, 10.0, "dollars above mid")
     fill_timeout_seconds: int = _num(15, 1, 3600)
+    # seed 003 paper checklist: fills within 5% of the expected entry (the decision ask)
+    max_entry_slippage_pct: float = _num(0.05, 0.0, 10.0, "fill at most this far above the decision ask")
     # Conviction
     min_conviction_to_scalp: int = _num(50, 0, 100)
     require_macro_alignment: bool = True

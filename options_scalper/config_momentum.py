@@ -78,6 +78,8 @@ class MomentumConfig(_ConfigBase):
     entry_order_type: EntryOrderType = EntryOrderType.ASK
     limit_offset: float = _num(0.02, 0.0, 10.0, "dollars above mid")
     fill_timeout_seconds: int = _num(60, 1, 3600)
+    # seed 003 paper checklist: fills within 5% of the expected entry (the decision ask)
+    max_entry_slippage_pct: float = _num(0.05, 0.0, 10.0, "fill at most this far above the decision ask")
     scalp_start_time: str = _hhmm("09:35")
     max_quote_age_minutes: float = _num(DEFAULT_MAX_QUOTE_AGE_MIN, 0.0, 390.0)
     risk_free_rate: float = _num(0.05, -0.05, 1.0)

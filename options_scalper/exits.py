@@ -30,6 +30,8 @@ from options_scalper.model import Direction, ExitReason, FloatArray
 from options_scalper.position import ScalpPosition
 from options_scalper.signals.ema_cloud import exhaustion_candle
 
+_BAR = timedelta(minutes=1)  # the clock's bar: candles are 1-minute bars stamped at their close
+
 __all__ = [
     "ExitState",
     "cloud_flip_against",
@@ -53,7 +55,10 @@ class ExitState:
     range of the bid within the bar. Candle arrays (underlying, oldest first, last
     = the bar just closed) and the fast cloud's two EMAs (5 and 12 on 1-minute
     bars) feed exhaustion and cloud-flip; ``fast_cloud_bullish`` overrides the
-    flip test when given. ``session_close`` is today's close, UTC.
+    flip test when given. ``session_close`` is today's close, UTC. ``fill_lag``:
+    how long after ``now`` an exit decided now fills (one bar on 1-minute bars: the
+    decision at a bar's close fills on the next minute's quote), so that the max
+    hold is realised as stated: held 15 minutes AT the fill, not 16.
     """
 
     now: datetime
@@ -70,6 +75,7 @@ class ExitState:
     fast_cloud_bullish: bool | None = None
     session_close: datetime | None = None
     settlement: Settlement = Settlement.PM
+    fill_lag: timedelta = timedelta(0)
 
 
 # --------------------------------------------------------------------------- price
@@ -194,6 +200,11 @@ def _cloud_bullish(state: ExitState) -> bool | None:
     return fast > slow
 
 
+def _last(values: FloatArray, n: int) -> FloatArray:
+    """The last ``n`` values (none for ``n`` <= 0)."""
+    return values[values.shape[0] - min(n, values.shape[0]) :]
+
+
 def evaluate_exits(position: ScalpPosition, state: ExitState, rules: ExitRules) -> ExitReason | None:
     """The first exit that applies, in the precedence of the module docstring, or None."""
     now = state.now
@@ -207,7 +218,7 @@ def evaluate_exits(position: ScalpPosition, state: ExitState, rules: ExitRules) 
     if reason is None:
         reason = dte_cutoff(now, position.expiry, rules.zero_dte_cutoff, rules.one_dte_cutoff)
     if reason is None:
-        reason = max_hold(position.entry_time, now, rules.max_hold_minutes)
+        reason = max_hold(position.entry_time, now + state.fill_lag, rules.max_hold_minutes)
     if reason is None and rules.use_cloud_flip:
         bullish = _cloud_bullish(state)
         if bullish is not None:
@@ -215,6 +226,8 @@ def evaluate_exits(position: ScalpPosition, state: ExitState, rules: ExitRules) 
     if reason is None and rules.exhaustion_candles is not None:
         candles = (state.closes, state.opens, state.highs, state.lows, state.ema_fast, state.ema_slow)
         if all(a is not None for a in candles):
-            c, o, h, lo, f, s = (np.asarray(a, dtype=np.float64) for a in candles)
+            # only candles that closed after the entry fill count (the fill bar's own and older ones do not)
+            after = max(0, int((now - position.entry_time) // _BAR))
+            c, o, h, lo, f, s = (_last(np.asarray(a, dtype=np.float64), after) for a in candles)
             reason = momentum_exhaustion(c, o, h, lo, f, s, position.side, rules.exhaustion_candles)
     return reason

@@ -13,7 +13,7 @@ from typing import Any
 
 from options_scalper.config import GateCriteria
 from options_scalper.reasons import RejectReason
-from options_scalper.selection import StrikeSelection
+from options_scalper.selection import SPREAD_TOLERANCE, StrikeSelection
 
 # Reason codes (machine-readable), in the order the checks run.
 IV_RANK_HIGH = RejectReason.IV_RANK_HIGH
@@ -91,8 +91,8 @@ class GreeksGate:
     1. IV percentile (``iv_percentile``) < ``max_iv_rank`` (``iv_rank_high``): not for 0DTE;
        skipped, and said so, with fewer than ``min_iv_history_days`` days of history.
     2. |theta_per_day| / mid < ``max_theta_burn_pct`` (``theta_burn``): 1DTE+ only.
-    3. spread_pct <= ``max_spread_pct`` (``spread_too_wide``), the selector's own bound, so
-       a contract the selector accepted at exactly the limit is not vetoed here.
+    3. spread_pct < ``max_spread_pct`` (``spread_too_wide``), the selector's own bound
+       (PRD-136: below 10%, so exactly at the limit is refused).
     4. ``delta_min`` <= |delta| <= ``delta_max`` (``delta_out_of_range``).
     5. gamma <= ``max_gamma`` (``gamma_extreme``) unless 0DTE.
     """
@@ -160,11 +160,11 @@ class GreeksGate:
 
         # 3. spread
         metrics["spread_pct"] = selection.spread_pct
-        if not selection.spread_pct <= c.max_spread_pct:
+        if not selection.spread_pct < c.max_spread_pct - SPREAD_TOLERANCE:
             failures.append(
                 (
                     SPREAD_WIDE,
-                    f"{sym}: spread {selection.spread_pct:.1%} of mid is above {c.max_spread_pct:.1%}",
+                    f"{sym}: spread {selection.spread_pct:.1%} of mid is not below {c.max_spread_pct:.1%}",
                 )
             )
 

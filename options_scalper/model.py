@@ -118,6 +118,9 @@ class ChainSnapshot:
     oi_known: bool = False
     volume_known: bool = False
     half_day: bool = False  # the session closes at 13:00 ET
+    # the underlying k minutes before ``ts`` at index k (k = 0: ``underlying_price``), so a quote
+    # carried forward k minutes is priced with the underlying of its own minute; None: ts only
+    underlying_by_age: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.strike.shape[0])

@@ -69,6 +69,7 @@ class RejectReason(StrEnum):
     INSUFFICIENT_CASH = "insufficient_cash"
     BROKER_REJECTED = "broker_rejected"
     FILL_TIMEOUT = "fill_timeout"
+    ENTRY_SLIPPAGE_CAP = "entry_slippage_cap"  # the ask stayed above decision ask + max_entry_slippage_pct
 
 
 __all__ = ["RejectReason"]

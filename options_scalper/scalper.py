@@ -12,15 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from options_scalper.calendar import (
     Settlement,
     expiry_time_utc,
+    in_fomc_blackout,
     is_tradable,
     session_date,
+    to_eastern,
 )
 from options_scalper.config import EntryOrderType, MomentumConfig, ScalpConfig
 from options_scalper.expiry import _cutoff_utc, trading_dte
@@ -51,7 +53,9 @@ __all__ = [
     "ChainMismatchError",
     "OptionsScalper",
     "OrderIntent",
+    "entry_fill_minutes",
     "entry_limit_price",
+    "marketable_limit",
     "tick_size",
 ]
 
@@ -99,7 +103,9 @@ class OrderIntent:
     ``add_quantity`` the rest, for a later add (PRD-136: half on the signal, half when
     the first candle tests the cloud and bounces). ``limit_price`` is dollars per
     share: mid + ``limit_offset`` rounded to the tick and capped at the ask for
-    ``order_type`` "limit", the ask for "ask". ``created`` is the signal's time (UTC).
+    ``order_type`` "limit"; for "ask" a marketable limit: the decision ask plus at most
+    ``max_entry_slippage_pct`` (``marketable_limit``), the quantity sized at that cap so
+    no fill inside it overruns the budget. ``created`` is the signal's time (UTC).
     """
 
     signal_id: str
@@ -144,6 +150,19 @@ def round_to_tick(price: float, ticker: str) -> float:
 def entry_limit_price(mid: float, ask: float, offset: float, ticker: str) -> float:
     """Limit for a buy: ``mid + offset`` rounded to the tick, never above the ask."""
     return min(ask, round_to_tick(mid + offset, ticker))
+
+
+def entry_fill_minutes(fill_timeout_seconds: float) -> int:
+    """Minutes after the decision bar in which an entry may fill: the next bar, up to the timeout."""
+    return max(1, math.ceil(float(fill_timeout_seconds) / 60.0))
+
+
+def marketable_limit(ask: float, max_slippage_pct: float, ticker: str) -> float:
+    """Limit of a marketable buy decided at ``ask``: ``ask * (1 + max_slippage_pct)`` rounded DOWN
+    to the tick, never below the ask itself (a fill at the decision ask is always allowed)."""
+    cap = ask * (1.0 + max_slippage_pct)
+    tick = tick_size(cap, ticker)
+    return max(ask, round(math.floor(cap / tick + 1e-9) * tick, 2))
 
 
 class OptionsScalper:
@@ -195,11 +214,16 @@ class OptionsScalper:
             )
 
         cfg = self.config
-        if cfg.entry_order_type is EntryOrderType.ASK:
-            price = selection.ask
+        if (
+            cfg.entry_order_type is EntryOrderType.ASK
+        ):  # marketable limit: the ask, and no further than the cap
+            price = marketable_limit(selection.ask, cfg.max_entry_slippage_pct, signal.ticker)
+            size = self.sizer.calculate(
+                selection.ask, signal.conviction, account.equity, account.open_scalps, worst_fill=price
+            )
         else:
             price = entry_limit_price(selection.mid, selection.ask, cfg.limit_offset, signal.ticker)
-        size = self.sizer.calculate(price, signal.conviction, account.equity, account.open_scalps)
+            size = self.sizer.calculate(price, signal.conviction, account.equity, account.open_scalps)
         if size.contracts <= 0:
             return Rejection(
                 size.reason_code or RejectReason.NO_SIZE, f"{selection.option_symbol}: {size.message}"
@@ -268,6 +292,21 @@ class OptionsScalper:
             )
         return None
 
+    def _fomc_during_fill(self, now: datetime) -> Rejection | None:
+        """FOMC_BLACKOUT when any minute in which the entry could fill is inside the blackout."""
+        cfg = self.config
+        if not cfg.no_scalp_around_fomc:
+            return None
+        for k in range(1, entry_fill_minutes(cfg.fill_timeout_seconds) + 1):
+            at = now + timedelta(minutes=k)
+            if in_fomc_blackout(at, cfg.fomc_blackout_minutes):
+                return Rejection(
+                    FOMC_BLACKOUT,
+                    f"the entry could fill at {to_eastern(at):%H:%M} ET, within "
+                    f"{cfg.fomc_blackout_minutes} min of an FOMC statement",
+                )
+        return None
+
     def _tradable_expiries(self, now: datetime, snapshot: ChainSnapshot) -> set[date] | Rejection:
         """Expiries within ``max_dte`` that the calendar lets us open at ``now``, or why none.
 
@@ -279,6 +318,9 @@ class OptionsScalper:
         refused = is_tradable(now, None, self.config)
         if refused is not None:
             return _timing_rejection(refused)
+        refused = self._fomc_during_fill(now)
+        if refused is not None:
+            return refused
         session = session_date(now)
         max_dte = self.config.max_dte
         allowed: set[date] = set()

@@ -50,6 +50,7 @@ SIZE_HALF_SCORE = 10.0  # displayed contracts at which the size term reaches 0.5
 BAND_SAFETY = 3.0
 BAND_MIN_LOG = 0.005
 BS_ATM_FACTOR = 0.3989422804014327  # 1 / sqrt(2 * pi)
+SPREAD_TOLERANCE = 1e-9  # a spread within this of the limit is AT the limit (float noise), so refused
 _NEAR_MONEY_COUNT = 3  # nearest strikes whose time value estimates the ATM sigma*sqrt(t)
 
 # Reason codes, in the order the stages run.
@@ -108,7 +109,7 @@ class StrikeSelector:
     0 <= DTE <= ``max_dte``, 0DTE dropped at/after ``zero_dte_cutoff`` (half-day
     adjusted) (``no_expiry``) -> quote age <= ``max_quote_age_minutes``
     (``stale_quotes``) -> two-sided, positive, uncrossed and unlocked quote
-    (``no_two_sided_quotes``) -> ``(ask - bid) / mid <= max_spread_pct``
+    (``no_two_sided_quotes``) -> ``(ask - bid) / mid < max_spread_pct``
     (``spread_too_wide``) -> open interest >= ``min_open_interest`` when known
     (``low_open_interest``) -> volume >= ``min_volume`` when known (``low_volume``)
     -> ``ask <= max_contract_price`` (``too_expensive``) -> a moneyness band around
@@ -201,9 +202,9 @@ class StrikeSelector:
         bid, ask = snapshot.bid[idx], snapshot.ask[idx]
         mid = (bid + ask) * 0.5
         spread_pct = (ask - bid) / mid
-        keep = spread_pct <= c.max_spread_pct
+        keep = spread_pct < c.max_spread_pct - SPREAD_TOLERANCE  # PRD-136: below the limit, not at it
         idx, dte = idx[keep], dte[keep]
-        funnel.add(f"spread <= {c.max_spread_pct:.0%}", idx.size)
+        funnel.add(f"spread < {c.max_spread_pct:.0%}", idx.size)
         if idx.size == 0:
             return Rejection(SPREAD_TOO_WIDE, f"{where}: every spread is too wide ({funnel.text()})")
 
@@ -256,15 +257,26 @@ class StrikeSelector:
         strike = snapshot.strike[idx]
         is_call = snapshot.is_call[idx]
         mid = (snapshot.bid[idx] + snapshot.ask[idx]) * 0.5
-        iv = _greeks.implied_vol(mid, spot, strike, t_years, c.risk_free_rate, c.dividend_yield, is_call)
+        quote_spot = _quote_spot(snapshot, idx, spot)  # each quote priced with its own minute's underlying
+        iv = _greeks.implied_vol(
+            mid, quote_spot, strike, t_years, c.risk_free_rate, c.dividend_yield, is_call
+        )
         keep = np.isfinite(iv) & (iv > 0.0)
         idx, dte, t_years, iv = idx[keep], dte[keep], t_years[keep], iv[keep]
+        if not isinstance(quote_spot, float):
+            quote_spot = quote_spot[keep]
         funnel.add("with an IV", idx.size)
         if idx.size == 0:
             return Rejection(IV_UNSOLVED, f"{where}: implied volatility unsolvable ({funnel.text()})")
 
         g = _greeks.bs_greeks(
-            spot, snapshot.strike[idx], t_years, c.risk_free_rate, c.dividend_yield, iv, snapshot.is_call[idx]
+            quote_spot,
+            snapshot.strike[idx],
+            t_years,
+            c.risk_free_rate,
+            c.dividend_yield,
+            iv,
+            snapshot.is_call[idx],
         )
         abs_delta = np.abs(g.delta)
         keep = (abs_delta >= c.delta_min) & (abs_delta <= c.delta_max)
@@ -452,3 +464,20 @@ def _known_int(value: float, known: bool) -> int | None:
     if not known or not np.isfinite(value):
         return None
     return int(value)
+
+
+def _quote_spot(snapshot: ChainSnapshot, idx: IntArray, spot: float) -> float | FloatArray:
+    """The underlying of each candidate quote's own minute (``spot`` when every quote is fresh).
+
+    A quote carried forward ``age`` minutes was made against the underlying of that
+    minute; pricing it with the current one would misjudge its IV and delta.
+    """
+    by_age = snapshot.underlying_by_age
+    if by_age is None or by_age.shape[0] < 2:
+        return spot
+    age = snapshot.quote_age_min[idx]
+    if not np.any(age > 0):
+        return spot
+    k = np.clip(np.nan_to_num(age, nan=0.0), 0, by_age.shape[0] - 1).astype(np.int64)
+    out = by_age[k]
+    return np.where(np.isfinite(out) & (out > 0), out, spot)

@@ -44,8 +44,19 @@ class ScalpSizer:
     def __init__(self, rule: SizingRule) -> None:
         self.rule = rule
 
-    def calculate(self, premium: float, conviction: int, equity: float, open_scalps: int = 0) -> SizeDecision:
-        """Contracts for one scalp bought at ``premium`` dollars per share."""
+    def calculate(
+        self,
+        premium: float,
+        conviction: int,
+        equity: float,
+        open_scalps: int = 0,
+        worst_fill: float | None = None,
+    ) -> SizeDecision:
+        """Contracts for one scalp bought at ``premium`` dollars per share.
+
+        ``worst_fill``: the highest price the entry may fill at (a marketable limit's
+        cap); the budget is divided by it, so no fill inside the cap overruns it.
+        """
         rule = self.rule
         if open_scalps >= rule.max_concurrent:
             return _none(
@@ -65,7 +76,7 @@ class ScalpSizer:
                 RejectReason.MAX_CONTRACT_PRICE,
                 f"premium {premium:.2f} > max_contract_price {rule.max_contract_price:.2f}",
             )
-        contract_cost = premium * CONTRACT_MULTIPLIER
+        contract_cost = max(premium, worst_fill or premium) * CONTRACT_MULTIPLIER
         if rule.mode is SizingMode.RISK_BUDGET:
             budget = equity * rule.max_risk_per_scalp
             full = math.floor(budget / (contract_cost * rule.max_loss_pct) + 1e-9)

@@ -31,23 +31,25 @@ first). Rejections are counted in ``self.rejections`` by reason code.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 import backtrader as bt
+import numpy as np
 
 from options_scalper.calendar import is_half_day, session_date
 from options_scalper.config import ExitRules
 from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_MAX_QUOTE_AGE_MIN
 from options_scalper.exits import ExitState, evaluate_exits
-from options_scalper.model import AccountState, ExitReason, Rejection, ScalperError, Signal
+from options_scalper.model import AccountState, ChainSnapshot, ExitReason, Rejection, ScalperError, Signal
 from options_scalper.ports import ClockFeed, ContractQuotes
 from options_scalper.quotes import side_ok
 from options_scalper.reasons import RejectReason
 from options_scalper.records import ClosedScalp
-from options_scalper.scalper import OptionsScalper
+from options_scalper.scalper import OptionsScalper, entry_fill_minutes
 from strategies.bartime import BarTimes, SessionClock
 from strategies.books import ContractPool, OpenScalp, SymbolBook, closed_record, contract_spec, scalp_position
 from strategies.params import config_from_params, params_from_config
@@ -64,6 +66,9 @@ __all__ = [
 
 class EngineError(ScalperError):
     """The Cerebro set-up does not fit the engine (feeds, preload, broker)."""
+
+
+_FILL_LAG = timedelta(minutes=1)  # an order decided at a bar's close fills on the next minute's quote
 
 
 class ScalpStrategyBase(bt.Strategy):
@@ -224,6 +229,7 @@ class ScalpStrategyBase(bt.Strategy):
             bid=bid,
             ask=scalp.last_ask,
             session_close=self._session_close(now),
+            fill_lag=_FILL_LAG,
             **self.exit_state(scalp, now, bid),
         )
         result: ExitReason | None = evaluate_exits(position, state, self._exit_rules())
@@ -268,6 +274,7 @@ class ScalpStrategyBase(bt.Strategy):
             return self._reject(RejectReason.AFTER_FLATTEN_TIME, "too close to the session close")
         day = session_date(now)
         snapshot = book.chain.snapshot(now, float(book.clock.close[0]), half_day=is_half_day(day))
+        snapshot = self._with_quote_minutes(snapshot, book)
         result = self.scalper.process_signal(
             signal, snapshot, self.account_state(), iv_history=book.chain.iv_history(day)
         )
@@ -293,6 +300,14 @@ class ScalpStrategyBase(bt.Strategy):
             self._finish_if_flat(scalp)
         return intent
 
+    def _with_quote_minutes(self, snapshot: ChainSnapshot, book: SymbolBook) -> ChainSnapshot:
+        """``snapshot`` with the underlying of the last minutes, so each quote is priced with its own."""
+        n = min(len(book.clock), math.floor(self.max_quote_age_min) + 1)
+        if n < 2:
+            return snapshot
+        closes = np.asarray(book.clock.close.get(size=n), dtype=np.float64)[::-1]  # k minutes ago at k
+        return dataclasses.replace(snapshot, underlying_by_age=closes)
+
     def _reject(self, code: RejectReason, message: str) -> Rejection:
         self.count_rejection(code)
         return Rejection(code, message)
@@ -303,33 +318,23 @@ class ScalpStrategyBase(bt.Strategy):
 
     def _timeout(self) -> timedelta:
         seconds = getattr(self.config, "fill_timeout_seconds", 60) if self.config else 60
-        return timedelta(minutes=max(1, math.ceil(float(seconds) / 60.0)))
+        return timedelta(minutes=entry_fill_minutes(seconds))
 
     def _entry_order(self, scalp: OpenScalp, qty: int, limit: float) -> Any:
+        """A limit buy: at mid + offset ("limit"), or marketable ("ask": the decision ask plus at
+        most ``max_entry_slippage_pct``, so the ask may not run away from the decision unbounded)."""
         if qty <= 0:
             return None
-        order_type = str(scalp.intent.order_type)
-        if order_type == "limit":
-            order = self.buy(
-                data=scalp.feed,
-                size=qty,
-                exectype=bt.Order.Limit,
-                price=limit,
-                valid=self._timeout(),
-                role="entry",
-                max_quote_age_min=self.max_quote_age_min,
-            )
-        else:  # marketable: pay the ask; the price is the estimate for the cash check
-            est = float(scalp.intent.selection.ask or limit)
-            order = self.buy(
-                data=scalp.feed,
-                size=qty,
-                exectype=bt.Order.Market,
-                price=est,
-                valid=self._timeout(),
-                role="entry",
-                max_quote_age_min=self.max_quote_age_min,
-            )
+        order = self.buy(
+            data=scalp.feed,
+            size=qty,
+            exectype=bt.Order.Limit,
+            price=limit,
+            valid=self._timeout(),
+            role="entry",
+            marketable=str(scalp.intent.order_type) != "limit",
+            max_quote_age_min=self.max_quote_age_min,
+        )
         scalp.entry_orders.append(order)
         return order
 
@@ -399,7 +404,11 @@ class ScalpStrategyBase(bt.Strategy):
                 and order.info.get("role") == "entry"
                 and not order.executed.size
             ):
-                self.count_rejection(RejectReason.FILL_TIMEOUT)
+                self.count_rejection(
+                    RejectReason.ENTRY_SLIPPAGE_CAP
+                    if order.info.get("marketable")
+                    else RejectReason.FILL_TIMEOUT
+                )
             self._finish_if_flat(scalp)
 
     def _record_fill(self, scalp: OpenScalp, order: bt.Order, bit: Any) -> None:

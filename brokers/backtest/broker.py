@@ -17,7 +17,7 @@ feeds keep Backtrader's OHLC rules). On a contract feed:
   ``no_fill`` counts why).
 * ``valid`` (a bar count turned into a datetime by the strategy) expires
   Limit orders the Backtrader way and, here, Market orders too.
-* ``cap_to_size``: fill at most the displayed size each bar; the rest stays
+* ``cap_to_size`` (on by default): fill at most the displayed size each bar; the rest stays
   working and fills on later bars (``Order.Partial`` notifications). A size of
   0 means "unknown" in the catalog and is not capped.
 
@@ -41,7 +41,7 @@ import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
 from feeds.backtest.contracts import ContractFeed
-from options_scalper.constants import DEFAULT_CASH, DEFAULT_MAX_QUOTE_AGE_MIN
+from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CASH, DEFAULT_MAX_QUOTE_AGE_MIN
 from options_scalper.quotes import side_ok
 
 EXPIRY_REASON = "expiry"
@@ -52,7 +52,7 @@ class QuoteBroker(bt.brokers.BackBroker):
 
     params = (
         ("max_quote_age_min", DEFAULT_MAX_QUOTE_AGE_MIN),
-        ("cap_to_size", False),
+        ("cap_to_size", DEFAULT_CAP_TO_SIZE),
     )
 
     def __init__(self) -> None:
@@ -174,7 +174,7 @@ def _nan(x: Any) -> bool:
 def make_broker(
     cash: float = DEFAULT_CASH,
     commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
-    cap_to_size: bool = False,
+    cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
     max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
 ) -> QuoteBroker:
     """A ``QuoteBroker`` with ``cash`` and the option commission."""
@@ -190,7 +190,7 @@ def install(
     cerebro: bt.Cerebro,
     cash: float = DEFAULT_CASH,
     commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
-    cap_to_size: bool = False,
+    cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
     max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
 ) -> QuoteBroker:
     """Give ``cerebro`` a ``QuoteBroker`` (``make_broker``) and return it."""

@@ -21,7 +21,7 @@ from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
 from feeds.backtest.clock import MacroFeed, UnderlyingFeed
 from feeds.backtest.contracts import ContractFeed, make_contract_feeds
 from feeds.catalog.api import open_catalog
-from options_scalper.constants import DEFAULT_CASH, DEFAULT_MAX_QUOTE_AGE_MIN
+from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CASH, DEFAULT_MAX_QUOTE_AGE_MIN
 
 
 class BacktestStore:
@@ -33,7 +33,7 @@ class BacktestStore:
         *,
         cash: float = DEFAULT_CASH,
         commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
-        cap_to_size: bool = False,
+        cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
         max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
     ) -> None:
         self.catalog = open_catalog(catalog)

@@ -147,7 +147,7 @@ def test_thresholds_of_the_ema_cloud_config_are_its_target_and_max_loss() -> Non
     from strategies.ema_cloud.config import EmaCloudConfig
 
     assert exit_thresholds(EmaCloudConfig, {}) == ExitThresholds(
-        0.25, 0.50, None, "run params over EmaCloudConfig defaults"
+        0.25, 0.50, 0.05, "run params over EmaCloudConfig defaults"
     )
     th = exit_thresholds(EmaCloudConfig, {"max_loss_pct": 0.3, "profit_target_pct": 0.6})
     assert (th.take_profit_pct, th.stop_loss_pct) == (0.6, 0.3)

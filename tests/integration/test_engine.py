@@ -182,7 +182,8 @@ def test_rejections_are_counted_by_reason_code():
         "insufficient_cash",
         "fill_timeout",
         "no_free_contract_feed",
-        "no_candidate",
+        "no_two_sided_quotes",
+        "entry_slippage_cap",  # an "ask" entry is a marketable limit at the decision ask here
     }
 
 

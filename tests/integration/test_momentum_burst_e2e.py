@@ -74,8 +74,9 @@ def test_every_sample_scalp_obeys_the_003_rules(result):
         assert t.dte <= 1 and t.entry_premium <= cfg.max_contract_price
         assert t.commission == pytest.approx(2 * 0.65 * t.contracts)
         if t.exit_reason == "time_exit":
-            assert t.hold_minutes == pytest.approx(16)  # 15 minutes, sold on the next bar
-        assert t.hold_minutes <= 16
+            # decided at 14 minutes, sold at 15; a sale cut to the displayed bid size ends later
+            assert t.hold_minutes == pytest.approx(15) or t.metadata["depth_limited"]
+        assert t.hold_minutes <= 15 or t.metadata["depth_limited"]
         per_day[t.entry_time.date()] = per_day.get(t.entry_time.date(), 0) + 1
     assert max(per_day.values()) <= cfg.max_daily_scalps
     for prev, nxt in pairwise(trades):
@@ -92,6 +93,7 @@ def test_signals_and_rejections_are_counted_by_trigger_and_reason(result):
         "vwap_rejection",
         "breakout",
     }
-    assert sum(strat.entries_by_trigger.values()) == len(strat.closed_scalps)
+    unfilled = strat.rejections["entry_slippage_cap"] + strat.rejections["fill_timeout"]
+    assert sum(strat.entries_by_trigger.values()) == len(strat.closed_scalps) + unfilled
     assert sum(strat.triggers.values()) == len(strat.closed_scalps) + report["rejected_signals"]
     assert {t.metadata["trigger"] for t in strat.closed_scalps} <= set(strat.triggers)

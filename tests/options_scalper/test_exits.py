@@ -219,3 +219,23 @@ def test_momentum_exhaustion_longer_runs_also_fire(n):
 
 def test_max_hold_is_inclusive_of_the_minute():
     assert exits.max_hold(et(10, 0), et(10, 0) + timedelta(minutes=15), 15) is ExitReason.TIME_EXIT
+
+
+def test_exhaustion_counts_only_candles_that_closed_after_the_entry():
+    c, o, h, lo, f, s = bullish_run(3)  # three stretched candles up to 10:05
+    state = ExitState(now=et(10, 5), bid=2.10, closes=c, opens=o, highs=h, lows=lo, ema_fast=f, ema_slow=s)
+    rules = ScalpConfig().exit_rules()
+    # entered on the 10:05 bar itself: the three candles are from before the entry
+    assert evaluate_exits(position(at=et(10, 5)), state, rules) is None
+    assert evaluate_exits(position(at=et(10, 3)), state, rules) is None  # only two candles after it
+    assert evaluate_exits(position(at=et(10, 2)), state, rules) is ExitReason.MOMENTUM_EXHAUSTION
+
+
+def test_max_hold_is_decided_one_bar_early_so_the_fill_lands_on_the_limit():
+    rules = MomentumConfig().exit_rules()  # 15-minute max hold
+    held = position(at=et(10, 0))
+    lag = timedelta(minutes=1)
+    at_14 = ExitState(now=et(10, 14), bid=2.0, fill_lag=lag)
+    at_13 = ExitState(now=et(10, 13), bid=2.0, fill_lag=lag)
+    assert evaluate_exits(held, at_14, rules) is ExitReason.TIME_EXIT  # fills at 10:15: held 15 minutes
+    assert evaluate_exits(held, at_13, rules) is None

@@ -162,3 +162,9 @@ class TestGreeksGate:
         assert decision.approved
         assert decision.skipped_checks == ("iv_rank", "theta_burn", "gamma")
         assert all("disabled" in note for note in decision.notes)
+
+
+@pytest.mark.parametrize(("spread", "ok"), [(0.0999, True), (0.10, False), (0.1000000000001, False)])
+def test_gate_spread_must_be_below_the_limit_not_at_it(spread, ok):
+    decision = prd_gate().validate(sel(spread_pct=spread), GateContext(iv_history=HISTORY))
+    assert (decision.reason_code != "spread_too_wide") is ok

@@ -126,9 +126,12 @@ class TestOptionsScalper:
             OptionsScalper(MomentumConfig()).process_signal(signal(snap.ts, conviction=10), snap, ACCOUNT)
         )
         assert intent.order_type == "ask"
-        assert intent.limit_price == intent.selection.ask
+        ask = intent.selection.ask  # a marketable limit: the ask plus at most 5%, on a tick
+        assert ask <= intent.limit_price <= ask * 1.05 and intent.limit_price == round(intent.limit_price, 2)
         assert intent.quantity == intent.total_quantity and intent.add_quantity == 0
-        assert intent.total_quantity == math.floor(100_000 * 0.05 / (intent.selection.ask * 100) + 1e-9)
+        assert intent.total_quantity == math.floor(
+            100_000 * 0.05 / (intent.limit_price * 100) + 1e-9
+        )  # at the cap
         assert 0.25 <= intent.selection.abs_delta <= 0.45
 
     def test_process_signal_same_inputs_same_intent(self, make_chain):
@@ -207,6 +210,17 @@ class TestOptionsScalper:
         rejected(
             OptionsScalper(ScalpConfig()).process_signal(signal(snap.ts), snap, ACCOUNT), "fomc_blackout"
         )
+
+    def test_fomc_blackout_is_checked_at_the_fill_minute_too(self, make_chain, et):
+        # 2024-03-20: statement at 14:00 ET, blackout 13:30-14:30; a 13:29 decision fills at 13:30
+        snap = make_chain(ts=et(2024, 3, 20, 13, 29), expiries=(date(2024, 3, 20), date(2024, 3, 21)))
+        rej = rejected(
+            OptionsScalper(ScalpConfig()).process_signal(signal(snap.ts), snap, ACCOUNT), "fomc_blackout"
+        )
+        assert "could fill at 13:30 ET" in rej.message
+        early = make_chain(ts=et(2024, 3, 20, 13, 28), expiries=(date(2024, 3, 20), date(2024, 3, 21)))
+        result = OptionsScalper(ScalpConfig()).process_signal(signal(early.ts), early, ACCOUNT)
+        assert getattr(result, "reason_code", None) != "fomc_blackout"  # fills by 13:29: outside
 
     def test_max_concurrent_rejected(self, make_chain):
         snap = make_chain()

@@ -156,6 +156,10 @@ class TestStrikeSelector:
     def test_select_spreads_too_wide_rejects(self, make_chain):
         assert_rejected(pick(prd_criteria(), make_chain(spread_pct=0.25)), "spread_too_wide")
 
+    def test_select_spread_exactly_at_the_limit_is_refused(self, make_chain, edit_chain):
+        at_limit = edit_chain(make_chain(), bid=9.5, ask=10.5)  # (10.5 - 9.5) / 10.0 == 0.10 exactly
+        assert_rejected(pick(prd_criteria(), at_limit), "spread_too_wide")
+
     def test_select_momentum_price_cap_rejects_too_expensive(self, make_chain):
         near = make_chain(strikes=np.arange(498.0, 503.0, 1.0))
         assert_rejected(pick(momentum_criteria(max_contract_price=0.25), near), "too_expensive")
@@ -340,3 +344,14 @@ class TestStrikeSelector:
             f"{n} contracts -> {n // 2} calls -> {n // 2} with 0-1 DTE -> 0 quoted within 2 min"
             in rej.message
         )
+
+
+def test_a_carried_forward_quote_is_priced_with_the_underlying_of_its_own_minute(make_chain, edit_chain):
+    """The quotes were made when the underlying was 500; it is 503 now and they have not changed."""
+    old = make_chain(spot=500.0)
+    stale = edit_chain(old, quote_age_min=2.0, underlying_price=503.0)
+    with_minutes = edit_chain(stale, underlying_by_age=np.array([503.0, 501.5, 500.0]))
+    truth = assert_selected(pick(prd_criteria(), old))
+    assert assert_selected(pick(prd_criteria(), with_minutes)).delta == pytest.approx(truth.delta)
+    # priced with the current underlying instead, the same quotes give another delta
+    assert assert_selected(pick(prd_criteria(), stale)).delta != pytest.approx(truth.delta)

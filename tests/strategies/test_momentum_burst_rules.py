@@ -197,7 +197,7 @@ def exits_day():
     """Four bursts: one runs on (take profit), one reverses (stop), one stalls (max hold),
     and one 3 minutes after the stop (loss cooldown), then one 8 minutes after it."""
     path = Path()
-    burst_up(path, "10:30").steps("10:31", [100.9, 101.2, 101.5, 101.8, 102.1])  # take profit
+    burst_up(path, "10:30").steps("10:32", [100.9, 101.2, 101.5, 101.8, 102.1])  # take profit
     burst_up(path, "11:00")  # 102.1 -> 102.71
     path.at("11:02", 102.1)  # stop loss
     burst_up(path, "11:06")  # 3 min after the stop's fill: cooldown
@@ -215,7 +215,7 @@ def test_take_profit_stop_loss_and_max_hold_exits(exits_day):
     assert tp.exit_premium >= tp.entry_premium * 1.30 - 1e-9
     assert sl.exit_premium <= sl.entry_premium * 0.85 + 1e-9
     assert te.entry_time == et("11:13")
-    assert te.exit_time - te.entry_time == timedelta(minutes=16)  # decided at 15 min, filled next bar
+    assert te.exit_time - te.entry_time == timedelta(minutes=15)  # decided at 14 min, filled at 15
 
 
 def test_a_loss_starts_a_five_minute_cooldown(exits_day):
@@ -237,11 +237,33 @@ def test_entries_pay_the_ask_exits_sell_the_bid_and_size_is_five_percent_of_equi
         ask = quote(cat, osym, when)[1]
         assert price == ask
         decided_ask = quote(cat, osym, when - timedelta(minutes=1))[1]
-        assert size == math.floor(equity * 0.05 / (decided_ask * 100) + 1e-9)
+        cap = math.floor(decided_ask * 1.05 * 100 + 1e-9) / 100  # sized at the marketable limit's cap
+        assert size == math.floor(equity * 0.05 / (cap * 100) + 1e-9)
         equity += scalp.pnl
     for when, osym, _, price, _ in sells:
         assert price == quote(cat, osym, when)[0]
     assert cer.broker.getvalue() == pytest.approx(20_000.0 + sum(c.pnl for c in strat.closed_scalps))
+
+
+def test_entry_cap_refuses_an_entry_whose_ask_runs_away_in_the_fill_minute():
+    path = burst_up(Path(), "10:30").steps("10:31", [100.9, 101.2, 101.5])  # the ask jumps on at 10:31
+    cat = catalog(path)
+    strat, _ = run(cat)
+    assert strat.entries_by_trigger["momentum_burst"] == 1  # decided and sent ...
+    assert not [f for f in strat.fills if f[2] == "buy"]  # ... but nothing filled above the cap
+    assert strat.rejections["entry_slippage_cap"] == 1 and not strat.closed_scalps
+
+
+def test_every_entry_fills_within_5pct_of_the_decision_ask_and_inside_the_budget(exits_day):
+    cat, strat, _ = exits_day
+    equity = 20_000.0
+    for (when, osym, _, price, size), scalp in zip(
+        [f for f in strat.fills if f[2] == "buy"], strat.closed_scalps, strict=True
+    ):
+        decided_ask = quote(cat, osym, when - timedelta(minutes=1))[1]
+        assert price <= decided_ask * 1.05 + 1e-9
+        assert price * size * 100 <= equity * 0.05 + 1e-9  # the 5%-of-equity budget holds at the fill
+        equity += scalp.pnl
 
 
 def test_selected_contracts_meet_003_selection_rules(exits_day):

@@ -216,3 +216,12 @@ def test_option_comminfo_value_is_zero_for_empty_positions_with_nan_prices():
     assert ci.getvalue(pos, float("nan")) == 0.0
     assert ci.getoperationcost(2, 1.5) == pytest.approx(300.0)
     assert isinstance(QuoteBroker(), bt.brokers.BackBroker)
+
+
+def test_depth_is_real_by_default_and_can_be_switched_off():
+    from strategies import registry
+
+    assert BacktestStore(MemoryCatalog()).getbroker().p.cap_to_size is True
+    assert BacktestStore(MemoryCatalog(), cap_to_size=False).getbroker().p.cap_to_size is False
+    cls = registry.load_strategy("momentum_burst")
+    assert registry.resolve_params("momentum_burst", cls, ["cap_to_size=false"]) == {"cap_to_size": False}
