@@ -15,15 +15,13 @@ where, what to do.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,47 +29,45 @@ import backtrader as bt
 from tqdm import tqdm
 
 from app.cli import one_line
-from options_scalper.constants import DEFAULT_CASH, DEFAULT_COMMISSION_PER_CONTRACT
+from app.data import CATALOG_DIRNAME, _data_dir, _source_days, prepare_catalog, trading_sessions
+from app.request import (
+    DEFAULT_WARMUP_DAYS,
+    BadInput,
+    RunFailed,
+    RunRequest,
+    check_request,
+    default_out_dir,
+    ensure_writable_dir,
+    resolve_strategy,
+)
 from options_scalper.model import ScalperError
 from options_scalper.ports import ClockFeed, ContractQuotes
 from strategies import registry
 
-DEFAULT_WARMUP_DAYS = 2
-CATALOG_DIRNAME = ".catalog"
+__all__ = [
+    "CATALOG_DIRNAME",
+    "DEFAULT_WARMUP_DAYS",
+    "BadInput",
+    "Prepared",
+    "RunFailed",
+    "RunOutcome",
+    "RunRequest",
+    "build",
+    "check_request",
+    "default_out_dir",
+    "describe_outputs",
+    "ensure_writable_dir",
+    "one_line",
+    "prepare",
+    "prepare_catalog",
+    "resolve_strategy",
+    "run_info",
+    "run_once",
+    "save_backtrader_plot",
+    "trading_sessions",
+]
+
 PLOT_FILENAME = "backtrader.png"
-
-
-class BadInput(ScalperError):
-    """Something passed on the command line cannot be used (exit code 2)."""
-
-
-class RunFailed(ScalperError):
-    """The run could not finish (exit code 1)."""
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything ``run_backtest.py`` accepts, already split into Python values."""
-
-    strategy: str = registry.DEFAULT_STRATEGY
-    data_dir: Path | None = None  # None: the bundled sample
-    catalog_dir: Path | None = None  # None: <data_dir>/.catalog
-    symbols: tuple[str, ...] = ()  # (): every symbol found
-    start: date | None = None
-    end: date | None = None
-    cash: float = DEFAULT_CASH
-    params: tuple[str, ...] = ()  # "key=value" texts
-    profile: str | None = None
-    commission: float = DEFAULT_COMMISSION_PER_CONTRACT
-    out_dir: Path | None = None  # None: out/<strategy>-<YYYYmmdd-HHMMSS>
-    journal_url: str | None = None  # None: sqlite:///<out>/journal.sqlite (single runs only)
-    plot: bool = False
-    strict: bool = False
-    quiet: bool = False
-    warmup_days: int = DEFAULT_WARMUP_DAYS
-    optimize: tuple[str, ...] = ()  # "key=start:stop:step" texts
-    workers: int | None = None  # None: all cores
-    sort_by: str | None = None  # None: app.sweep.DEFAULT_SORT
 
 
 @dataclass
@@ -101,170 +97,6 @@ class RunOutcome:
     console: str
     files: dict[str, Path]
     seconds: float
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def check_request(req: RunRequest) -> None:
-    """Reject values that make no sense before touching any data."""
-    if not (math.isfinite(req.cash) and req.cash > 0):
-        raise BadInput(f"--cash {req.cash:g}: must be a positive amount of dollars, e.g. --cash 100000")
-    if not (math.isfinite(req.commission) and req.commission >= 0):
-        raise BadInput(f"--commission {req.commission:g}: must be >= 0 dollars per contract, e.g. 0.65")
-    if req.warmup_days < 0:
-        raise BadInput(f"--warmup-days {req.warmup_days}: must be >= 0 sessions")
-    if req.start is not None and req.end is not None and req.start > req.end:
-        raise BadInput(f"--start {req.start} is after --end {req.end}; swap them")
-    if req.workers is not None and req.workers < 1:
-        raise BadInput(f"--workers {req.workers}: must be >= 1 (default: all cores)")
-    if req.plot and req.optimize:
-        raise BadInput("--plot draws one run; drop it when using --optimize")
-    if req.journal_url is not None:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            make_url(req.journal_url)
-        except (ArgumentError, ValueError) as exc:
-            raise BadInput(
-                f"--journal {req.journal_url!r}: not a SQLAlchemy URL ({one_line(exc)}); "
-                "use e.g. sqlite:///out/journal.sqlite or postgresql+psycopg://user:pw@host/db"
-            ) from None
-
-
-def resolve_strategy(req: RunRequest) -> tuple[type, dict[str, Any]]:
-    """Return the strategy class and its typed, validated ``--param`` / ``--profile`` values."""
-    try:
-        cls = registry.load_strategy(req.strategy)
-        params = registry.resolve_params(req.strategy, cls, req.params, req.profile)
-    except registry.StrategyError as exc:
-        raise BadInput(one_line(exc)) from exc
-    return cls, params
-
-
-def default_out_dir(strategy: str, now: datetime | None = None) -> Path:
-    """``out/<strategy>-<YYYYmmdd-HHMMSS>`` under the current folder."""
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    name = strategy.rpartition(":")[2] or strategy  # module:Class -> Class
-    return Path("out") / f"{name}-{stamp}"
-
-
-def ensure_writable_dir(path: Path, option: str) -> Path:
-    """Create ``path`` and prove it takes a file; raise ``BadInput`` naming the option."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or one_line(exc)
-        raise BadInput(f"{option} {path}: cannot write there ({reason}); pass a writable folder") from None
-    return path
-
-
-# --------------------------------------------------------------------------- data
-
-
-def _data_dir(req: RunRequest, say: Callable[[str], None]) -> Path:
-    if req.data_dir is None:
-        from feeds.synthetic.sample import default_sample_dir, ensure_sample, sample_is_complete
-
-        target = default_sample_dir()
-        if not sample_is_complete(target):
-            say(f"building the bundled sample dataset into {target} (first run only)")
-        try:
-            return ensure_sample(target, progress=not req.quiet)
-        except OSError as exc:
-            raise RunFailed(f"cannot build the bundled sample in {target}: {one_line(exc)}") from exc
-    data_dir = req.data_dir.expanduser()
-    if not data_dir.is_dir():
-        what = "is not a folder" if data_dir.exists() else "does not exist"
-        raise BadInput(
-            f"--data {data_dir}: {what}; pass the folder that holds <SYMBOL>/cbbo-1m/<date>.csv[.zst]"
-        )
-    return data_dir
-
-
-def _ingest_window(
-    found: Mapping[str, Any], start: date | None, end: date | None, warmup_days: int
-) -> tuple[date | None, date | None]:
-    """The source-day window to ingest: the range plus each symbol's warm-up sessions."""
-    lo: date | None = None
-    hi: date | None = None
-    for files in found.values():
-        days = sorted(files.cbbo)
-        inside = [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
-        if not inside:
-            continue
-        first = days.index(inside[0])
-        first_day = days[max(0, first - warmup_days)]
-        lo = first_day if lo is None else min(lo, first_day)
-        hi = inside[-1] if hi is None else max(hi, inside[-1])
-    return lo, hi
-
-
-def _source_range(found: Mapping[str, Any]) -> str:
-    days = sorted({d for files in found.values() for d in files.cbbo})
-    return f"{days[0]}..{days[-1]}" if days else "no days"
-
-
-def prepare_catalog(
-    req: RunRequest, data_dir: Path, say: Callable[[str], None]
-) -> tuple[Any, list[str], list[str]]:
-    """Ingest what the run needs (new or changed days only); return (catalog, symbols, notes)."""
-    from feeds.catalog import Catalog, CatalogError, SourceFileError
-    from feeds.databento.layout import discover
-
-    try:
-        found = discover(data_dir, list(req.symbols) or None)
-    except ScalperError as exc:
-        raise BadInput(f"--data/--symbols: {one_line(exc)}") from exc
-    start, end = _ingest_window(found, req.start, req.end, req.warmup_days)
-    if start is None:
-        raise BadInput(
-            f"no trading days between {req.start or 'the start'} and {req.end or 'the end'} for "
-            f"{', '.join(sorted(found))} in {data_dir} (the data covers {_source_range(found)}); "
-            "change --start/--end"
-        )
-    catalog_dir = (req.catalog_dir or data_dir / CATALOG_DIRNAME).expanduser()
-    ensure_writable_dir(
-        catalog_dir, "--catalog" if req.catalog_dir else "--catalog (default <DATA>/.catalog)"
-    )
-    catalog = Catalog(catalog_dir)
-    try:
-        summary = catalog.ingest(
-            data_dir,
-            symbols=sorted(found),
-            start=start,
-            end=end,
-            strict=req.strict,
-            progress=not req.quiet,
-        )
-    except ScalperError as exc:
-        if isinstance(exc, CatalogError) and not isinstance(exc, SourceFileError):
-            raise BadInput(one_line(exc)) from exc
-        raise RunFailed(f"{one_line(exc)} (--strict stops on the first bad file; drop it to skip)") from exc
-    notes: list[str] = []
-    for failure in summary.failures:
-        line = f"skipped {failure.line()}"
-        print(f"warning: {line}", file=sys.stderr)
-        notes.append(line)
-    return catalog, sorted(found), notes
-
-
-def trading_sessions(
-    catalog: Any, symbols: Sequence[str], start: date | None, end: date | None, warmup_days: int
-) -> tuple[dict[str, list[date]], dict[str, list[date]]]:
-    """Per symbol: (all streamed sessions incl. warm-up, trading sessions) from the catalog."""
-    from feeds.backtest.clock import session_days
-
-    streamed: dict[str, list[date]] = {}
-    trading: dict[str, list[date]] = {}
-    for sym in symbols:
-        days, first = session_days(catalog, sym, start, end, warmup_days)
-        streamed[sym] = days
-        trading[sym] = [d for d in days if first is not None and d >= first]
-    return streamed, trading
 
 
 def prepare(req: RunRequest, say: Callable[[str], None] | None = None) -> Prepared:
@@ -331,18 +163,6 @@ def _prepare_data(
 
 def _silent(_message: str) -> None:
     return None
-
-
-def _source_days(data_dir: Path, symbol: str, trading: list[date]) -> list[date]:
-    """The source days in the trading range (so days missing from the catalog get a note)."""
-    from feeds.databento.layout import discover
-
-    try:
-        files = discover(data_dir, [symbol])[symbol]
-    except ScalperError:
-        return trading
-    lo, hi = trading[0], trading[-1]
-    return sorted({d for d in files.cbbo if lo <= d <= hi} | set(trading))
 
 
 def _open_journal(url: str) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app import backtest as runner
 from app import cli
+from options_scalper.constants import DEFAULT_CASH, DEFAULT_COMMISSION_PER_CONTRACT
 
 EPILOG = """\
 --param takes the strategy's parameters (fractions: 0.25 = 25%, times "HH:MM" US/Eastern);
@@ -60,11 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup-days", type=cli.count_arg, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
         help=f"sessions before --start streamed to warm up indicators (default: {runner.DEFAULT_WARMUP_DAYS})",
     )  # fmt: skip
+    p.add_argument("--cash", type=cli.money_arg, default=DEFAULT_CASH, help="starting cash (default: 100000)")
     p.add_argument(
-        "--cash", type=cli.money_arg, default=runner.DEFAULT_CASH, help="starting cash (default: 100000)"
-    )
-    p.add_argument(
-        "--commission", type=cli.money_arg, default=runner.DEFAULT_COMMISSION_PER_CONTRACT, metavar="USD",
+        "--commission", type=cli.money_arg, default=DEFAULT_COMMISSION_PER_CONTRACT, metavar="USD",
         help="commission per contract, each side (default: 0.65)",
     )  # fmt: skip
     p.add_argument(
