@@ -28,9 +28,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from importlib import resources
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from options_scalper.config import parse_hhmm
+from options_scalper.eastern import ET, NaiveDatetimeError
+from options_scalper.eastern import to_eastern as _to_eastern
 from options_scalper.model import Rejection, ScalperError
 from options_scalper.reasons import RejectReason
 
@@ -58,7 +59,6 @@ __all__ = [
     "to_eastern",
 ]
 
-ET = ZoneInfo("America/New_York")
 REGULAR_CLOSE_ET = time(16, 0)
 CALENDAR_START = date(2000, 1, 1)
 CALENDAR_END = date(2035, 12, 31)
@@ -130,17 +130,16 @@ def _as_day(day: date | datetime) -> date:
 
 
 def to_eastern(dt: datetime) -> datetime:
-    """Convert an aware datetime to US/Eastern; naive datetimes are refused."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise CalendarError(f"naive datetime {dt.isoformat()}: pass a timezone-aware UTC datetime")
-    return dt.astimezone(ET)
+    """Convert an aware datetime to US/Eastern; naive datetimes are refused (``CalendarError``)."""
+    try:
+        return _to_eastern(dt)
+    except NaiveDatetimeError as exc:
+        raise CalendarError(str(exc)) from None
 
 
 def session_date(dt: datetime | date) -> date:
     """The US/Eastern calendar date of ``dt`` (a ``date`` is returned unchanged)."""
-    if isinstance(dt, datetime):
-        return to_eastern(dt).date()
-    return dt
+    return to_eastern(dt).date() if isinstance(dt, datetime) else dt
 
 
 def is_session(day: date | datetime) -> bool:

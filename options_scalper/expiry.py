@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from options_scalper import greeks as _greeks
+import options_scalper.greeks as _greeks
 from options_scalper.calendar import Settlement, cutoff_utc, expiry_time_utc, sessions_between
 from options_scalper.model import ChainSnapshot, FloatArray, IntArray
 

@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from options_scalper.eastern import session_date
+from options_scalper.reasons import RejectReason
+
 
 class ScalperError(Exception):
     """Base of every error raised by this project."""
@@ -70,8 +73,6 @@ class Rejection:
     message: str
 
     def __post_init__(self) -> None:
-        from options_scalper.reasons import RejectReason  # a leaf module; imported here to keep model first
-
         try:
             code = RejectReason(str(self.reason_code))
         except ValueError:
@@ -132,8 +133,6 @@ class ChainSnapshot:
     @property
     def session_date(self) -> date:
         """Trading date of this snapshot in US/Eastern."""
-        from options_scalper.calendar import session_date  # the calendar imports this module
-
         return session_date(self.ts)
 
 

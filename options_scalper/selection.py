@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from options_scalper import greeks as _greeks
+import options_scalper.greeks as _greeks
 from options_scalper.calendar import Settlement, expiry_time_utc, to_eastern
 from options_scalper.config import SelectionCriteria
 from options_scalper.expiry import _time_to_expiry, _to_date, _zero_dte_cutoff_passed, trading_dte

@@ -32,7 +32,7 @@ class CatalogLike(Protocol):
 def open_catalog(dataname: Any) -> CatalogLike:
     """Return a catalog: ``dataname`` is a catalog root (str / Path) or a catalog object."""
     if isinstance(dataname, str | Path):
-        from feeds.catalog import Catalog
+        from feeds.catalog.catalog import Catalog
 
         return Catalog(Path(dataname))  # type: ignore[no-any-return,unused-ignore]
     if dataname is None:
