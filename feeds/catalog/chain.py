@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from feeds.catalog.api import CatalogLike
+from feeds.catalog.published import Publications, _take
 from options_scalper.calendar import session_date
 from options_scalper.model import ChainSnapshot
 from options_scalper.quotes import Quote
@@ -84,6 +85,13 @@ class _Day:
         self.age = cols.f64["quote_age_min"]
         self.open_interest = np.full(n, np.nan)
         self.volume = np.full(n, np.nan)
+        # with publication times: the values in force after each publication, per symbol code
+        self.published: Publications | None = None
+        if oi is not None and "published" in (oi.column_names if isinstance(oi, pa.Table) else oi.columns):
+            frame = oi.to_pandas() if isinstance(oi, pa.Table) else oi
+            self.published = Publications(frame, self._code_of)
+            self.oi_known, self.volume_known = self.published.ever_known
+            return
         if isinstance(oi, pa.Table):
             self.oi_known, self.volume_known = self._spread_arrow_oi(oi, n)
             return
@@ -152,13 +160,6 @@ class _Day:
             found = (self.ts[rows], rows)
         self._rows[option_symbol] = found
         return found
-
-
-def _take(values: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
-    """``values[codes]`` with ``missing`` where the code is -1 (a null in the source)."""
-    if codes.size and codes.min() < 0:
-        values = np.append(values, np.array([missing], dtype=values.dtype))
-    return values[codes]
 
 
 _F64_COLUMNS = ("strike", "bid_px", "ask_px", "bid_sz", "ask_sz", "quote_age_min")
@@ -333,6 +334,11 @@ class ChainProvider:
         lo, hi = d.bounds(t_ns)
         s = slice(lo, hi)
         ts = from_ns(t_ns)
+        if d.published is not None:  # statistics only from their publication time on
+            oi, volume, oi_known, volume_known = d.published.at(t_ns, d._codes[lo:hi])
+        else:
+            oi, volume = d.open_interest[s], d.volume[s]
+            oi_known, volume_known = d.oi_known, d.volume_known
         return ChainSnapshot(
             underlying=self.symbol,
             ts=ts,
@@ -346,10 +352,10 @@ class ChainProvider:
             bid_size=d.bid_size[s],
             ask_size=d.ask_size[s],
             quote_age_min=d.age[s],
-            open_interest=d.open_interest[s],
-            volume=d.volume[s],
-            oi_known=d.oi_known,
-            volume_known=d.volume_known,
+            open_interest=oi,
+            volume=volume,
+            oi_known=oi_known,
+            volume_known=volume_known,
             half_day=half_day,
         )
 
