@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from feeds.databento.bars import read_bars, read_statistics
+from feeds.databento.dbn import UINT64_MAX, DbnFile, is_dbn, rtype_name
+from feeds.databento.symbology import SymbolMap
 from feeds.databento.textio import (
     FIXED_PRICE_SCALE,
     INT64_MAX,
@@ -104,6 +106,7 @@ QUOTE_ARROW_SCHEMA = pa.schema([CATALOG_QUOTE_SCHEMA.field(n) for n in QUOTE_COL
 DEFAULT_BLOCK_BYTES = 1 << 24  # 16 MiB of decompressed text (~100k rows) per batch
 _SNIFF_BYTES = 1 << 18  # text looked at to detect the layout and formats
 _BAD_SYMBOL_EXAMPLES = 5
+_CBBO_1M_RTYPE = 193
 
 # Reason codes, in priority order (a row gets the first that applies).
 _OK, _BAD_ROW, _BAD_SYMBOL, _NAN_PRICE, _MISSING_SIDE, _ZERO_BID, _CROSSED = range(7)
@@ -134,6 +137,7 @@ class ReadStats:
     out_of_order: int = 0  # rows earlier than a row before them; re-sorted, not dropped
     locked: int = 0  # bid == ask; kept
     files: int = 0
+    other_underlyings: Counter[str] = field(default_factory=Counter)  # rows not asked for; not kept
 
     @property
     def duplicates(self) -> int:
@@ -151,6 +155,7 @@ class ReadStats:
         self.out_of_order += other.out_of_order
         self.locked += other.locked
         self.files += other.files
+        self.other_underlyings.update(other.other_underlyings)
 
     def summary_line(self) -> str:
         """One line for logs and reports."""
@@ -162,6 +167,9 @@ class ReadStats:
             text += f"; locked {self.locked:,} (kept)"
         if self.bad_symbol_examples:
             text += f"; bad symbols e.g. {self.bad_symbol_examples[0]!r}"
+        if self.other_underlyings:
+            other = ", ".join(f"{u} {n:,}" for u, n in sorted(self.other_underlyings.items()))
+            text += f"; other underlyings not kept: {other}"
         return text
 
 
@@ -171,6 +179,8 @@ class _CbboFormat:
     columns: dict[str, str]  # role -> source column
     ts_kind: TsKind
     fixed_point: bool
+    by_instrument_id: bool = False  # no symbol column: symbols come from a SymbolMap
+    rtype: bool = False  # an rtype column to check
 
     def convert_options(self) -> pacsv.ConvertOptions:
         ts_type = {
@@ -180,24 +190,32 @@ class _CbboFormat:
         }[self.ts_kind]
         px_type = pa.int64() if self.fixed_point else pa.float64()
         c = self.columns
+        types = {
+            c["ts"]: ts_type,
+            c["bid_px"]: px_type,
+            c["ask_px"]: px_type,
+            c["bid_sz"]: pa.int64(),
+            c["ask_sz"]: pa.int64(),
+        }
+        if self.by_instrument_id:
+            types["instrument_id"] = pa.int64()
+        else:
+            types[c["symbol"]] = pa.dictionary(pa.int32(), pa.string())
+        if self.rtype:
+            types["rtype"] = pa.int64()
         return pacsv.ConvertOptions(
-            column_types={
-                c["ts"]: ts_type,
-                c["symbol"]: pa.dictionary(pa.int32(), pa.string()),
-                c["bid_px"]: px_type,
-                c["ask_px"]: px_type,
-                c["bid_sz"]: pa.int64(),
-                c["ask_sz"]: pa.int64(),
-            },
-            include_columns=list(c.values()),
-            strings_can_be_null=False,
+            column_types=types, include_columns=list(types), strings_can_be_null=False
         )
 
 
 def _detect_format(path: Path, header: list[str], rows: list[list[str]]) -> _CbboFormat:
     present = set(header)
+    by_id = False
     for columns in _LAYOUTS.values():
         if set(columns.values()) <= present:
+            break
+        if set(columns.values()) - {"symbol"} <= present and "instrument_id" in present:
+            by_id = True  # DataBento CSV written with map_symbols=False
             break
     else:
         raise DataFileError(
@@ -206,17 +224,19 @@ def _detect_format(path: Path, header: list[str], rows: list[list[str]]) -> _Cbb
         )
     ts_kind = detect_ts_kind(path, columns["ts"], column_values(header, rows, [columns["ts"]]))
     fixed = detect_fixed_point(column_values(header, rows, [columns["bid_px"], columns["ask_px"]]))
-    return _CbboFormat(header, columns, ts_kind, fixed)
+    return _CbboFormat(header, columns, ts_kind, fixed, by_instrument_id=by_id, rtype="rtype" in present)
 
 
 class _SymbolCache:
     """Raw symbol text -> parsed fields, grown as new symbols appear; ``rank`` orders by compact symbol."""
 
-    def __init__(self) -> None:
+    def __init__(self, underlyings: frozenset[str] | None = None) -> None:
         self.raw = pa.array([], pa.string())
         self.table = parse_occ_unique_arrow(self.raw)
         self.valid = np.zeros(0, dtype=bool)
         self.rank = np.zeros(0, dtype=np.int64)
+        self.underlyings = underlyings
+        self.foreign = np.zeros(0, dtype=bool)  # a valid symbol of an underlying not asked for
 
     def ids(self, dictionary: pa.Array) -> np.ndarray:
         idx = pc.index_in(dictionary, value_set=self.raw)
@@ -231,6 +251,20 @@ class _SymbolCache:
         self.valid = self.table.column("valid").to_numpy(zero_copy_only=False).astype(bool)
         compact = np.asarray(self.table.column("symbol").fill_null("").to_pylist(), dtype=object)
         self.rank = np.unique(compact, return_inverse=True)[1].astype(np.int64)
+        if self.underlyings is not None:
+            under = self.table.column("underlying").fill_null("").to_numpy(zero_copy_only=False)
+            self.foreign = self.valid & ~np.isin(under.astype(object), list(self.underlyings))
+        else:
+            self.foreign = np.zeros(len(self.valid), dtype=bool)
+
+    def underlying_counts(self, ids: np.ndarray) -> Counter[str]:
+        """Rows per underlying among ``ids``."""
+        per_id = np.bincount(ids, minlength=len(self.valid))
+        under = self.table.column("underlying").fill_null("?").to_pylist()
+        out: Counter[str] = Counter()
+        for i in np.flatnonzero(per_id).tolist():
+            out[str(under[i])] += int(per_id[i])
+        return out
 
 
 @dataclass
@@ -263,9 +297,11 @@ def _numpy_prices(arr: pa.Array, fixed_point: bool) -> np.ndarray:
 
 
 class _CbboReader:
-    def __init__(self, path: Path, fmt: _CbboFormat, stats: ReadStats) -> None:
+    def __init__(
+        self, path: Path, fmt: _CbboFormat, stats: ReadStats, underlyings: frozenset[str] | None = None
+    ) -> None:
         self.path, self.fmt, self.stats = path, fmt, stats
-        self.cache = _SymbolCache()
+        self.cache = _SymbolCache(underlyings)
         self.last_ts = np.iinfo(np.int64).min
         self.bad_rows = 0  # lines the CSV parser skipped (wrong number of fields)
         self.bad_rows_counted = 0
@@ -279,10 +315,11 @@ class _CbboReader:
     def rows(self, table: pa.RecordBatch) -> _Rows:
         """Classify one parsed chunk, count drops, return its clean rows in file order."""
         st, c = self.stats, self.fmt.columns
+        if self.fmt.rtype:
+            self._check_rtype(table.column("rtype"))
         n = table.num_rows
         new_bad = self.bad_rows - self.bad_rows_counted
         self.bad_rows_counted = self.bad_rows
-        st.rows_in += n + new_bad
         ts_col = table.column(c["ts"])
         ts_ok = pc.is_valid(ts_col).to_numpy(zero_copy_only=False)
         ts = pc.fill_null(ts_col.cast(pa.int64()), 0).to_numpy().astype(np.int64, copy=False)
@@ -291,6 +328,20 @@ class _CbboReader:
         codes = sym.indices.to_numpy(zero_copy_only=False)
         dict_ids = self.cache.ids(dictionary)
         ids = dict_ids[codes] if len(dict_ids) else np.zeros(n, np.int64)
+        foreign = self.cache.foreign[ids] if n else np.zeros(0, bool)
+        if foreign.any():  # rows of underlyings not asked for: counted, not kept, not "dropped"
+            st.other_underlyings.update(self.cache.underlying_counts(ids[foreign]))
+            own = ~foreign
+            table, ts_ok, ts, ids, codes = (
+                table.filter(pa.array(own)),
+                ts_ok[own],
+                ts[own],
+                ids[own],
+                codes[own],
+            )
+            self.line += n - len(ids)
+            n = len(ids)
+        st.rows_in += n + new_bad
         bid = _numpy_prices(table.column(c["bid_px"]), self.fmt.fixed_point)
         ask = _numpy_prices(table.column(c["ask_px"]), self.fmt.fixed_point)
 
@@ -329,6 +380,16 @@ class _CbboReader:
             for k in ("bid_sz", "ask_sz")
         ]
         return _Rows(ts[keep], ids[keep], bid[keep], ask[keep], *sizes)
+
+    def _check_rtype(self, column: pa.Array) -> None:
+        values = pc.unique(column.drop_null()).to_pylist()
+        other = [v for v in values if v != _CBBO_1M_RTYPE]
+        if other:
+            seen = rtype_name(int(other[0]))
+            raise DataFileError(
+                f"{self.path}: rows have rtype {other[0]} ({seen}), not 193 (cbbo-1m); download the cbbo-1m schema"
+                + (" (1-second quotes are not 1-minute data)" if seen == "cbbo-1s" else "")
+            )
 
     def finish(self) -> None:
         """Count lines the parser skipped after the last batch."""
@@ -418,38 +479,59 @@ def _where(head: bytes, msg: str) -> str:
 
 
 def iter_cbbo_arrow(
-    path: str | Path, *, stats: ReadStats | None = None, block_size: int = DEFAULT_BLOCK_BYTES
+    path: str | Path,
+    *,
+    stats: ReadStats | None = None,
+    block_size: int = DEFAULT_BLOCK_BYTES,
+    symbols: SymbolMap | None = None,
+    underlyings: Collection[str] | None = None,
 ) -> Iterator[pa.Table]:
-    """Stream one CBBO-1m file as Arrow tables with ``QUOTE_ARROW_SCHEMA`` (the ``QUOTE_COLUMNS``).
+    """Stream one CBBO-1m file (CSV or DBN) as Arrow tables with ``QUOTE_ARROW_SCHEMA``.
 
-    Each table holds the clean rows of about ``block_size`` bytes of text, sorted by
-    (ts, symbol) with duplicates dropped. The rows of the last minute seen are held back
-    until a later minute appears, so a time-ordered source yields tables in strict time
-    order with no duplicates across tables. A source with rows out of time order
-    (``stats.out_of_order > 0``) may yield late rows in a later table: concatenate and
-    sort (``read_cbbo`` does). ``stats`` is updated as rows are read. Raise
-    ``DataFileError`` for an unreadable file; a header-only file yields nothing.
+    Each table holds the clean rows of about ``block_size`` bytes of text (or
+    ``CHUNK_RECORDS`` DBN records), sorted by (ts, symbol) with duplicates dropped. The
+    rows of the last minute seen are held back until a later minute appears, so a
+    time-ordered source yields tables in strict time order with no duplicates across
+    tables. A source with rows out of time order (``stats.out_of_order > 0``) may yield
+    late rows in a later table: concatenate and sort (``read_cbbo`` does). ``stats`` is
+    updated as rows are read. Raise ``DataFileError`` for an unreadable file; a
+    header-only file yields nothing.
+
+    ``symbols`` maps ``instrument_id`` to raw symbols for a file without a ``symbol``
+    column (CSV with ``map_symbols=False``) and adds to a DBN file's own mappings.
+    ``underlyings`` keeps only those underlyings' contracts (a merged file); the other
+    rows are counted in ``stats.other_underlyings``, not kept.
     """
     path = Path(path)
     st = stats if stats is not None else ReadStats()
-    with TextStream(path) as stream:
-        head = stream.peek(_SNIFF_BYTES)
-    if not head.strip():
-        raise DataFileError(f"{path}: empty file (no header line); re-download it")
-    header, sample = split_header(path, head, whole=len(head) < _SNIFF_BYTES)
-    fmt = _detect_format(path, header, sample)
-    reader = _CbboReader(path, fmt, st)
+    wanted = frozenset(u.upper() for u in underlyings) if underlyings is not None else None
+    if is_dbn(path):
+        dbn = DbnFile(path, "cbbo-1m")
+        fmt = _DBN_FORMAT
+        reader = _CbboReader(path, fmt, st, wanted)
+        batches = _dbn_batches(dbn, _dbn_symbols(dbn, symbols))
+        closer = dbn.close
+    else:
+        with TextStream(path) as stream:
+            head = stream.peek(_SNIFF_BYTES)
+        if not head.strip():
+            raise DataFileError(f"{path}: empty file (no header line); re-download it")
+        header, sample = split_header(path, head, whole=len(head) < _SNIFF_BYTES)
+        fmt = _detect_format(path, header, sample)
+        if fmt.by_instrument_id and not symbols:
+            raise DataFileError(f"{path}: {NO_SYMBOLS_HELP}")
+        reader = _CbboReader(path, fmt, st, wanted)
+        csv, source = _open_reader(path, fmt, reader, block_size, head)
+        batches = _csv_batches(path, csv, reader, symbols if fmt.by_instrument_id else None)
+
+        def closer() -> None:
+            csv.close()
+            source.close()
+
     st.files += 1
-    csv, source = _open_reader(path, fmt, reader, block_size, head)
     try:
         carry: _Rows | None = None
-        while True:
-            try:
-                batch = csv.read_next_batch()
-            except StopIteration:
-                break
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise arrow_read_error(path, exc, f"after line {reader.line}") from exc
+        for batch in batches:
             rows = reader.rows(batch)
             carry = reader.sort_dedup(rows if carry is None else _Rows.concat(carry, rows))
             if len(carry.ts) == 0:
@@ -462,14 +544,64 @@ def iter_cbbo_arrow(
         if carry is not None and len(carry.ts):
             yield reader.to_table(carry)
     finally:
-        csv.close()
-        source.close()
+        closer()
     if reader.bad_symbols:
         example = st.bad_symbol_examples[0] if st.bad_symbol_examples else "?"
         warnings.warn(
             f"{path}: dropped {reader.bad_symbols:,} rows with malformed option symbols, e.g. {example!r}",
             DataQualityWarning,
             stacklevel=2,
+        )
+
+
+NO_SYMBOLS_HELP = (
+    "rows carry instrument_id but no symbol (downloaded with map_symbols=False) and no symbology.json "
+    "or definition file was found beside it; put the job's symbology.json next to the file, or "
+    "re-download with map_symbols=True"
+)
+_DBN_FORMAT = _CbboFormat(list(DATABENTO_CBBO_HEADER), _LAYOUTS["databento"], "int_ns", True)
+
+
+def _csv_batches(
+    path: Path, csv: pacsv.CSVStreamingReader, reader: _CbboReader, symbols: SymbolMap | None
+) -> Iterator[pa.RecordBatch]:
+    while True:
+        try:
+            batch = csv.read_next_batch()
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise arrow_read_error(path, exc, f"after line {reader.line}") from exc
+        if symbols is not None:
+            ids = pc.fill_null(batch.column("instrument_id"), -1).to_numpy()
+            ts = pc.fill_null(batch.column(reader.fmt.columns["ts"]).cast(pa.int64()), 0).to_numpy()
+            batch = batch.append_column("symbol", symbols.dictionary(ids, ts))
+        yield batch
+
+
+def _dbn_symbols(dbn: DbnFile, extra: SymbolMap | None) -> SymbolMap:
+    own = SymbolMap.from_metadata(dbn.header.metadata)
+    mapping = own.merged(extra) if extra is not None else own
+    if not len(mapping):
+        dbn.close()
+        raise DataFileError(f"{dbn.path}: {NO_SYMBOLS_HELP.replace('rows carry', 'DBN records carry')}")
+    return mapping
+
+
+def _dbn_batches(dbn: DbnFile, symbols: SymbolMap) -> Iterator[pa.RecordBatch]:
+    for chunk in dbn.chunks():
+        raw_ts = chunk["ts_recv"]
+        ts = raw_ts.astype(np.int64)
+        undefined = raw_ts == np.uint64(UINT64_MAX)
+        yield pa.record_batch(
+            {
+                "ts_recv": pa.array(ts, mask=undefined if undefined.any() else None),
+                "symbol": symbols.dictionary(chunk["instrument_id"].astype(np.int64), ts),
+                "bid_px_00": pa.array(chunk["bid_px_00"].astype(np.int64)),
+                "ask_px_00": pa.array(chunk["ask_px_00"].astype(np.int64)),
+                "bid_sz_00": pa.array(chunk["bid_sz_00"].astype(np.int64)),
+                "ask_sz_00": pa.array(chunk["ask_sz_00"].astype(np.int64)),
+            }
         )
 
 
@@ -488,19 +620,33 @@ def quotes_to_pandas(table: pa.Table) -> pd.DataFrame:
 
 
 def iter_cbbo_batches(
-    path: str | Path, *, stats: ReadStats | None = None, block_size: int = DEFAULT_BLOCK_BYTES
+    path: str | Path,
+    *,
+    stats: ReadStats | None = None,
+    block_size: int = DEFAULT_BLOCK_BYTES,
+    symbols: SymbolMap | None = None,
+    underlyings: Collection[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Like ``iter_cbbo_arrow`` but yield pandas frames (see ``quotes_to_pandas``)."""
-    for table in iter_cbbo_arrow(path, stats=stats, block_size=block_size):
+    for table in iter_cbbo_arrow(
+        path, stats=stats, block_size=block_size, symbols=symbols, underlyings=underlyings
+    ):
         yield quotes_to_pandas(table)
 
 
 def read_cbbo_arrow(
-    path: str | Path, *, stats: ReadStats | None = None, block_size: int = DEFAULT_BLOCK_BYTES
+    path: str | Path,
+    *,
+    stats: ReadStats | None = None,
+    block_size: int = DEFAULT_BLOCK_BYTES,
+    symbols: SymbolMap | None = None,
+    underlyings: Collection[str] | None = None,
 ) -> pa.Table:
     """Read a whole CBBO-1m file into one Arrow table sorted by (ts, symbol), no duplicates."""
     st = stats if stats is not None else ReadStats()
-    tables = list(iter_cbbo_arrow(path, stats=st, block_size=block_size))
+    tables = list(
+        iter_cbbo_arrow(path, stats=st, block_size=block_size, symbols=symbols, underlyings=underlyings)
+    )
     if not tables:
         return QUOTE_ARROW_SCHEMA.empty_table()
     table = pa.concat_tables(tables).combine_chunks() if len(tables) > 1 else tables[0]
@@ -527,7 +673,12 @@ def _global_sort_dedup(table: pa.Table, stats: ReadStats) -> pa.Table:
 
 
 def read_cbbo(
-    path: str | Path, *, stats: ReadStats | None = None, block_size: int = DEFAULT_BLOCK_BYTES
+    path: str | Path,
+    *,
+    stats: ReadStats | None = None,
+    block_size: int = DEFAULT_BLOCK_BYTES,
+    symbols: SymbolMap | None = None,
+    underlyings: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Read a whole CBBO-1m day: columns ``QUOTE_COLUMNS``, sorted by (ts, symbol), clean rows only.
 
@@ -535,4 +686,6 @@ def read_cbbo(
     OCC even when the file is OSI-padded; ``expiry`` python ``datetime.date`` objects;
     ``bid_sz``/``ask_sz`` int64. See the module docstring for what is dropped.
     """
-    return quotes_to_pandas(read_cbbo_arrow(path, stats=stats, block_size=block_size))
+    return quotes_to_pandas(
+        read_cbbo_arrow(path, stats=stats, block_size=block_size, symbols=symbols, underlyings=underlyings)
+    )

@@ -107,7 +107,7 @@ def write_cbbo(path: Path, rows: list[tuple[pd.Timestamp, str, float, float]]) -
     rows = sorted(rows, key=lambda r: (r[0], r[1]))
     lines = [CBBO_HEADER]
     for ts, sym, bid, ask in rows:
-        lines.append(f"{_iso(ts)},{_iso(ts)},194,30,1,N,,0,0,{bid:.6f},{ask:.6f},10,12,30,30,{sym}")
+        lines.append(f"{_iso(ts)},{_iso(ts)},193,30,1,N,,0,0,{bid:.6f},{ask:.6f},10,12,30,30,{sym}")
     return _write(path, "\n".join(lines) + "\n")
 
 
