@@ -17,11 +17,12 @@ from tqdm import tqdm
 
 from feeds.catalog import store
 from feeds.catalog.day import DayTables, build_day
-from feeds.catalog.sessions import session_for
+from feeds.catalog.sessions import Session, session_for
 from feeds.catalog.settings import CatalogError, DayFailure, IngestSettings, IngestSummary, SourceFileError
+from feeds.databento.bars import BarStats
 from feeds.databento.cbbo import DataFileError, read_bars
 from feeds.databento.layout import SymbolFiles, discover
-from feeds.schema import BAR_COLUMNS, DROP_REASONS
+from feeds.schema import BAR_COLUMNS, BAR_DROP_REASONS, DROP_REASONS
 from options_scalper.model import ScalperError
 
 # What a bad source day may raise while it is read and parsed. Anything else is a bug
@@ -43,6 +44,7 @@ class _DayPlan:
     files: SymbolFiles
     sources: dict[str, str] = field(default_factory=dict)  # kind -> fingerprint
     bars: pd.DataFrame | None = None
+    bar_stats: BarStats | None = None
 
 
 class Catalog:
@@ -98,8 +100,11 @@ class Catalog:
             store.remove_stale_temps(self.root / sym)
 
         summary = IngestSummary()
+        for sym, files in sorted(found.items()):
+            for note in files.notes:
+                summary.failures.append(DayFailure(sym, "(all days)", "", note))
         started = time.perf_counter()
-        multi_bars: dict[Path, pd.DataFrame | SourceFileError] = {}
+        multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError] = {}
         bar = tqdm(plans, desc="ingest", unit="day", disable=not progress, leave=False)
         for plan in bar:
             bar.set_postfix_str(f"{plan.symbol} {plan.day}", refresh=False)
@@ -116,7 +121,7 @@ class Catalog:
         settings: IngestSettings,
         strict: bool,
         summary: IngestSummary,
-        multi_bars: dict[Path, pd.DataFrame | SourceFileError],
+        multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
     ) -> None:
         cbbo = plan.files.cbbo[plan.day]
         try:
@@ -133,9 +138,23 @@ class Catalog:
             try:
                 session = session_for(plan.day)
             except CatalogError as exc:
+                if plan.day in plan.files.range_days:  # a range file spans holidays: no day, no error
+                    summary.not_sessions += 1
+                    return
                 raise SourceFileError(cbbo, exc) from exc
             stats_path = plan.files.statistics.get(plan.day)
-            tables = build_day(cbbo, plan.day, session, settings, bars=plan.bars, statistics_path=stats_path)
+            tables = build_day(
+                cbbo,
+                plan.day,
+                session,
+                settings,
+                bars=plan.bars,
+                statistics_path=stats_path,
+                underlying=plan.symbol,
+                symbols=plan.files.symbol_map,
+                range_file=plan.day in plan.files.range_days,
+            )
+            tables.summary.update(_bar_quality(plan, session))
         except SOURCE_ERRORS as exc:
             path = exc.path if isinstance(exc, SourceFileError) else cbbo
             message = _one_line(exc, path)
@@ -153,7 +172,7 @@ class Catalog:
         summary.dropped.update(tables.stats.dropped)
 
     def _resolve_sources(
-        self, plan: _DayPlan, multi_bars: dict[Path, pd.DataFrame | SourceFileError]
+        self, plan: _DayPlan, multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError]
     ) -> None:
         """Fingerprint the day's source files and load its bars (per-day file, else multi-day)."""
         files = plan.files
@@ -164,18 +183,19 @@ class Catalog:
         day_bars = files.bars_days.get(plan.day)
         if day_bars is not None:
             plan.sources["bars"] = store.file_fingerprint(day_bars)
-            plan.bars = _read_bars(day_bars, plan.symbol)
+            plan.bars, plan.bar_stats = _read_bars(day_bars, plan.symbol, files)
             return
         session = None
         for path in files.bars_multi:
             if path not in multi_bars:
                 try:
-                    multi_bars[path] = _read_bars(path, plan.symbol)
+                    multi_bars[path] = _read_bars(path, plan.symbol, files)
                 except SOURCE_ERRORS as exc:
                     multi_bars[path] = SourceFileError(path, exc)
-            loaded = multi_bars[path]
-            if isinstance(loaded, SourceFileError):
-                raise loaded
+            loaded_pair = multi_bars[path]
+            if isinstance(loaded_pair, SourceFileError):
+                raise loaded_pair
+            loaded, plan.bar_stats = loaded_pair
             session = session or session_for(plan.day)
             ts = loaded["ts"]
             rows = loaded[(ts >= session.open) & (ts < session.close)]
@@ -361,13 +381,33 @@ class Catalog:
         return table
 
 
-def _read_bars(path: Path, symbol: str) -> pd.DataFrame:
+def _read_bars(path: Path, symbol: str, files: SymbolFiles) -> tuple[pd.DataFrame, BarStats]:
+    stats = BarStats()
     try:
-        bars = read_bars(path, symbol=symbol).copy()
+        bars = read_bars(
+            path, symbol=symbol, stats=stats, naive_tz=files.bars_tz, symbols=files.symbol_map
+        ).copy()
     except SOURCE_ERRORS as exc:
         raise SourceFileError(path, exc) from exc
     bars["ts"] = pd.to_datetime(bars["ts"], utc=True)
-    return bars
+    return bars, stats
+
+
+def _bar_quality(plan: _DayPlan, session: Session) -> dict[str, Any]:
+    """The day's bad-bar drops by kind and its session minutes without a bar."""
+    out: dict[str, Any] = {f"bars_dropped_{k}": 0 for k in BAR_DROP_REASONS}
+    stats = plan.bar_stats
+    for kind, ts in stats.dropped_at if stats is not None else ():
+        if session.open <= pd.Timestamp(ts) < session.close:
+            out[f"bars_dropped_{kind}"] += 1
+    minutes = int((session.close - session.open) / pd.Timedelta(minutes=1))
+    have = 0
+    if plan.bars is not None and len(plan.bars):
+        starts = pd.to_datetime(plan.bars["ts"], utc=True)
+        have = int(((starts >= session.open) & (starts < session.close)).sum())
+    out["bars_expected"] = minutes
+    out["bars_present"] = have
+    return out
 
 
 def _source_paths(plan: _DayPlan) -> dict[str, str]:

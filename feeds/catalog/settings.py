@@ -76,6 +76,7 @@ class IngestSummary:
     ingested: int = 0
     skipped: int = 0
     failed: int = 0
+    not_sessions: int = 0  # weekdays of range files that are no NYSE session (holidays)
     rows_in: int = 0
     rows_out: int = 0
     dropped: Counter[str] = field(default_factory=Counter)

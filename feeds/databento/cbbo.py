@@ -38,6 +38,7 @@ import warnings
 from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ import pyarrow.csv as pacsv
 
 from feeds.databento.bars import read_bars, read_statistics
 from feeds.databento.dbn import UINT64_MAX, DbnFile, is_dbn, rtype_name
-from feeds.databento.symbology import SymbolMap
+from feeds.databento.symbology import NS_PER_DAY, SymbolMap
 from feeds.databento.textio import (
     FIXED_PRICE_SCALE,
     INT64_MAX,
@@ -138,6 +139,7 @@ class ReadStats:
     locked: int = 0  # bid == ask; kept
     files: int = 0
     other_underlyings: Counter[str] = field(default_factory=Counter)  # rows not asked for; not kept
+    other_days: int = 0  # rows outside the day asked for (range files); not kept
 
     @property
     def duplicates(self) -> int:
@@ -156,6 +158,7 @@ class ReadStats:
         self.locked += other.locked
         self.files += other.files
         self.other_underlyings.update(other.other_underlyings)
+        self.other_days += other.other_days
 
     def summary_line(self) -> str:
         """One line for logs and reports."""
@@ -298,9 +301,15 @@ def _numpy_prices(arr: pa.Array, fixed_point: bool) -> np.ndarray:
 
 class _CbboReader:
     def __init__(
-        self, path: Path, fmt: _CbboFormat, stats: ReadStats, underlyings: frozenset[str] | None = None
+        self,
+        path: Path,
+        fmt: _CbboFormat,
+        stats: ReadStats,
+        underlyings: frozenset[str] | None = None,
+        window: tuple[int, int] | None = None,
     ) -> None:
         self.path, self.fmt, self.stats = path, fmt, stats
+        self.window = window
         self.cache = _SymbolCache(underlyings)
         self.last_ts = np.iinfo(np.int64).min
         self.bad_rows = 0  # lines the CSV parser skipped (wrong number of fields)
@@ -329,9 +338,15 @@ class _CbboReader:
         dict_ids = self.cache.ids(dictionary)
         ids = dict_ids[codes] if len(dict_ids) else np.zeros(n, np.int64)
         foreign = self.cache.foreign[ids] if n else np.zeros(0, bool)
-        if foreign.any():  # rows of underlyings not asked for: counted, not kept, not "dropped"
-            st.other_underlyings.update(self.cache.underlying_counts(ids[foreign]))
-            own = ~foreign
+        other_day = np.zeros(n, dtype=bool)
+        if self.window is not None:  # a range file read for one day: other days' rows are not this day's
+            other_day = ts_ok & ((ts < self.window[0]) | (ts >= self.window[1]))
+        skip = foreign | other_day
+        if skip.any():  # not this read's rows: counted, not kept, not "dropped"
+            if foreign.any():
+                st.other_underlyings.update(self.cache.underlying_counts(ids[foreign & ~other_day]))
+            st.other_days += int(np.count_nonzero(other_day))
+            own = ~skip
             table, ts_ok, ts, ids, codes = (
                 table.filter(pa.array(own)),
                 ts_ok[own],
@@ -485,6 +500,7 @@ def iter_cbbo_arrow(
     block_size: int = DEFAULT_BLOCK_BYTES,
     symbols: SymbolMap | None = None,
     underlyings: Collection[str] | None = None,
+    day: date | None = None,
 ) -> Iterator[pa.Table]:
     """Stream one CBBO-1m file (CSV or DBN) as Arrow tables with ``QUOTE_ARROW_SCHEMA``.
 
@@ -500,15 +516,20 @@ def iter_cbbo_arrow(
     ``symbols`` maps ``instrument_id`` to raw symbols for a file without a ``symbol``
     column (CSV with ``map_symbols=False``) and adds to a DBN file's own mappings.
     ``underlyings`` keeps only those underlyings' contracts (a merged file); the other
-    rows are counted in ``stats.other_underlyings``, not kept.
+    rows are counted in ``stats.other_underlyings``, not kept. ``day`` keeps the rows of
+    that UTC day only (one day of a range file); the others are counted in ``stats.other_days``.
     """
     path = Path(path)
     st = stats if stats is not None else ReadStats()
     wanted = frozenset(u.upper() for u in underlyings) if underlyings is not None else None
+    window = None
+    if day is not None:
+        start_ns = (day - date(1970, 1, 1)).days * NS_PER_DAY
+        window = (start_ns, start_ns + NS_PER_DAY)
     if is_dbn(path):
         dbn = DbnFile(path, "cbbo-1m")
         fmt = _DBN_FORMAT
-        reader = _CbboReader(path, fmt, st, wanted)
+        reader = _CbboReader(path, fmt, st, wanted, window)
         batches = _dbn_batches(dbn, _dbn_symbols(dbn, symbols))
         closer = dbn.close
     else:
@@ -520,7 +541,7 @@ def iter_cbbo_arrow(
         fmt = _detect_format(path, header, sample)
         if fmt.by_instrument_id and not symbols:
             raise DataFileError(f"{path}: {NO_SYMBOLS_HELP}")
-        reader = _CbboReader(path, fmt, st, wanted)
+        reader = _CbboReader(path, fmt, st, wanted, window)
         csv, source = _open_reader(path, fmt, reader, block_size, head)
         batches = _csv_batches(path, csv, reader, symbols if fmt.by_instrument_id else None)
 

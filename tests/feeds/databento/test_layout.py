@@ -74,10 +74,13 @@ def test_discover_flat_folder_with_given_symbol(tmp_path):
         discover(tmp_path, ["TSLA", "SPY"])
 
 
-def test_discover_prefers_csv_when_day_has_both(tmp_path):
-    touch(tmp_path / "TSLA" / "cbbo-1m" / "2024-01-03.csv.zst")
-    plain = touch(tmp_path / "TSLA" / "cbbo-1m" / "2024-01-03.csv")
-    assert discover(tmp_path)["TSLA"].cbbo[date(2024, 1, 3)] == plain
+def test_discover_prefers_compressed_when_day_has_both(tmp_path):
+    # a truncated plain .csv must not win over the good .csv.zst (zstd frames are checked)
+    packed = touch(tmp_path / "TSLA" / "cbbo-1m" / "2024-01-03.csv.zst")
+    touch(tmp_path / "TSLA" / "cbbo-1m" / "2024-01-03.csv")
+    assert discover(tmp_path)["TSLA"].cbbo[date(2024, 1, 3)] == packed
+    dbn = touch(tmp_path / "TSLA" / "cbbo-1m" / "2024-01-03.dbn.zst")
+    assert discover(tmp_path)["TSLA"].cbbo[date(2024, 1, 3)] == dbn
 
 
 def test_discover_two_different_files_for_one_day_raises(tmp_path):
@@ -105,6 +108,17 @@ def test_discover_symbol_folder_without_day_files_raises(tmp_path):
     (tmp_path / "TSLA" / "cbbo-1m").mkdir(parents=True)
     with pytest.raises(DataLayoutError, match="no <YYYY-MM-DD>"):
         discover(tmp_path)
+
+
+def test_discover_empty_symbol_folder_beside_others_skipped_with_note(tmp_path):
+    (tmp_path / "QQQ" / "cbbo-1m").mkdir(parents=True)
+    touch(tmp_path / "TSLA" / "cbbo-1m" / "2024-01-03.csv")
+    found = discover(tmp_path)
+    assert found["TSLA"].days == [date(2024, 1, 3)]
+    assert found["QQQ"].days == []
+    assert found["QQQ"].notes == (
+        f"{tmp_path / 'QQQ' / 'cbbo-1m'}: no <YYYY-MM-DD>.csv[.zst] day files: QQQ skipped",
+    )
 
 
 def test_symbol_of_cbbo_without_occ_rows_raises(tmp_path):

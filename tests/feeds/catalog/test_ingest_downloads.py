@@ -1,0 +1,222 @@
+"""Catalog ingest of downloads as DataBento delivers them: job folders, DBN, merged underlyings,
+range files, files without symbols; and the data problems that used to pass silently."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import databento_dbn as dbn
+import pandas as pd
+import pytest
+
+from feeds.catalog import Catalog
+from tests.feeds.databento.dbn_files import (
+    Quote,
+    cbbo_records,
+    encode,
+    instrument_ids,
+    metadata,
+    to_csv,
+    write,
+)
+
+DAY = date(2024, 1, 3)
+OPEN = pd.Timestamp("2024-01-03 14:30", tz="UTC")
+SPOT = {"SPY": 470.0, "QQQ": 400.0, "TSLA": 250.0}
+
+
+def osi(root: str, day: date, right: str, strike: float) -> str:
+    return f"{root:<6}{day:%y%m%d}{right}{round(strike * 1000):08d}"
+
+
+def quotes(day: date, roots: tuple[str, ...] = ("SPY", "QQQ"), minutes: int = 30) -> list[Quote]:
+    open_ts = pd.Timestamp(day, tz="UTC") + (OPEN - pd.Timestamp(DAY, tz="UTC"))
+    out = []
+    for m in range(1, minutes + 1):
+        ts = (open_ts + pd.Timedelta(minutes=m)).isoformat()
+        for root in roots:
+            for right in "CP":
+                for k in (SPOT[root] - 1, SPOT[root] + 1):
+                    bid = 1.0 + 0.01 * m
+                    out.append(Quote(osi(root, day, right, k), ts, bid, bid + 0.05))
+    return out
+
+
+def bars_records(days: list[date], ids: dict[str, int]) -> list[dbn.OHLCVMsg]:
+    out = []
+    for day in days:
+        start = pd.Timestamp(day, tz="UTC") + (OPEN - pd.Timestamp(DAY, tz="UTC"))
+        for m in range(390):
+            for sym, iid in ids.items():
+                px = round(SPOT[sym] * 1e9)
+                out.append(
+                    dbn.OHLCVMsg(
+                        rtype=33,
+                        publisher_id=2,
+                        instrument_id=iid,
+                        ts_event=(start + pd.Timedelta(minutes=m)).value,
+                        open=px,
+                        high=px + 10**8,
+                        low=px - 10**8,
+                        close=px,
+                        volume=1000,
+                    )
+                )
+    return out
+
+
+def job(root: Path, name: str, symbols: list[str]) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metadata.json").write_text(json.dumps({"query": {"symbols": symbols, "stype_in": "parent"}}))
+    return folder
+
+
+def write_quotes(
+    path: Path, rows: list[Quote], days: list[date], *, map_symbols: bool = True
+) -> dict[str, int]:
+    ids = instrument_ids(q.symbol for q in rows)
+    data = encode(metadata(dbn.Schema.CBBO_1M, days, ids), cbbo_records(rows, ids))
+    write(path, data if ".dbn" in path.name else to_csv(data, map_symbols=map_symbols))
+    return ids
+
+
+def write_bars(folder: Path, days: list[date]) -> None:
+    ids = {"SPY": 1, "QQQ": 2}
+    data = encode(metadata(dbn.Schema.OHLCV_1M, days, ids), bars_records(days, ids))
+    write(folder / f"xnas-itch-{days[0]:%Y%m%d}.ohlcv-1m.dbn.zst", data)
+
+
+def symbology(folder: Path, ids: dict[str, int], days: list[date]) -> None:
+    result = {
+        raw: [{"d0": d.isoformat(), "d1": (d + timedelta(days=1)).isoformat(), "s": str(i)} for d in days]
+        for raw, i in ids.items()
+    }
+    doc = {"result": result, "symbols": ["SPY.OPT"], "stype_in": "parent", "stype_out": "instrument_id",
+           "start_date": days[0].isoformat(), "end_date": days[-1].isoformat(), "partial": [],
+           "not_found": [], "message": "OK", "status": 0}  # fmt: skip
+    (folder / "symbology.json").write_text(json.dumps(doc))
+
+
+def test_ingest_job_folders_merged_dbn_feed_each_underlying_its_own(tmp_path):
+    data = tmp_path / "data"
+    opra = job(data, "OPRA-20240103-4APD3MDYPJ", ["SPY.OPT", "QQQ.OPT"])
+    write_quotes(opra / "opra-pillar-20240103.cbbo-1m.dbn.zst", quotes(DAY), [DAY])
+    write_bars(job(data, "XNAS-20240103-X7Q2", ["SPY", "QQQ"]), [DAY])
+    catalog = Catalog(tmp_path / "cat")
+    summary = catalog.ingest(data, progress=False)
+    assert (summary.ingested, summary.failed) == (2, 0), summary.failures
+    for sym in ("SPY", "QQQ"):
+        q = catalog.read_quotes(sym, DAY)
+        assert set(q["underlying"]) == {sym}
+        assert len(catalog.read_bars(sym, DAY)) == 390
+        row = catalog.day_summary(sym).iloc[0]
+        assert row["underlying_source"] == "bars"
+        assert row["rows_in"] == 30 * 4 and row["rows_other_underlyings"] == 30 * 4
+    assert float(catalog.read_bars("QQQ", DAY)["close"].iloc[0]) == SPOT["QQQ"]
+
+
+def test_ingest_range_file_split_into_days_missing_day_skipped_alone(tmp_path):
+    data = tmp_path / "data"
+    opra = job(data, "OPRA-20240102-RANGE", ["SPY.OPT"])
+    days = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4), date(2024, 1, 5)]
+    rows = [q for d in days[:3] for q in quotes(d, ("SPY",))]  # no rows for 2024-01-05
+    write_quotes(opra / "opra-pillar-20240101-20240107.cbbo-1m.dbn.zst", rows, days)
+    catalog = Catalog(tmp_path / "cat")
+    summary = catalog.ingest(data, progress=False)
+    assert catalog.days("SPY") == days[:3]
+    assert summary.not_sessions == 1  # 2024-01-01 is New Year's Day: no session, no error
+    assert [f.day for f in summary.failures] == ["2024-01-05"]
+    assert "the range file holds no rows of 2024-01-05; re-download that day" in summary.failures[0].message
+    for day in days[:3]:
+        row = catalog.day_summary("SPY").set_index("date").loc[day]
+        assert row["rows_in"] == 30 * 2 * 2
+
+
+def test_ingest_csv_without_symbols_mapped_by_symbology_json(tmp_path):
+    data = tmp_path / "data"
+    opra = job(data, "OPRA-20240103-NOSYM", ["SPY.OPT"])
+    ids = write_quotes(
+        opra / "opra-pillar-20240103.cbbo-1m.csv.zst", quotes(DAY, ("SPY",)), [DAY], map_symbols=False
+    )
+    catalog = Catalog(tmp_path / "cat")
+    summary = catalog.ingest(data, progress=False)
+    assert summary.failed == 1
+    assert "no symbology.json or definition file was found beside it" in summary.failures[0].message
+    symbology(opra, ids, [DAY])
+    summary = catalog.ingest(data, progress=False)
+    assert (summary.ingested, summary.failed) == (1, 0)
+    assert catalog.day_summary("SPY").iloc[0]["rows_in"] == 120
+
+
+def test_ingest_other_underlyings_file_in_symbol_folder_refused(tmp_path):
+    data = tmp_path / "data"
+    write_quotes(data / "SPY" / "cbbo-1m" / "2024-01-03.csv", quotes(DAY, ("TSLA",)), [DAY])
+    summary = Catalog(tmp_path / "cat").ingest(data, progress=False)
+    assert summary.failed == 1
+    assert summary.failures[0].message.endswith(
+        "2024-01-03.csv: holds no SPY contracts (it has TSLA 120 rows); move it to that symbol's folder or "
+        "ingest that symbol"
+    )
+
+
+def test_ingest_file_named_for_another_day_refused(tmp_path):
+    data = tmp_path / "data"
+    write_quotes(data / "SPY" / "cbbo-1m" / "2024-01-04.csv", quotes(DAY, ("SPY",)), [DAY])
+    summary = Catalog(tmp_path / "cat").ingest(data, progress=False)
+    assert summary.failed == 1
+    assert summary.failures[0].message.endswith(
+        "2024-01-04.csv: holds no rows of 2024-01-04 (120 rows of other days): the name's date differs from "
+        "its rows; rename or re-download it"
+    )
+
+
+def test_ingest_bad_statistics_skips_statistics_not_the_day(tmp_path):
+    data = tmp_path / "data"
+    write_quotes(data / "SPY" / "cbbo-1m" / "2024-01-03.csv", quotes(DAY, ("SPY",)), [DAY])
+    stats = data / "SPY" / "statistics" / "2024-01-03.csv"
+    write(stats, b"junk,header\n1,2\n")
+    catalog = Catalog(tmp_path / "cat")
+    summary = catalog.ingest(data, progress=False)
+    assert (summary.ingested, summary.failed) == (1, 0)
+    notes = catalog.data_notes("SPY", [DAY])
+    assert any(
+        n.startswith("SPY 2024-01-03: statistics file unreadable, open interest skipped (") for n in notes
+    )
+
+
+def test_ingest_bad_bar_dropped_counted_and_noted_day_trades_on(tmp_path):
+    data = tmp_path / "data"
+    write_quotes(data / "SPY" / "cbbo-1m" / "2024-01-03.csv", quotes(DAY, ("SPY",)), [DAY])
+    lines = ["datetime,open,high,low,close,volume"]
+    start = pd.Timestamp("2024-01-03 09:30")
+    for m in range(390):
+        close = "" if m == 10 else "470"
+        lines.append(f"{start + pd.Timedelta(minutes=m)},470,470.1,469.9,{close},100")
+    write(data / "SPY" / "ohlcv-1m" / "2024-01-03.csv", "\n".join(lines).encode())
+    catalog = Catalog(tmp_path / "cat")
+    catalog.ingest(data, progress=False)
+    assert len(catalog.read_bars("SPY", DAY)) == 389
+    row = catalog.day_summary("SPY").iloc[0]
+    assert row["bars_dropped_nan_price"] == 1 and row["underlying_source"] == "bars"
+    assert (
+        "SPY 2024-01-03: 1 bad underlying bar(s) dropped (NaN, zero/negative or high < low): those days trade on "
+        "without them"
+    ) in catalog.data_notes("SPY", [DAY])
+
+
+def test_ingest_cbbo_1s_job_refused_with_one_line(tmp_path):
+    data = tmp_path / "data"
+    opra = job(data, "OPRA-20240103-SECS", ["SPY.OPT"])
+    rows = quotes(DAY, ("SPY",), minutes=2)
+    ids = instrument_ids(q.symbol for q in rows)
+    write(opra / "opra-pillar-20240103.cbbo-1s.dbn.zst", encode(metadata(dbn.Schema.CBBO_1S, [DAY], ids),
+                                                                  cbbo_records(rows, ids, rtype=192)))  # fmt: skip
+    from feeds.catalog import CatalogError
+
+    with pytest.raises(
+        CatalogError, match=r"hold no cbbo-1m files \(found: cbbo-1s\) \(cbbo-1s is 1-second data"
+    ):
+        Catalog(tmp_path / "cat").ingest(data, progress=False)
