@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,39 +11,26 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import zstandard
 from tqdm import tqdm
 
 from feeds.catalog import store
 from feeds.catalog.day import DayTables, build_day
-from feeds.catalog.sessions import Session, session_for
+from feeds.catalog.sessions import session_for
 from feeds.catalog.settings import CatalogError, DayFailure, IngestSettings, IngestSummary, SourceFileError
-from feeds.databento.bars import BarStats
-from feeds.databento.cbbo import DataFileError, read_bars
-from feeds.databento.layout import SymbolFiles, discover
-from feeds.schema import BAR_COLUMNS, BAR_DROP_REASONS, DROP_REASONS
-from options_scalper.model import ScalperError
-
-# What a bad source day may raise while it is read and parsed. Anything else is a bug
-# in our code and propagates.
-SOURCE_ERRORS: tuple[type[BaseException], ...] = (
-    ScalperError,
-    pa.ArrowException,
-    ValueError,
-    OSError,
-    EOFError,
-    zstandard.ZstdError,
+from feeds.catalog.sources import (
+    SOURCE_ERRORS,
+    DayPlan,
+    bar_quality,
+    one_line,
+    read_bars_of,
+    same_sources,
+    source_paths,
 )
-
-
-@dataclass
-class _DayPlan:
-    symbol: str
-    day: date
-    files: SymbolFiles
-    sources: dict[str, str] = field(default_factory=dict)  # kind -> fingerprint
-    bars: pd.DataFrame | None = None
-    bar_stats: BarStats | None = None
+from feeds.databento.bars import BarStats
+from feeds.databento.cbbo import DataFileError
+from feeds.databento.layout import discover
+from feeds.schema import DROP_REASONS
+from options_scalper.model import ScalperError
 
 
 class Catalog:
@@ -91,7 +77,7 @@ class Catalog:
         except ScalperError as exc:  # a layout problem is bad input, not a bad day
             raise CatalogError(" ".join(str(exc).split())) from exc
         plans = [
-            _DayPlan(symbol=sym, day=day, files=files)
+            DayPlan(symbol=sym, day=day, files=files)
             for sym, files in sorted(found.items())
             for day in sorted(files.cbbo)
             if (start is None or day >= start) and (end is None or day <= end)
@@ -117,24 +103,28 @@ class Catalog:
 
     def _ingest_day(
         self,
-        plan: _DayPlan,
+        plan: DayPlan,
         settings: IngestSettings,
         strict: bool,
         summary: IngestSummary,
         multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
     ) -> None:
         cbbo = plan.files.cbbo[plan.day]
+        manifest_path = self._manifest(plan.symbol, plan.day)
+        manifest = store.read_manifest(manifest_path)
         try:
-            self._resolve_sources(plan, multi_bars)
-            manifest = store.read_manifest(self._manifest(plan.symbol, plan.day))
+            self._fingerprint(plan, manifest)
             if (
                 manifest is not None
-                and manifest.get("sources") == plan.sources
+                and same_sources(manifest.get("sources", {}), plan.sources)
                 and manifest.get("settings") == settings.as_dict()
                 and self._files_intact(plan.symbol, plan.day, manifest)
             ):
+                if manifest.get("sources") != plan.sources:  # touched, same content: remember the new stat
+                    store.write_manifest(manifest_path, {**manifest, "sources": plan.sources})
                 summary.skipped += 1
                 return
+            self._load_bars(plan, multi_bars)
             try:
                 session = session_for(plan.day)
             except CatalogError as exc:
@@ -154,15 +144,18 @@ class Catalog:
                 symbols=plan.files.symbol_map,
                 range_file=plan.day in plan.files.range_days,
             )
-            tables.summary.update(_bar_quality(plan, session))
+            tables.summary.update(bar_quality(plan, session))
         except SOURCE_ERRORS as exc:
             path = exc.path if isinstance(exc, SourceFileError) else cbbo
-            message = _one_line(exc, path)
+            message = one_line(exc, path)
             if strict:
                 if isinstance(exc, ScalperError):
                     raise
                 raise DataFileError(message) from exc
             summary.failed += 1
+            if manifest is not None:  # its source changed and no longer reads: out of the backtest, visibly
+                self._remove_day(plan.symbol, plan.day)
+                message += "; the catalog's old copy of the day was removed"
             summary.failures.append(DayFailure(plan.symbol, plan.day.isoformat(), str(path), message))
             return
         self._commit(plan, settings, tables)
@@ -171,25 +164,39 @@ class Catalog:
         summary.rows_out += tables.quotes.num_rows
         summary.dropped.update(tables.stats.dropped)
 
-    def _resolve_sources(
-        self, plan: _DayPlan, multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError]
-    ) -> None:
-        """Fingerprint the day's source files and load its bars (per-day file, else multi-day)."""
+    def _fingerprint(self, plan: DayPlan, manifest: dict[str, Any] | None) -> None:
+        """Fingerprint the day's source files: a stat each, a content hash only for a changed stat."""
         files = plan.files
-        plan.sources["cbbo"] = store.file_fingerprint(files.cbbo[plan.day])
+        prev: dict[str, str] = (manifest or {}).get("sources", {})
+        plan.sources["cbbo"] = store.file_fingerprint(files.cbbo[plan.day], prev.get("cbbo"))
         stats_path = files.statistics.get(plan.day)
         if stats_path is not None:
-            plan.sources["statistics"] = store.file_fingerprint(stats_path)
+            plan.sources["statistics"] = store.file_fingerprint(stats_path, prev.get("statistics"))
         day_bars = files.bars_days.get(plan.day)
         if day_bars is not None:
-            plan.sources["bars"] = store.file_fingerprint(day_bars)
-            plan.bars, plan.bar_stats = _read_bars(day_bars, plan.symbol, files)
+            plan.sources["bars"] = store.file_fingerprint(day_bars, prev.get("bars"))
+        elif files.bars_multi:
+            old = prev.get("bars", "").split(";")
+            parts = [
+                store.file_fingerprint(p, old[i] if i < len(old) else None)
+                for i, p in enumerate(files.bars_multi)
+            ]
+            plan.sources["bars"] = ";".join(parts)
+
+    def _load_bars(
+        self, plan: DayPlan, multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError]
+    ) -> None:
+        """Load the day's bars: its per-day file, else the first multi-day file with session bars."""
+        files = plan.files
+        day_bars = files.bars_days.get(plan.day)
+        if day_bars is not None:
+            plan.bars, plan.bar_stats = read_bars_of(day_bars, plan.symbol, files)
             return
         session = None
         for path in files.bars_multi:
             if path not in multi_bars:
                 try:
-                    multi_bars[path] = _read_bars(path, plan.symbol, files)
+                    multi_bars[path] = read_bars_of(path, plan.symbol, files)
                 except SOURCE_ERRORS as exc:
                     multi_bars[path] = SourceFileError(path, exc)
             loaded_pair = multi_bars[path]
@@ -200,13 +207,10 @@ class Catalog:
             ts = loaded["ts"]
             rows = loaded[(ts >= session.open) & (ts < session.close)]
             if len(rows):
-                values = rows[list(BAR_COLUMNS)].to_numpy(dtype="float64", na_value=float("nan"))
-                ts_ns = rows["ts"].astype("int64").to_numpy()
-                plan.sources["bars"] = store.bytes_fingerprint(ts_ns.tobytes() + values.tobytes())
                 plan.bars = rows.reset_index(drop=True)
                 return
 
-    def _commit(self, plan: _DayPlan, settings: IngestSettings, tables: DayTables) -> None:
+    def _commit(self, plan: DayPlan, settings: IngestSettings, tables: DayTables) -> None:
         sym, day = plan.symbol, plan.day.isoformat()
         manifest_path = self._manifest(sym, plan.day)
         store.remove_manifest(manifest_path)  # from here on the day reads as absent until the end
@@ -216,15 +220,21 @@ class Catalog:
             if table is None:
                 path.unlink(missing_ok=True)
                 continue
-            size = store.write_parquet(path, table)
-            files[kind] = {"size": size, "rows": table.num_rows}
+            try:
+                written = store.write_parquet(path, table)
+            except OSError as exc:  # disk full, read-only catalog: name the file and the day
+                raise CatalogError(
+                    f"cannot write {path} for {sym} {day} ({exc.strerror or exc}); free disk space or fix the "
+                    f"catalog folder's permissions, then re-run ingest"
+                ) from exc
+            files[kind] = {**written, "rows": table.num_rows}
         entry = {
             "format": store.FORMAT_VERSION,
             "symbol": sym,
             "date": day,
             "settings": settings.as_dict(),
             "sources": plan.sources,
-            "source_paths": _source_paths(plan),
+            "source_paths": source_paths(plan),
             "files": files,
             "summary": tables.summary,
             "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -344,14 +354,19 @@ class Catalog:
         return entry
 
     def _files_intact(self, symbol: str, day: date, entry: dict[str, Any]) -> bool:
-        for kind, meta in entry.get("files", {}).items():
-            path = store.day_file(self.root, symbol, kind, day.isoformat())
-            try:
-                if path.stat().st_size != meta["size"]:
-                    return False
-            except (OSError, KeyError, TypeError):
-                return False
-        return True
+        files = entry.get("files", {})
+        if not isinstance(files, dict):
+            return False
+        return all(
+            isinstance(meta, dict)
+            and store.file_intact(store.day_file(self.root, symbol, kind, day.isoformat()), meta)
+            for kind, meta in files.items()
+        )
+
+    def _remove_day(self, symbol: str, day: date) -> None:
+        store.remove_manifest(self._manifest(symbol, day))
+        for kind in store.KINDS:
+            store.day_file(self.root, symbol, kind, day.isoformat()).unlink(missing_ok=True)
 
     def _read(self, symbol: str, day: date, kind: str, entry: dict[str, Any] | None = None) -> pd.DataFrame:
         return self._read_table(symbol, day, kind, entry).to_pandas()
@@ -379,53 +394,3 @@ class Catalog:
                 f"catalog file {path} is missing or damaged ({exc}); re-run ingest to rebuild {symbol} {day}"
             ) from exc
         return table
-
-
-def _read_bars(path: Path, symbol: str, files: SymbolFiles) -> tuple[pd.DataFrame, BarStats]:
-    stats = BarStats()
-    try:
-        bars = read_bars(
-            path, symbol=symbol, stats=stats, naive_tz=files.bars_tz, symbols=files.symbol_map
-        ).copy()
-    except SOURCE_ERRORS as exc:
-        raise SourceFileError(path, exc) from exc
-    bars["ts"] = pd.to_datetime(bars["ts"], utc=True)
-    return bars, stats
-
-
-def _bar_quality(plan: _DayPlan, session: Session) -> dict[str, Any]:
-    """The day's bad-bar drops by kind and its session minutes without a bar."""
-    out: dict[str, Any] = {f"bars_dropped_{k}": 0 for k in BAR_DROP_REASONS}
-    stats = plan.bar_stats
-    for kind, ts in stats.dropped_at if stats is not None else ():
-        if session.open <= pd.Timestamp(ts) < session.close:
-            out[f"bars_dropped_{kind}"] += 1
-    minutes = int((session.close - session.open) / pd.Timedelta(minutes=1))
-    have = 0
-    if plan.bars is not None and len(plan.bars):
-        starts = pd.to_datetime(plan.bars["ts"], utc=True)
-        have = int(((starts >= session.open) & (starts < session.close)).sum())
-    out["bars_expected"] = minutes
-    out["bars_present"] = have
-    return out
-
-
-def _source_paths(plan: _DayPlan) -> dict[str, str]:
-    files = plan.files
-    out = {"cbbo": str(files.cbbo[plan.day])}
-    if plan.day in files.statistics:
-        out["statistics"] = str(files.statistics[plan.day])
-    if plan.day in files.bars_days:
-        out["bars"] = str(files.bars_days[plan.day])
-    elif "bars" in plan.sources and files.bars_multi:
-        out["bars"] = ";".join(str(p) for p in files.bars_multi)
-    return out
-
-
-def _one_line(exc: BaseException, path: Path) -> str:
-    if isinstance(exc, SourceFileError):
-        exc = exc.cause
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if str(path) in text or path.name in text:
-        return text
-    return f"{path}: {type(exc).__name__}: {text}; the file looks corrupt or truncated, re-download it"
