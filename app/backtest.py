@@ -77,6 +77,7 @@ class RunRequest:
     journal_url: str | None = None  # None: sqlite:///<out>/journal.sqlite (single runs only)
     plot: bool = False
     strict: bool = False
+    bars_tz: str = "America/New_York"  # zone of a vendor bar file's naive times
     quiet: bool = False
     warmup_days: int = DEFAULT_WARMUP_DAYS
     optimize: tuple[str, ...] = ()  # "key=start:stop:step" texts
@@ -221,7 +222,7 @@ def prepare_catalog(
     req: RunRequest, data_dir: Path, say: Callable[[str], None]
 ) -> tuple[Any, list[str], list[str]]:
     """Ingest what the run needs (new or changed days only); return (catalog, symbols, notes)."""
-    from feeds.catalog import Catalog, CatalogError, SourceFileError
+    from feeds.catalog import Catalog, CatalogError, IngestSettings, SourceFileError
     from feeds.databento.layout import discover
 
     try:
@@ -246,6 +247,7 @@ def prepare_catalog(
             symbols=sorted(found),
             start=start,
             end=end,
+            settings=IngestSettings(bars_tz=req.bars_tz),
             strict=req.strict,
             progress=not req.quiet,
         )

@@ -28,7 +28,7 @@ from feeds.catalog.sources import (
 )
 from feeds.databento.bars import BarStats
 from feeds.databento.cbbo import DataFileError
-from feeds.databento.layout import discover
+from feeds.databento.layout import SymbolFiles, discover
 from feeds.schema import DROP_REASONS
 from options_scalper.model import ScalperError
 
@@ -89,6 +89,7 @@ class Catalog:
         for sym, files in sorted(found.items()):
             for note in files.notes:
                 summary.failures.append(DayFailure(sym, "(all days)", "", note))
+            self._drop_vanished(sym, files, start, end, summary)
         started = time.perf_counter()
         multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError] = {}
         bar = tqdm(plans, desc="ingest", unit="day", disable=not progress, leave=False)
@@ -124,7 +125,7 @@ class Catalog:
                     store.write_manifest(manifest_path, {**manifest, "sources": plan.sources})
                 summary.skipped += 1
                 return
-            self._load_bars(plan, multi_bars)
+            self._load_bars(plan, multi_bars, settings.bars_tz)
             try:
                 session = session_for(plan.day)
             except CatalogError as exc:
@@ -184,19 +185,22 @@ class Catalog:
             plan.sources["bars"] = ";".join(parts)
 
     def _load_bars(
-        self, plan: DayPlan, multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError]
+        self,
+        plan: DayPlan,
+        multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
+        bars_tz: str,
     ) -> None:
         """Load the day's bars: its per-day file, else the first multi-day file with session bars."""
         files = plan.files
         day_bars = files.bars_days.get(plan.day)
         if day_bars is not None:
-            plan.bars, plan.bar_stats = read_bars_of(day_bars, plan.symbol, files)
+            plan.bars, plan.bar_stats = read_bars_of(day_bars, plan.symbol, files, bars_tz)
             return
         session = None
         for path in files.bars_multi:
             if path not in multi_bars:
                 try:
-                    multi_bars[path] = read_bars_of(path, plan.symbol, files)
+                    multi_bars[path] = read_bars_of(path, plan.symbol, files, bars_tz)
                 except SOURCE_ERRORS as exc:
                     multi_bars[path] = SourceFileError(path, exc)
             loaded_pair = multi_bars[path]
@@ -362,6 +366,22 @@ class Catalog:
             and store.file_intact(store.day_file(self.root, symbol, kind, day.isoformat()), meta)
             for kind, meta in files.items()
         )
+
+    def _drop_vanished(
+        self, symbol: str, files: SymbolFiles, start: date | None, end: date | None, summary: IngestSummary
+    ) -> None:
+        """Remove catalog days (within start..end) whose source file is gone: out of the backtest, visibly."""
+        for day in self.days(symbol):
+            if day in files.cbbo or (start is not None and day < start) or (end is not None and day > end):
+                continue
+            entry = store.read_manifest(self._manifest(symbol, day)) or {}
+            source = entry.get("source_paths", {}).get("cbbo", "its source file")
+            self._remove_day(symbol, day)
+            summary.failed += 1
+            summary.failures.append(
+                DayFailure(symbol, day.isoformat(), str(source),
+                           f"{source}: source file is gone; the catalog's copy of the day was removed")
+            )  # fmt: skip
 
     def _remove_day(self, symbol: str, day: date) -> None:
         store.remove_manifest(self._manifest(symbol, day))

@@ -20,6 +20,7 @@ can be computed from the unfiltered chain.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,7 +35,13 @@ from feeds.catalog.atm_iv import IV_WINDOW_MINUTES, atm_iv_near_30d
 from feeds.catalog.ffill import NS_PER_MINUTE, forward_fill
 from feeds.catalog.sessions import Session
 from feeds.catalog.settings import IngestSettings, SourceFileError
-from feeds.databento.cbbo import DataFileError, ReadStats, iter_cbbo_arrow, read_statistics
+from feeds.databento.cbbo import (
+    DataFileError,
+    DataQualityWarning,
+    ReadStats,
+    iter_cbbo_arrow,
+    read_statistics,
+)
 from feeds.databento.symbology import SymbolMap
 from feeds.schema import BAR_COLUMNS, CATALOG_BAR_SCHEMA, CATALOG_QUOTE_SCHEMA, DROP_REASONS, QUOTE_COLUMNS
 from options_scalper.model import ScalperError
@@ -123,33 +130,37 @@ def build_day(
     kept: list[pa.Table] = []
     iv_rows: list[pa.Table] = []
     wanted = [underlying] if underlying else None
-    for batch in iter_cbbo_arrow(cbbo_path, stats=stats, symbols=symbols, underlyings=wanted, day=day):
-        if batch.num_rows == 0:
-            continue
-        ts = batch["ts"]
-        ts_type = ts.type
-        in_session = pc.and_(
-            pc.greater(ts, pa.scalar(open_ns, pa.int64()).cast(ts_type)),
-            pc.less_equal(ts, pa.scalar(close_ns, pa.int64()).cast(ts_type)),
-        )
-        expiry = batch["expiry"]
-        mask = pc.and_(
-            in_session,
-            pc.and_(pc.greater_equal(expiry, first_expiry), pc.less_equal(expiry, last_expiry)),
-        )
-        if band is not None:
-            strike = batch["strike"]
-            mask = pc.and_(mask, pc.and_(pc.greater_equal(strike, band[0]), pc.less_equal(strike, band[1])))
-        part = batch.filter(mask)
-        if part.num_rows:
-            kept.append(part.select(list(QUOTE_COLUMNS)))
-        near_iv = pc.and_(
-            pc.greater(ts, pa.scalar(iv_lo_ns, pa.int64()).cast(ts_type)),
-            pc.less_equal(ts, pa.scalar(iv_target.value, pa.int64()).cast(ts_type)),
-        )
-        iv_part = batch.select(_IV_COLUMNS).filter(near_iv)
-        if iv_part.num_rows:
-            iv_rows.append(iv_part)
+    with warnings.catch_warnings():  # bad symbols are counted and reach the data notes, not stderr
+        warnings.simplefilter("ignore", DataQualityWarning)
+        for batch in iter_cbbo_arrow(cbbo_path, stats=stats, symbols=symbols, underlyings=wanted, day=day):
+            if batch.num_rows == 0:
+                continue
+            ts = batch["ts"]
+            ts_type = ts.type
+            in_session = pc.and_(
+                pc.greater(ts, pa.scalar(open_ns, pa.int64()).cast(ts_type)),
+                pc.less_equal(ts, pa.scalar(close_ns, pa.int64()).cast(ts_type)),
+            )
+            expiry = batch["expiry"]
+            mask = pc.and_(
+                in_session,
+                pc.and_(pc.greater_equal(expiry, first_expiry), pc.less_equal(expiry, last_expiry)),
+            )
+            if band is not None:
+                strike = batch["strike"]
+                mask = pc.and_(
+                    mask, pc.and_(pc.greater_equal(strike, band[0]), pc.less_equal(strike, band[1]))
+                )
+            part = batch.filter(mask)
+            if part.num_rows:
+                kept.append(part.select(list(QUOTE_COLUMNS)))
+            near_iv = pc.and_(
+                pc.greater(ts, pa.scalar(iv_lo_ns, pa.int64()).cast(ts_type)),
+                pc.less_equal(ts, pa.scalar(iv_target.value, pa.int64()).cast(ts_type)),
+            )
+            iv_part = batch.select(_IV_COLUMNS).filter(near_iv)
+            if iv_part.num_rows:
+                iv_rows.append(iv_part)
 
     if stats.rows_in == 0 and stats.other_days and not stats.other_underlyings:
         raise DataFileError(
@@ -212,6 +223,7 @@ def build_day(
         ),
         "rows_in": stats.rows_in,
         "rows_other_underlyings": sum(stats.other_underlyings.values()),
+        "bad_symbol_example": stats.bad_symbol_examples[0] if stats.bad_symbol_examples else None,
         "rows_clean": stats.rows_out,
         "rows_streamed": rows_streamed,
         "rows_kept": rows_kept,

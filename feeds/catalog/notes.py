@@ -79,6 +79,16 @@ def _quality_notes(symbol: str, present: Mapping[date, Mapping[str, Any]]) -> li
     if rows_in and sum(drops.values()) > NOTE_DROP_SHARE * rows_in:
         kinds = ", ".join(f"{r} {n:,}" for r, n in drops.items() if n)
         notes.append(f"{symbol}: quote rows in {rows_in:,}, dropped {sum(drops.values()):,} ({kinds})")
+    bad_symbols = {d: int(s.get("dropped_bad_symbol") or 0) for d, s in present.items()}
+    if any(bad_symbols.values()):
+        days = sorted(d for d, n in bad_symbols.items() if n)
+        example = next(
+            (present[d].get("bad_symbol_example") for d in days if present[d].get("bad_symbol_example")), "?"
+        )
+        notes.append(
+            f"{symbol} {_days_text(days)}: {sum(bad_symbols.values()):,} rows with malformed option symbols "
+            f"dropped, e.g. {example!r}"
+        )
     dirty = [
         d
         for d, s in present.items()
@@ -111,6 +121,18 @@ def _quality_notes(symbol: str, present: Mapping[date, Mapping[str, Any]]) -> li
         notes.append(
             f"{symbol} {_days_text(short)}: underlying bars missing for more than {1 - MIN_BAR_SHARE:.0%} of the "
             f"session minutes (as few as {worst}): signals on those days see gaps"
+        )
+    shifted = [
+        d
+        for d, s in present.items()
+        if s.get("bars_expected")
+        and int(s.get("bars_present") or 0) < 0.5 * int(s["bars_expected"])
+        and int(s.get("bars_in_file") or 0) >= 0.5 * int(s["bars_expected"])
+    ]
+    if shifted:
+        notes.append(
+            f"{symbol} {_days_text(shifted)}: most underlying bars fall outside the 09:30-16:00 ET session after "
+            f"reading their times: pass --bars-tz with the bar file's time zone"
         )
     stats_bad = [d for d, s in present.items() if s.get("statistics_error")]
     if stats_bad:

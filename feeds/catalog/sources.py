@@ -41,12 +41,10 @@ class DayPlan:
     bar_stats: BarStats | None = None
 
 
-def read_bars_of(path: Path, symbol: str, files: SymbolFiles) -> tuple[pd.DataFrame, BarStats]:
+def read_bars_of(path: Path, symbol: str, files: SymbolFiles, bars_tz: str) -> tuple[pd.DataFrame, BarStats]:
     stats = BarStats()
     try:
-        bars = read_bars(
-            path, symbol=symbol, stats=stats, naive_tz=files.bars_tz, symbols=files.symbol_map
-        ).copy()
+        bars = read_bars(path, symbol=symbol, stats=stats, naive_tz=bars_tz, symbols=files.symbol_map).copy()
     except SOURCE_ERRORS as exc:
         raise SourceFileError(path, exc) from exc
     bars["ts"] = pd.to_datetime(bars["ts"], utc=True)
@@ -67,6 +65,9 @@ def bar_quality(plan: DayPlan, session: Session) -> dict[str, Any]:
         have = int(((starts >= session.open) & (starts < session.close)).sum())
     out["bars_expected"] = minutes
     out["bars_present"] = have
+    out["bars_in_file"] = (
+        len(plan.bars) if plan.bars is not None and plan.day in plan.files.bars_days else have
+    )
     return out
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from feeds.databento.bars import EASTERN
 from feeds.databento.dbn import DbnFile, is_dbn
 from feeds.databento.symbology import SymbolMap
 from feeds.databento.textio import DataFileError, TextStream, split_header
@@ -34,7 +33,7 @@ class SymbolFiles:
 
     ``range_days`` are the cbbo days that come from a range file (a non-session weekday
     in one is no error); ``symbol_map`` maps instrument ids for files without symbols;
-    ``bars_tz`` is the zone of naive vendor bar times; ``notes`` are what discovery left
+    ``notes`` are what discovery left
     out and why (an empty ``cbbo-1m/`` folder, a multi-day statistics file).
     """
 
@@ -45,7 +44,6 @@ class SymbolFiles:
     statistics: dict[date, Path] = field(default_factory=dict)
     range_days: frozenset[date] = frozenset()
     symbol_map: SymbolMap | None = None
-    bars_tz: str = EASTERN
     notes: tuple[str, ...] = ()
 
     @property

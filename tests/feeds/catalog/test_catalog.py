@@ -591,3 +591,33 @@ def test_cli_failed_day_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[st
         cli_main(["ingest", "--data", str(data), "--catalog", str(tmp_path / "c"), "--quiet", "--strict"])
         == 1
     )
+
+
+def test_deleted_source_day_removed_from_the_catalog_visibly(tmp_path: Path, catalog: Catalog) -> None:
+    data = make_data(tmp_path, days=(DAY, DAY2))
+    catalog.ingest(data, progress=False)
+    gone = data / "TSLA" / "cbbo-1m" / f"{DAY2}.csv.zst"
+    gone.unlink()
+    summary = catalog.ingest(data, progress=False)
+    assert catalog.days("TSLA") == [DAY]
+    assert [f.line() for f in summary.failures] == [
+        f"TSLA {DAY2}: {gone}: source file is gone; the catalog's copy of the day was removed"
+    ]
+
+
+def test_info_piped_into_a_closed_reader_exits_quietly(data: Path, catalog: Catalog) -> None:
+    import subprocess
+    import sys
+
+    catalog.ingest(data, progress=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feeds.catalog", "info", "--catalog", str(catalog.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` that has already gone
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err

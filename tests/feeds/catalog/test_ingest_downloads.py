@@ -220,3 +220,35 @@ def test_ingest_cbbo_1s_job_refused_with_one_line(tmp_path):
         CatalogError, match=r"hold no cbbo-1m files \(found: cbbo-1s\) \(cbbo-1s is 1-second data"
     ):
         Catalog(tmp_path / "cat").ingest(data, progress=False)
+
+
+def test_ingest_bad_occ_symbols_one_note_no_python_warning(tmp_path, recwarn):
+    data = tmp_path / "data"
+    rows = [*quotes(DAY, ("SPY",)), Quote("SPY   BADSYMBOL0000000", "2024-01-03T14:45:00Z", 1.0, 1.1)]
+    write_quotes(data / "SPY" / "cbbo-1m" / "2024-01-03.csv", rows, [DAY])
+    catalog = Catalog(tmp_path / "cat")
+    assert catalog.ingest(data, progress=False).ingested == 1
+    assert not [w for w in recwarn if "malformed option symbols" in str(w.message)]
+    assert "SPY 2024-01-03: 1 rows with malformed option symbols dropped, e.g. 'SPY   BADSYMBOL0000000'" in (
+        catalog.data_notes("SPY", [DAY])
+    )
+
+
+def test_ingest_vendor_bars_in_utc_need_bars_tz_and_say_so(tmp_path):
+    from feeds.catalog import IngestSettings
+
+    data = tmp_path / "data"
+    write_quotes(data / "SPY" / "cbbo-1m" / "2024-01-03.csv", quotes(DAY, ("SPY",)), [DAY])
+    lines = ["datetime,open,high,low,close,volume"]
+    for m in range(390):  # naive times written in UTC, not ET
+        lines.append(f"{OPEN.tz_localize(None) + pd.Timedelta(minutes=m)},470,470.1,469.9,470,100")
+    write(data / "SPY" / "ohlcv-1m" / "2024-01-03.csv", "\n".join(lines).encode())
+    catalog = Catalog(tmp_path / "cat")
+    catalog.ingest(data, progress=False)
+    assert (
+        "SPY 2024-01-03: most underlying bars fall outside the 09:30-16:00 ET session after reading their "
+        "times: pass --bars-tz with the bar file's time zone"
+    ) in catalog.data_notes("SPY", [DAY])
+    assert catalog.ingest(data, settings=IngestSettings(bars_tz="UTC"), progress=False).ingested == 1
+    assert len(catalog.read_bars("SPY", DAY)) == 390
+    assert not any("bars" in n for n in catalog.data_notes("SPY", [DAY]))

@@ -166,3 +166,16 @@ def test_read_cbbo_unmapped_instrument_counted_as_bad_symbol(tmp_path):
     with pytest.warns(UserWarning, match=r"instrument_id 1000"):
         read_cbbo(path, stats=stats)
     assert stats.dropped["bad_symbol"] == 2
+
+
+def test_read_cbbo_very_long_line_one_line_no_arrow_internals(tmp_path):
+    header = "ts_recv,ts_event,symbol,bid_px,ask_px,bid_sz,ask_sz,bid_ct,ask_ct\n"
+    row = "2024-01-03T14:31:00Z,,SPY   240103C00470000,1.0,1.1,1,1,1,1\n"
+    path = write(tmp_path / "long.csv", (header + row * 50 + "x" * 20_000 + "\n" + row * 50).encode())
+    with pytest.raises(DataFileError) as info:
+        read_cbbo(path, block_size=4096)
+    assert str(info.value) == (
+        f"{path}: after line 51: a line is longer than the read block (not a CBBO row: a binary or garbled "
+        f"file?); fix or re-download the file"
+    )
+    assert "straddl" not in str(info.value)
