@@ -21,15 +21,19 @@ from feeds.catalog.sources import (
     SOURCE_ERRORS,
     DayPlan,
     bar_quality,
+    fingerprint,
+    load_bars,
     one_line,
-    read_bars_of,
     same_sources,
     source_paths,
 )
 from feeds.databento.bars import BarStats
 from feeds.databento.cbbo import DataFileError
+from feeds.databento.cbbo_days import iter_cbbo_days
+from feeds.databento.cbbo_rows import ReadStats
 from feeds.databento.layout import SymbolFiles, discover
 from feeds.schema import DROP_REASONS
+from options_scalper import calendar
 from options_scalper.model import ScalperError
 
 
@@ -93,9 +97,16 @@ class Catalog:
         started = time.perf_counter()
         multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError] = {}
         bar = tqdm(plans, desc="ingest", unit="day", disable=not progress, leave=False)
+        ranges_done: set[tuple[str, Path]] = set()
         for plan in bar:
             bar.set_postfix_str(f"{plan.symbol} {plan.day}", refresh=False)
-            self._ingest_day(plan, settings, strict, summary, multi_bars)
+            source = plan.files.cbbo[plan.day]
+            if plan.day not in plan.files.range_days:
+                self._ingest_day(plan, settings, strict, summary, multi_bars)
+            elif (plan.symbol, source) not in ranges_done:  # all its days in one pass, at its first day
+                ranges_done.add((plan.symbol, source))
+                group = [p for p in plans if p.symbol == plan.symbol and p.files.cbbo[p.day] == source]
+                self._ingest_range(group, settings, strict, summary, multi_bars)
         bar.close()
         summary.seconds = time.perf_counter() - started
         if progress:
@@ -109,23 +120,16 @@ class Catalog:
         strict: bool,
         summary: IngestSummary,
         multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
+        quotes: tuple[Iterator[pa.Table], ReadStats] | None = None,
     ) -> None:
+        """Ingest one day (from its file, or from ``quotes`` streamed out of a range file) unless fresh."""
         cbbo = plan.files.cbbo[plan.day]
-        manifest_path = self._manifest(plan.symbol, plan.day)
-        manifest = store.read_manifest(manifest_path)
+        manifest = store.read_manifest(self._manifest(plan.symbol, plan.day))
         try:
-            self._fingerprint(plan, manifest)
-            if (
-                manifest is not None
-                and same_sources(manifest.get("sources", {}), plan.sources)
-                and manifest.get("settings") == settings.as_dict()
-                and self._files_intact(plan.symbol, plan.day, manifest)
-            ):
-                if manifest.get("sources") != plan.sources:  # touched, same content: remember the new stat
-                    store.write_manifest(manifest_path, {**manifest, "sources": plan.sources})
+            if quotes is None and self._fresh(plan, manifest, settings):
                 summary.skipped += 1
                 return
-            self._load_bars(plan, multi_bars, settings.bars_tz)
+            load_bars(plan, multi_bars, settings.bars_tz)
             try:
                 session = session_for(plan.day)
             except CatalogError as exc:
@@ -144,6 +148,7 @@ class Catalog:
                 underlying=plan.symbol,
                 symbols=plan.files.symbol_map,
                 range_file=plan.day in plan.files.range_days,
+                streamed=quotes,
             )
             tables.summary.update(bar_quality(plan, session))
         except SOURCE_ERRORS as exc:
@@ -165,54 +170,68 @@ class Catalog:
         summary.rows_out += tables.quotes.num_rows
         summary.dropped.update(tables.stats.dropped)
 
-    def _fingerprint(self, plan: DayPlan, manifest: dict[str, Any] | None) -> None:
-        """Fingerprint the day's source files: a stat each, a content hash only for a changed stat."""
-        files = plan.files
-        prev: dict[str, str] = (manifest or {}).get("sources", {})
-        plan.sources["cbbo"] = store.file_fingerprint(files.cbbo[plan.day], prev.get("cbbo"))
-        stats_path = files.statistics.get(plan.day)
-        if stats_path is not None:
-            plan.sources["statistics"] = store.file_fingerprint(stats_path, prev.get("statistics"))
-        day_bars = files.bars_days.get(plan.day)
-        if day_bars is not None:
-            plan.sources["bars"] = store.file_fingerprint(day_bars, prev.get("bars"))
-        elif files.bars_multi:
-            old = prev.get("bars", "").split(";")
-            parts = [
-                store.file_fingerprint(p, old[i] if i < len(old) else None)
-                for i, p in enumerate(files.bars_multi)
-            ]
-            plan.sources["bars"] = ";".join(parts)
+    def _fresh(self, plan: DayPlan, manifest: dict[str, Any] | None, settings: IngestSettings) -> bool:
+        """True when the catalog's copy of the day is up to date (fingerprints ``plan``'s sources)."""
+        fingerprint(plan, manifest)
+        if (
+            manifest is None
+            or not same_sources(manifest.get("sources", {}), plan.sources)
+            or manifest.get("settings") != settings.as_dict()
+            or not self._files_intact(plan.symbol, plan.day, manifest)
+        ):
+            return False
+        if manifest.get("sources") != plan.sources:  # touched, same content: remember the new stat
+            store.write_manifest(self._manifest(plan.symbol, plan.day), {**manifest, "sources": plan.sources})
+        return True
 
-    def _load_bars(
+    def _ingest_range(
         self,
-        plan: DayPlan,
+        group: list[DayPlan],
+        settings: IngestSettings,
+        strict: bool,
+        summary: IngestSummary,
         multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
-        bars_tz: str,
     ) -> None:
-        """Load the day's bars: its per-day file, else the first multi-day file with session bars."""
-        files = plan.files
-        day_bars = files.bars_days.get(plan.day)
-        if day_bars is not None:
-            plan.bars, plan.bar_stats = read_bars_of(day_bars, plan.symbol, files, bars_tz)
+        """Ingest the stale days of one range file in a single streaming pass over it."""
+        stale: dict[date, DayPlan] = {}
+        for plan in group:
+            if self._fresh(plan, store.read_manifest(self._manifest(plan.symbol, plan.day)), settings):
+                summary.skipped += 1
+            elif calendar.is_session(plan.day):
+                stale[plan.day] = plan
+            else:  # a range file spans holidays: no day, no error
+                summary.not_sessions += 1
+        if not stale:
             return
-        session = None
-        for path in files.bars_multi:
-            if path not in multi_bars:
-                try:
-                    multi_bars[path] = read_bars_of(path, plan.symbol, files, bars_tz)
-                except SOURCE_ERRORS as exc:
-                    multi_bars[path] = SourceFileError(path, exc)
-            loaded_pair = multi_bars[path]
-            if isinstance(loaded_pair, SourceFileError):
-                raise loaded_pair
-            loaded, plan.bar_stats = loaded_pair
-            session = session or session_for(plan.day)
-            ts = loaded["ts"]
-            rows = loaded[(ts >= session.open) & (ts < session.close)]
-            if len(rows):
-                plan.bars = rows.reset_index(drop=True)
-                return
+        first = group[0]
+        path = first.files.cbbo[first.day]
+        seen: set[date] = set()
+        failed_before = len(summary.failures)
+        try:
+            for day, tables, stats in iter_cbbo_days(
+                path, symbols=first.files.symbol_map, underlyings=[first.symbol]
+            ):
+                todo = stale.get(day)
+                if todo is not None:
+                    seen.add(day)
+                    self._ingest_day(todo, settings, strict, summary, multi_bars, quotes=(tables, stats))
+        except SOURCE_ERRORS as exc:
+            if strict:
+                raise
+            reason = one_line(exc, path)
+        else:
+            reason = f"{path}: the range file holds no rows of {{day}}; re-download that day"
+            if len(summary.failures) > failed_before:  # reading stopped at a failed day
+                stopped = summary.failures[-1]
+                reason = f"{path}: {{day}} not reached: reading the range file stopped at {stopped.day}; re-download it"
+        for day, plan in sorted(stale.items()):
+            if day not in seen:
+                summary.failed += 1
+                summary.failures.append(
+                    DayFailure(
+                        plan.symbol, day.isoformat(), str(path), reason.replace("{day}", day.isoformat())
+                    )
+                )
 
     def _commit(self, plan: DayPlan, settings: IngestSettings, tables: DayTables) -> None:
         sym, day = plan.symbol, plan.day.isoformat()

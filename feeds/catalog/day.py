@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -100,6 +101,7 @@ def build_day(
     underlying: str | None = None,
     symbols: SymbolMap | None = None,
     range_file: bool = False,
+    streamed: tuple[Iterator[pa.Table], ReadStats] | None = None,
 ) -> DayTables:
     """Build the catalog tables of one day from its CBBO file (and bars / statistics when given).
 
@@ -108,7 +110,9 @@ def build_day(
     only (a merged file; a file of another underlying is refused); ``symbols`` maps
     instrument ids of files without symbols. Only the rows of ``day`` (UTC) are read: a
     range file (``range_file``) gives this day's share, a day file whose rows are all on
-    another day is refused. Raises whatever the reader raises on a bad file.
+    another day is refused. ``streamed`` are the day's tables and stats when they come
+    streamed out of a range file (``iter_cbbo_days``) instead of from ``cbbo_path``.
+    Raises whatever the reader raises on a bad file.
     """
     started = time.perf_counter()
     open_ns, close_ns = session.open.value, session.close.value
@@ -126,13 +130,18 @@ def build_day(
     first_expiry = pa.scalar(day, pa.date32())
     last_expiry = pa.scalar(day + timedelta(days=settings.max_dte), pa.date32())
 
-    stats = ReadStats()
+    stats = streamed[1] if streamed is not None else ReadStats()
     kept: list[pa.Table] = []
     iv_rows: list[pa.Table] = []
     wanted = [underlying] if underlying else None
     with warnings.catch_warnings():  # bad symbols are counted and reach the data notes, not stderr
         warnings.simplefilter("ignore", DataQualityWarning)
-        for batch in iter_cbbo_arrow(cbbo_path, stats=stats, symbols=symbols, underlyings=wanted, day=day):
+        source = (
+            streamed[0]
+            if streamed is not None
+            else iter_cbbo_arrow(cbbo_path, stats=stats, symbols=symbols, underlyings=wanted, day=day)
+        )
+        for batch in source:
             if batch.num_rows == 0:
                 continue
             ts = batch["ts"]

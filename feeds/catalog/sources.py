@@ -12,7 +12,7 @@ import pyarrow as pa
 import zstandard
 
 from feeds.catalog import store
-from feeds.catalog.sessions import Session
+from feeds.catalog.sessions import Session, session_for
 from feeds.catalog.settings import SourceFileError
 from feeds.databento.bars import BarStats, read_bars
 from feeds.databento.layout import SymbolFiles
@@ -94,3 +94,53 @@ def one_line(exc: BaseException, path: Path) -> str:
     if str(path) in text or path.name in text:
         return text
     return f"{path}: {type(exc).__name__}: {text}; the file looks corrupt or truncated, re-download it"
+
+
+def fingerprint(plan: DayPlan, manifest: dict[str, Any] | None) -> None:
+    """Fingerprint the day's source files: a stat each, a content hash only for a changed stat."""
+    files = plan.files
+    prev: dict[str, str] = (manifest or {}).get("sources", {})
+    plan.sources["cbbo"] = store.file_fingerprint(files.cbbo[plan.day], prev.get("cbbo"))
+    stats_path = files.statistics.get(plan.day)
+    if stats_path is not None:
+        plan.sources["statistics"] = store.file_fingerprint(stats_path, prev.get("statistics"))
+    day_bars = files.bars_days.get(plan.day)
+    if day_bars is not None:
+        plan.sources["bars"] = store.file_fingerprint(day_bars, prev.get("bars"))
+    elif files.bars_multi:
+        old = prev.get("bars", "").split(";")
+        parts = [
+            store.file_fingerprint(p, old[i] if i < len(old) else None)
+            for i, p in enumerate(files.bars_multi)
+        ]
+        plan.sources["bars"] = ";".join(parts)
+
+
+def load_bars(
+    plan: DayPlan,
+    multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
+    bars_tz: str,
+) -> None:
+    """Load the day's bars: its per-day file, else the first multi-day file with session bars."""
+    files = plan.files
+    day_bars = files.bars_days.get(plan.day)
+    if day_bars is not None:
+        plan.bars, plan.bar_stats = read_bars_of(day_bars, plan.symbol, files, bars_tz)
+        return
+    session = None
+    for path in files.bars_multi:
+        if path not in multi_bars:
+            try:
+                multi_bars[path] = read_bars_of(path, plan.symbol, files, bars_tz)
+            except SOURCE_ERRORS as exc:
+                multi_bars[path] = SourceFileError(path, exc)
+        loaded_pair = multi_bars[path]
+        if isinstance(loaded_pair, SourceFileError):
+            raise loaded_pair
+        loaded, plan.bar_stats = loaded_pair
+        session = session or session_for(plan.day)
+        ts = loaded["ts"]
+        rows = loaded[(ts >= session.open) & (ts < session.close)]
+        if len(rows):
+            plan.bars = rows.reset_index(drop=True)
+            return

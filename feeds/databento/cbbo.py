@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -196,44 +196,9 @@ def iter_cbbo_arrow(
     if day is not None:
         start_ns = (day - date(1970, 1, 1)).days * NS_PER_DAY
         window = (start_ns, start_ns + NS_PER_DAY)
-    if is_dbn(path):
-        dbn = DbnFile(path, "cbbo-1m")
-        fmt = _DBN_FORMAT
-        reader = RowClassifier(path, fmt, st, wanted, window)
-        batches = _dbn_batches(dbn, _dbn_symbols(dbn, symbols))
-        closer = dbn.close
-    else:
-        with TextStream(path) as stream:
-            head = stream.peek(_SNIFF_BYTES)
-        if not head.strip():
-            raise DataFileError(f"{path}: empty file (no header line); re-download it")
-        header, sample = split_header(path, head, whole=len(head) < _SNIFF_BYTES)
-        fmt = _detect_format(path, header, sample)
-        if fmt.by_instrument_id and not symbols:
-            raise DataFileError(f"{path}: {NO_SYMBOLS_HELP}")
-        reader = RowClassifier(path, fmt, st, wanted, window)
-        csv, source = _open_reader(path, fmt, reader, block_size, head)
-        batches = _csv_batches(path, csv, reader, symbols if fmt.by_instrument_id else None)
-
-        def closer() -> None:
-            csv.close()
-            source.close()
-
-    st.files += 1
+    reader, batches, closer = open_source(path, st, block_size, symbols, wanted, window)
     try:
-        carry: Rows | None = None
-        for batch in batches:
-            rows = reader.rows(batch)
-            carry = reader.sort_dedup(rows if carry is None else Rows.concat(carry, rows))
-            if len(carry.ts) == 0:
-                continue
-            cut = int(np.searchsorted(carry.ts, carry.ts[-1], side="left"))
-            if cut:
-                yield reader.to_table(carry.take(slice(0, cut)))
-                carry = carry.take(slice(cut, None))
-        reader.finish()
-        if carry is not None and len(carry.ts):
-            yield reader.to_table(carry)
+        yield from stream_quotes(reader, batches)
     finally:
         closer()
     if reader.bad_symbols:
@@ -243,6 +208,56 @@ def iter_cbbo_arrow(
             DataQualityWarning,
             stacklevel=2,
         )
+
+
+def open_source(
+    path: Path,
+    stats: ReadStats,
+    block_size: int,
+    symbols: SymbolMap | None,
+    wanted: frozenset[str] | None,
+    window: tuple[int, int] | None,
+) -> tuple[RowClassifier, Iterator[pa.RecordBatch], Callable[[], None]]:
+    """Open a CBBO file (CSV or DBN): its classifier, its record batches and how to close it."""
+    if is_dbn(path):
+        dbn = DbnFile(path, "cbbo-1m")
+        reader = RowClassifier(path, _DBN_FORMAT, stats, wanted, window)
+        stats.files += 1
+        return reader, _dbn_batches(dbn, _dbn_symbols(dbn, symbols)), dbn.close
+    with TextStream(path) as stream:
+        head = stream.peek(_SNIFF_BYTES)
+    if not head.strip():
+        raise DataFileError(f"{path}: empty file (no header line); re-download it")
+    header, sample = split_header(path, head, whole=len(head) < _SNIFF_BYTES)
+    fmt = _detect_format(path, header, sample)
+    if fmt.by_instrument_id and not symbols:
+        raise DataFileError(f"{path}: {NO_SYMBOLS_HELP}")
+    reader = RowClassifier(path, fmt, stats, wanted, window)
+    csv, source = _open_reader(path, fmt, reader, block_size, head)
+    stats.files += 1
+
+    def closer() -> None:
+        csv.close()
+        source.close()
+
+    return reader, _csv_batches(path, csv, reader, symbols if fmt.by_instrument_id else None), closer
+
+
+def stream_quotes(reader: RowClassifier, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Classify, sort and dedup ``batches``; yield tables, holding the last minute back until a later one."""
+    carry: Rows | None = None
+    for batch in batches:
+        rows = reader.rows(batch)
+        carry = reader.sort_dedup(rows if carry is None else Rows.concat(carry, rows))
+        if len(carry.ts) == 0:
+            continue
+        cut = int(np.searchsorted(carry.ts, carry.ts[-1], side="left"))
+        if cut:
+            yield reader.to_table(carry.take(slice(0, cut)))
+            carry = carry.take(slice(cut, None))
+    reader.finish()
+    if carry is not None and len(carry.ts):
+        yield reader.to_table(carry)
 
 
 NO_SYMBOLS_HELP = (
@@ -317,10 +332,11 @@ def iter_cbbo_batches(
     block_size: int = DEFAULT_BLOCK_BYTES,
     symbols: SymbolMap | None = None,
     underlyings: Collection[str] | None = None,
+    day: date | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Like ``iter_cbbo_arrow`` but yield pandas frames (see ``quotes_to_pandas``)."""
     for table in iter_cbbo_arrow(
-        path, stats=stats, block_size=block_size, symbols=symbols, underlyings=underlyings
+        path, stats=stats, block_size=block_size, symbols=symbols, underlyings=underlyings, day=day
     ):
         yield quotes_to_pandas(table)
 
@@ -332,11 +348,14 @@ def read_cbbo_arrow(
     block_size: int = DEFAULT_BLOCK_BYTES,
     symbols: SymbolMap | None = None,
     underlyings: Collection[str] | None = None,
+    day: date | None = None,
 ) -> pa.Table:
     """Read a whole CBBO-1m file into one Arrow table sorted by (ts, symbol), no duplicates."""
     st = stats if stats is not None else ReadStats()
     tables = list(
-        iter_cbbo_arrow(path, stats=st, block_size=block_size, symbols=symbols, underlyings=underlyings)
+        iter_cbbo_arrow(
+            path, stats=st, block_size=block_size, symbols=symbols, underlyings=underlyings, day=day
+        )
     )
     if not tables:
         return QUOTE_ARROW_SCHEMA.empty_table()
@@ -370,6 +389,7 @@ def read_cbbo(
     block_size: int = DEFAULT_BLOCK_BYTES,
     symbols: SymbolMap | None = None,
     underlyings: Collection[str] | None = None,
+    day: date | None = None,
 ) -> pd.DataFrame:
     """Read a whole CBBO-1m day: columns ``QUOTE_COLUMNS``, sorted by (ts, symbol), clean rows only.
 
@@ -378,5 +398,7 @@ def read_cbbo(
     ``bid_sz``/``ask_sz`` int64. See the module docstring for what is dropped.
     """
     return quotes_to_pandas(
-        read_cbbo_arrow(path, stats=stats, block_size=block_size, symbols=symbols, underlyings=underlyings)
+        read_cbbo_arrow(
+            path, stats=stats, block_size=block_size, symbols=symbols, underlyings=underlyings, day=day
+        )
     )

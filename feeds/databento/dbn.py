@@ -140,15 +140,17 @@ class DbnFile:
             if not data:
                 return
             loose = len(data) % size
+            whole = len(data) - loose
+            if whole:  # the complete records first: a truncated tail fails after what is whole
+                chunk = np.frombuffer(data[:whole] if loose else data, dtype=self.header.dtype)
+                self._check(chunk, index)
+                index += len(chunk)
+                yield chunk
             if loose:
                 raise DataFileError(
                     f"{self.path}: truncated DBN file: the last record is {loose} of {size} bytes "
-                    f"(after record {index + len(data) // size:,}); re-download it"
+                    f"(after record {index:,}); re-download it"
                 )
-            chunk = np.frombuffer(data, dtype=self.header.dtype)
-            self._check(chunk, index)
-            index += len(chunk)
-            yield chunk
 
     def _check(self, chunk: np.ndarray, index: int) -> None:
         rtype, words = chunk["rtype"], chunk["length"]

@@ -252,3 +252,20 @@ def test_ingest_vendor_bars_in_utc_need_bars_tz_and_say_so(tmp_path):
     assert catalog.ingest(data, settings=IngestSettings(bars_tz="UTC"), progress=False).ingested == 1
     assert len(catalog.read_bars("SPY", DAY)) == 390
     assert not any("bars" in n for n in catalog.data_notes("SPY", [DAY]))
+
+
+def test_ingest_range_file_one_pass_truncated_tail_keeps_the_days_before(tmp_path):
+    data = tmp_path / "data"
+    opra = job(data, "OPRA-20240102-CUT", ["SPY.OPT"])
+    days = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+    rows = [q for d in days for q in quotes(d, ("SPY",), minutes=200)]
+    ids = instrument_ids(q.symbol for q in rows)
+    raw = encode(metadata(dbn.Schema.CBBO_1M, days, ids), cbbo_records(rows, ids))
+    path = opra / "opra-pillar-20240102-20240104.cbbo-1m.dbn"
+    write(path, raw[: len(raw) - 80 * 300 - 7])  # cut inside the last day, mid-record
+    catalog = Catalog(tmp_path / "cat")
+    summary = catalog.ingest(data, progress=False)
+    assert [f.day for f in summary.failures] == ["2024-01-04"], summary
+    assert catalog.days("SPY") == days[:2]
+    assert "truncated DBN file: the last record is 73 of 80 bytes" in summary.failures[0].message
+    assert catalog.day_summary("SPY")["rows_in"].tolist() == [800, 800]

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import databento_dbn as dbn
+import pyarrow as pa
 import pytest
 
 from feeds.databento.cbbo import DataFileError, ReadStats, read_cbbo, read_cbbo_arrow
@@ -179,3 +180,37 @@ def test_read_cbbo_very_long_line_one_line_no_arrow_internals(tmp_path):
         f"file?); fix or re-download the file"
     )
     assert "straddl" not in str(info.value)
+
+
+@pytest.mark.parametrize("encoding", ["dbn.zst", "csv"])
+def test_iter_cbbo_days_one_pass_equals_reading_each_day(tmp_path, encoding):
+    from feeds.databento.cbbo_days import iter_cbbo_days
+
+    days = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+    quotes = [
+        Quote(sym, f"{d}T{hh}:31:00Z", bid, ask)
+        for d in days
+        for hh in ("14", "15")
+        for sym, bid, ask in ((SPY_C, 1.0, 1.1), (SPY_P, 2.1, 2.0), (QQQ_C, 3.0, 3.2))  # SPY_P crossed
+    ]
+    ids = instrument_ids(q.symbol for q in quotes)
+    data = encode(metadata(dbn.Schema.CBBO_1M, days, ids), cbbo_records(quotes, ids))
+    path = tmp_path / f"opra-pillar-20240102-20240104.cbbo-1m.{encoding}"
+    write(path, data if encoding.startswith("dbn") else to_csv(data))
+    seen = []
+    for day, tables, stats in iter_cbbo_days(path, block_size=256, underlyings=["SPY"]):
+        one = list(tables)
+        alone = ReadStats()
+        expect = list(
+            read_cbbo_arrow(path, stats=alone, underlyings=["SPY"], day=day, block_size=256).to_batches()
+        )
+        got = [b for t in one for b in t.to_batches()]
+        assert pa.Table.from_batches(got).equals(pa.Table.from_batches(expect))
+        assert (stats.rows_in, dict(stats.dropped), dict(stats.other_underlyings)) == (
+            alone.rows_in,
+            dict(alone.dropped),
+            dict(alone.other_underlyings),
+        )
+        assert (stats.rows_in, stats.dropped["crossed"], stats.other_underlyings["QQQ"]) == (4, 2, 2)
+        seen.append(day)
+    assert seen == days
