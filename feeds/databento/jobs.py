@@ -148,7 +148,9 @@ def discover_jobs(root: Path, wanted: Sequence[str] | None) -> dict[str, SymbolF
         )
     ranges: set[date] = set()
     cbbo = _by_day(quotes, ranges)
-    bar_files = [p for p in by_schema.get("ohlcv-1m", []) if not p.name.lower().startswith(_OPTION_DATASETS)]
+    all_bars = by_schema.get("ohlcv-1m", [])
+    bar_files = [p for p in all_bars if not p.name.lower().startswith(_OPTION_DATASETS)]
+    option_bars = [p for p in all_bars if p not in bar_files]
     bars_days = _by_day(p for p in bar_files if len(dates_in_name(p.name)) == 1)
     bars_multi = [p for p in bar_files if len(dates_in_name(p.name)) != 1]
     stat_files = by_schema.get("statistics", [])
@@ -159,6 +161,11 @@ def discover_jobs(root: Path, wanted: Sequence[str] | None) -> dict[str, SymbolF
         for p in stat_files
         if len(dates_in_name(p.name)) != 1
     )
+    if option_bars:
+        notes += (
+            f"{option_bars[0].parent}: {len(option_bars)} OPRA ohlcv-1m file(s) are option bars, not the "
+            f"underlying's: left out (the underlying's bars come from an equities job, e.g. XNAS.ITCH)",
+        )
     try:
         symbol_map = _symbol_map(jobs, by_schema.get("definition", []))
     except DataFileError as exc:
