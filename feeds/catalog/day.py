@@ -233,6 +233,7 @@ def build_day(
         "rows_in": stats.rows_in,
         "rows_other_underlyings": sum(stats.other_underlyings.values()),
         "bad_symbol_example": stats.bad_symbol_examples[0] if stats.bad_symbol_examples else None,
+        "last_line_cut": stats.cut_last_line,
         "rows_clean": stats.rows_out,
         "rows_streamed": rows_streamed,
         "rows_kept": rows_kept,

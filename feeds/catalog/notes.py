@@ -134,6 +134,12 @@ def _quality_notes(symbol: str, present: Mapping[date, Mapping[str, Any]]) -> li
             f"{symbol} {_days_text(shifted)}: most underlying bars fall outside the 09:30-16:00 ET session after "
             f"reading their times: pass --bars-tz with the bar file's time zone"
         )
+    cut = [d for d, s in present.items() if s.get("last_line_cut")]
+    if cut:
+        notes.append(
+            f"{symbol} {_days_text(cut)}: the quote file's last line is cut (no final newline): the download "
+            f"looks truncated, rows may be missing; re-download it"
+        )
     stats_bad = [d for d, s in present.items() if s.get("statistics_error")]
     if stats_bad:
         first = present[stats_bad[0]]["statistics_error"]

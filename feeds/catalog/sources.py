@@ -93,6 +93,8 @@ def one_line(exc: BaseException, path: Path) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     if str(path) in text or path.name in text:
         return text
+    if isinstance(exc, ScalperError):  # our own message already says what is wrong and what to do
+        return f"{path}: {text}"
     return f"{path}: {type(exc).__name__}: {text}; the file looks corrupt or truncated, re-download it"
 
 

@@ -63,6 +63,7 @@ from feeds.databento.cbbo_rows import (
 from feeds.databento.dbn import UINT64_MAX, DbnFile, is_dbn
 from feeds.databento.symbology import NS_PER_DAY, SymbolMap
 from feeds.databento.textio import (
+    ZSTD_MAGIC,
     DataFileError,
     TextStream,
     arrow_input,
@@ -235,12 +236,22 @@ def open_source(
     reader = RowClassifier(path, fmt, stats, wanted, window)
     csv, source = _open_reader(path, fmt, reader, block_size, head)
     stats.files += 1
+    stats.cut_last_line = _cut_last_line(path)
 
     def closer() -> None:
         csv.close()
         source.close()
 
     return reader, _csv_batches(path, csv, reader, symbols if fmt.by_instrument_id else None), closer
+
+
+def _cut_last_line(path: Path) -> bool:
+    """True when a plain (uncompressed) CSV does not end with a newline: its last line was cut."""
+    with open(path, "rb") as fh:
+        if fh.read(4) == ZSTD_MAGIC:
+            return False  # zstd frames say themselves whether they are whole
+        fh.seek(-1, 2)
+        return fh.read(1) != b"\n"
 
 
 def stream_quotes(reader: RowClassifier, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:

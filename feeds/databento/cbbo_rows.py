@@ -60,6 +60,7 @@ class ReadStats:
     files: int = 0
     other_underlyings: Counter[str] = field(default_factory=Counter)  # rows not asked for; not kept
     other_days: int = 0  # rows outside the day asked for (range files); not kept
+    cut_last_line: bool = False  # a plain CSV without a final newline: the download looks truncated
 
     @property
     def duplicates(self) -> int:
@@ -79,6 +80,7 @@ class ReadStats:
         self.files += other.files
         self.other_underlyings.update(other.other_underlyings)
         self.other_days += other.other_days
+        self.cut_last_line = self.cut_last_line or other.cut_last_line
 
     def summary_line(self) -> str:
         """One line for logs and reports."""

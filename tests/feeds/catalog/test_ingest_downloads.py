@@ -269,3 +269,16 @@ def test_ingest_range_file_one_pass_truncated_tail_keeps_the_days_before(tmp_pat
     assert catalog.days("SPY") == days[:2]
     assert "truncated DBN file: the last record is 73 of 80 bytes" in summary.failures[0].message
     assert catalog.day_summary("SPY")["rows_in"].tolist() == [800, 800]
+
+
+def test_ingest_truncated_plain_csv_last_line_noted(tmp_path):
+    data = tmp_path / "data"
+    path = data / "SPY" / "cbbo-1m" / "2024-01-03.csv"
+    write_quotes(path, quotes(DAY, ("SPY",)), [DAY])
+    path.write_bytes(path.read_bytes()[:-9])  # cut inside the last row
+    catalog = Catalog(tmp_path / "cat")
+    catalog.ingest(data, progress=False)
+    assert (
+        "SPY 2024-01-03: the quote file's last line is cut (no final newline): the download looks truncated, "
+        "rows may be missing; re-download it"
+    ) in catalog.data_notes("SPY", [DAY])
