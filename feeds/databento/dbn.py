@@ -23,7 +23,7 @@ from types import ModuleType
 import databento_dbn
 import numpy as np
 
-from feeds.databento.textio import DataFileError, TextStream
+from feeds.databento.textio import DataFileError, TextStream, arrow_input, arrow_read_error
 
 DBN_PREFIX = b"DBN"
 UINT64_MAX = 18_446_744_073_709_551_615  # DataBento's "undefined timestamp"
@@ -76,7 +76,9 @@ class DbnFile:
 
     def __init__(self, path: Path, expect: str) -> None:
         self.path = path
-        self._stream = TextStream(path)
+        with TextStream(path) as vet:  # empty, gzip, "not zstd" are refused here, by name and magic
+            vet.peek(_PREFIX_LEN)
+        self._stream = arrow_input(path)  # zstd decoded in C++; a truncated frame raises on read
         try:
             self.header = self._read_header(expect)
         except BaseException:
@@ -92,9 +94,15 @@ class DbnFile:
     def close(self) -> None:
         self._stream.close()
 
+    def _read(self, size: int) -> bytes:
+        try:
+            return bytes(self._stream.read(size))
+        except OSError as exc:
+            raise arrow_read_error(self.path, exc, "reading DBN records") from exc
+
     def _read_header(self, expect: str) -> DbnHeader:
         path = self.path
-        prefix = self._stream.read(_PREFIX_LEN)
+        prefix = self._read(_PREFIX_LEN)
         if len(prefix) < _PREFIX_LEN or not prefix.startswith(DBN_PREFIX):
             raise DataFileError(
                 f"{path}: not a DBN file (starts {prefix[:8]!r}); re-download it, or name a CSV file .csv"
@@ -106,7 +114,7 @@ class DbnFile:
                 f"upgrade databento-dbn or re-download with the current DBN version"
             )
         (length,) = struct.unpack("<I", prefix[4:8])
-        body = self._stream.read(length)
+        body = self._read(length)
         if len(body) < length:
             raise DataFileError(f"{path}: truncated DBN metadata (file is incomplete); re-download it")
         try:
@@ -136,7 +144,7 @@ class DbnFile:
         size = self.header.dtype.itemsize
         index = 0
         while True:
-            data = self._stream.read(size * records)
+            data = self._read(size * records)
             if not data:
                 return
             loose = len(data) % size

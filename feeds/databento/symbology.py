@@ -51,7 +51,7 @@ class SymbolMap:
         self._start = np.array([r[1] for r in rows], dtype=np.int64)
         self._end = np.array([r[2] for r in rows], dtype=np.int64)
         self._symbols = np.array([r[3] for r in rows], dtype=object)
-        self._days: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._days: dict[int, tuple[np.ndarray, pa.Array]] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -103,16 +103,16 @@ class SymbolMap:
         ]
         return cls(entries, source)
 
-    def _for_day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+    def _for_day(self, day: int) -> tuple[np.ndarray, pa.Array]:
+        """The day's ids (sorted) and their raw symbols as an Arrow string array, cached per day."""
         hit = self._days.get(day)
         if hit is None:
             live = (self._start <= day) & (day < self._end)
             ids, symbols = self._ids[live], self._symbols[live]
             # the latest interval for an id wins: keep its last row (rows are sorted by start)
-            rev_ids = ids[::-1]
-            _, first = np.unique(rev_ids, return_index=True)
+            _, first = np.unique(ids[::-1], return_index=True)
             keep = len(ids) - 1 - first
-            hit = (ids[keep], symbols[keep])
+            hit = (ids[keep], pa.array(symbols[keep].tolist(), pa.string()))
             self._days[day] = hit
         return hit
 
@@ -120,34 +120,42 @@ class SymbolMap:
         """Return each row's raw symbol as a dictionary array; unknown ids read ``instrument_id N``.
 
         ``ts`` (int64 ns, UTC) picks the day of each row; undefined ones use the chunk's first day.
+        The dictionary is the day's whole symbol list (cached), so a chunk costs one
+        ``searchsorted`` per row and no sort.
         """
         n = len(ids)
         if n == 0:
             return pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
         days = ts // NS_PER_DAY
         valid = (ts > 0) & (ts < np.iinfo(np.int64).max)
-        fallback = int(days[valid][0]) if valid.any() else 0
-        days = np.where(valid, days, fallback)
+        if not valid.all():
+            fallback = int(days[valid][0]) if valid.any() else 0
+            days = np.where(valid, days, fallback)
         codes = np.empty(n, dtype=np.int32)
-        words: list[str] = []
+        parts: list[pa.Array] = []
         offset = 0
-        for day in np.unique(days).tolist():
-            rows = np.flatnonzero(days == day)
+        lo, hi = int(days.min()), int(days.max())
+        for day in range(lo, hi + 1) if hi - lo < 8 else np.unique(days).tolist():
+            rows = slice(None) if lo == hi else np.flatnonzero(days == day)
+            day_ids = ids[rows]
+            if len(day_ids) == 0:
+                continue
             known_ids, known_syms = self._for_day(int(day))
-            uniq, inverse = np.unique(ids[rows], return_inverse=True)
             if len(known_ids):
-                pos = np.minimum(np.searchsorted(known_ids, uniq), len(known_ids) - 1)
-                found = known_ids[pos] == uniq
+                pos = np.minimum(np.searchsorted(known_ids, day_ids), len(known_ids) - 1)
+                found = known_ids[pos] == day_ids
             else:
-                pos, found = np.zeros(len(uniq), np.int64), np.zeros(len(uniq), bool)
-            texts = [
-                known_syms[p] if f else f"{UNMAPPED_PREFIX}{u}"
-                for p, f, u in zip(pos.tolist(), found.tolist(), uniq.tolist(), strict=True)
-            ]
-            codes[rows] = inverse.astype(np.int32) + offset
-            words.extend(texts)
-            offset += len(texts)
-        dictionary = pa.array(words, pa.string())
+                pos, found = np.zeros(len(day_ids), np.int64), np.zeros(len(day_ids), bool)
+            day_codes = pos.astype(np.int32) + offset
+            parts.append(known_syms)
+            offset += len(known_syms)
+            if not found.all():
+                unknown, inverse = np.unique(day_ids[~found], return_inverse=True)
+                day_codes[~found] = inverse.astype(np.int32) + offset
+                parts.append(pa.array([f"{UNMAPPED_PREFIX}{u}" for u in unknown.tolist()], pa.string()))
+                offset += len(unknown)
+            codes[rows] = day_codes
+        dictionary = parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
         return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary)
 
 
