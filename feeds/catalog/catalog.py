@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from feeds.catalog import store
 from feeds.catalog.day import DayTables, build_day
+from feeds.catalog.notes import data_notes, summary_frame
 from feeds.catalog.sessions import session_for
 from feeds.catalog.settings import CatalogError, DayFailure, IngestSettings, IngestSummary, SourceFileError
 from feeds.catalog.sources import (
@@ -32,7 +33,6 @@ from feeds.databento.cbbo import DataFileError
 from feeds.databento.cbbo_days import iter_cbbo_days
 from feeds.databento.cbbo_rows import ReadStats
 from feeds.databento.layout import SymbolFiles, discover
-from feeds.schema import DROP_REASONS
 from options_scalper import calendar
 from options_scalper.model import ScalperError
 
@@ -318,39 +318,10 @@ class Catalog:
 
     def day_summary(self, symbol: str) -> pd.DataFrame:
         """Return one row per complete day: ATM IV, underlying source, OI flags, row and drop counts, ..."""
-        rows = []
-        for path in sorted(self._manifests(symbol)):
-            entry = store.read_manifest(path)
-            if entry is None:
-                continue
-            row = {"date": date.fromisoformat(entry["date"]), "symbol": entry["symbol"], **entry["summary"]}
-            row["source_fingerprint"] = "|".join(f"{k}={v}" for k, v in sorted(entry["sources"].items()))
-            row["settings"] = ",".join(f"{k}={v}" for k, v in sorted(entry["settings"].items()))
-            row["quotes_bytes"] = entry["files"].get("quotes", {}).get("size", 0)
-            row["ingested_at"] = entry["ingested_at"]
-            rows.append(row)
-        columns = [
-            "date",
-            "symbol",
-            "atm_iv_30d",
-            "underlying_source",
-            "oi_known",
-            "volume_known",
-            "rows_in",
-            "rows_out",
-            *(f"dropped_{r}" for r in DROP_REASONS),
-            "source_fingerprint",
-        ]
-        if not rows:
-            return pd.DataFrame(columns=columns)
-        frame = pd.DataFrame(rows)
-        rest = [c for c in frame.columns if c not in columns]
-        return frame[[*columns, *rest]].sort_values("date").reset_index(drop=True)
+        return summary_frame(store.read_manifest(p) for p in sorted(self._manifests(symbol)))
 
     def data_notes(self, symbol: str, days: Iterable[date]) -> list[str]:
         """Return one line per data caveat of ``days`` (missing OI/volume, parity underlying, missing days)."""
-        from feeds.catalog.notes import data_notes
-
         entries: dict[date, dict[str, Any] | None] = {}
         for day in days:
             entries[day] = store.read_manifest(self._manifest(symbol, day))

@@ -1,10 +1,12 @@
-"""Data caveats of a set of catalog days, one line each, for the backtest report."""
+"""Data caveats of a set of catalog days, one line each, for the backtest report; the day-summary table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
+
+import pandas as pd
 
 from feeds.schema import BAR_DROP_REASONS, DROP_REASONS
 
@@ -169,3 +171,34 @@ def volume_skipped_notes(counts: Mapping[tuple[str, date], int]) -> list[str]:
             f"volume rules skipped"
         )
     return notes
+
+
+def summary_frame(entries: Iterable[dict[str, Any] | None]) -> pd.DataFrame:
+    """One row per manifest entry: ATM IV, underlying source, OI flags, row and drop counts, ..."""
+    rows = []
+    for entry in entries:
+        if entry is None:
+            continue
+        row = {"date": date.fromisoformat(entry["date"]), "symbol": entry["symbol"], **entry["summary"]}
+        row["source_fingerprint"] = "|".join(f"{k}={v}" for k, v in sorted(entry["sources"].items()))
+        row["settings"] = ",".join(f"{k}={v}" for k, v in sorted(entry["settings"].items()))
+        row["quotes_bytes"] = entry["files"].get("quotes", {}).get("size", 0)
+        row["ingested_at"] = entry["ingested_at"]
+        rows.append(row)
+    columns = [
+        "date",
+        "symbol",
+        "atm_iv_30d",
+        "underlying_source",
+        "oi_known",
+        "volume_known",
+        "rows_in",
+        "rows_out",
+        *(f"dropped_{r}" for r in DROP_REASONS),
+        "source_fingerprint",
+    ]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)
+    rest = [c for c in frame.columns if c not in columns]
+    return frame[[*columns, *rest]].sort_values("date").reset_index(drop=True)

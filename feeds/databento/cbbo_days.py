@@ -23,8 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from feeds.databento.cbbo import DEFAULT_BLOCK_BYTES, open_source, stream_quotes
+from feeds.databento.cbbo import DEFAULT_BLOCK_BYTES, stream_quotes
 from feeds.databento.cbbo_rows import ReadStats, RowClassifier
+from feeds.databento.cbbo_sources import open_source
 from feeds.databento.symbology import NS_PER_DAY, SymbolMap
 
 _EPOCH = date(1970, 1, 1)
