@@ -282,3 +282,59 @@ def test_ingest_truncated_plain_csv_last_line_noted(tmp_path):
         "SPY 2024-01-03: the quote file's last line is cut (no final newline): the download looks truncated, "
         "rows may be missing; re-download it"
     ) in catalog.data_notes("SPY", [DAY])
+
+
+def _dbn_twin_of(csv_path: Path, out: Path) -> None:
+    """Re-encode a DataBento-layout CBBO CSV day as DBN with databento_dbn's own record class."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(
+        csv_path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={
+                "ts_recv": pa.timestamp("ns", tz="UTC"),
+                "bid_px_00": pa.float64(),
+                "ask_px_00": pa.float64(),
+                "symbol": pa.string(),
+            }
+        ),
+    )
+    cols = {
+        k: table.column(k).to_pylist()
+        for k in ("ts_recv", "symbol", "bid_px_00", "ask_px_00", "bid_sz_00", "ask_sz_00")
+    }
+    rows = [
+        Quote(s, pd.Timestamp(t).isoformat(), b, a, bs, az)
+        for t, s, b, a, bs, az in zip(*cols.values(), strict=True)
+    ]
+    day = cols["ts_recv"][0].date()
+    ids = instrument_ids(q.symbol for q in rows)
+    write(out, encode(metadata(dbn.Schema.CBBO_1M, [day], ids), cbbo_records(rows, ids)))
+
+
+def test_ingest_dbn_job_folders_equal_the_csv_layout_day_for_day(tmp_path):
+    import shutil
+
+    from feeds.synthetic.generate import generate_dataset
+    from feeds.synthetic.spec import SPY_SPEC
+
+    src = tmp_path / "src"
+    days = [DAY]
+    generate_dataset(src, [SPY_SPEC], days, progress=False)
+    jobs = tmp_path / "jobs"
+    opra, xnas = job(jobs, "OPRA-20240103-A1", ["SPY.OPT"]), job(jobs, "XNAS-20240103-B2", ["SPY"])
+    for day in days:
+        stamp = f"{day:%Y%m%d}"
+        _dbn_twin_of(
+            src / "SPY" / "cbbo-1m" / f"{day}.csv.zst", opra / f"opra-pillar-{stamp}.cbbo-1m.dbn.zst"
+        )
+        shutil.copy(src / "SPY" / "ohlcv-1m" / f"{day}.csv.zst", xnas / f"xnas-itch-{stamp}.ohlcv-1m.csv.zst")
+    from_csv, from_dbn = Catalog(tmp_path / "c1"), Catalog(tmp_path / "c2")
+    assert from_csv.ingest(src, progress=False).ingested == 1
+    assert from_dbn.ingest(jobs, progress=False).ingested == 1
+    for day in days:
+        pd.testing.assert_frame_equal(from_csv.read_quotes("SPY", day), from_dbn.read_quotes("SPY", day))
+        pd.testing.assert_frame_equal(from_csv.read_bars("SPY", day), from_dbn.read_bars("SPY", day))
+    keep = ["rows_in", "rows_out", "dropped_crossed", "dropped_nan_price", "atm_iv_30d", "underlying_source"]
+    pd.testing.assert_frame_equal(from_csv.day_summary("SPY")[keep], from_dbn.day_summary("SPY")[keep])
