@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--plot", action="store_true", help="also save Backtrader's own chart (backtrader.png)")
     p.add_argument("--strict", action="store_true", help="stop on a corrupt day instead of skipping it")
+    p.add_argument(
+        "--bars-tz", default="America/New_York", metavar="ZONE",
+        help="time zone of a vendor bar file's naive times (default America/New_York; DataBento files are UTC)",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
     opt = p.add_argument_group("optimization")
     opt.add_argument(
@@ -110,6 +114,7 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         journal_url=args.journal,
         plot=args.plot,
         strict=args.strict,
+        bars_tz=args.bars_tz,
         quiet=args.quiet,
         warmup_days=args.warmup_days,
         optimize=tuple(args.optimize),

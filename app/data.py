@@ -62,7 +62,7 @@ def prepare_catalog(
     req: RunRequest, data_dir: Path, say: Callable[[str], None]
 ) -> tuple[Any, list[str], list[str]]:
     """Ingest what the run needs (new or changed days only); return (catalog, symbols, notes)."""
-    from feeds.catalog import Catalog, CatalogError, SourceFileError
+    from feeds.catalog import Catalog, CatalogError, IngestSettings, SourceFileError
     from feeds.databento.layout import discover
 
     try:
@@ -87,6 +87,7 @@ def prepare_catalog(
             symbols=sorted(found),
             start=start,
             end=end,
+            settings=IngestSettings(bars_tz=req.bars_tz),
             strict=req.strict,
             progress=not req.quiet,
         )

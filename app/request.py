@@ -47,6 +47,7 @@ class RunRequest:
     journal_url: str | None = None  # None: sqlite:///<out>/journal.sqlite (single runs only)
     plot: bool = False
     strict: bool = False
+    bars_tz: str = "America/New_York"  # zone of a vendor bar file's naive times
     quiet: bool = False
     warmup_days: int = DEFAULT_WARMUP_DAYS
     optimize: tuple[str, ...] = ()  # "key=start:stop:step" texts

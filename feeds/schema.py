@@ -81,3 +81,6 @@ DROP_REASONS: tuple[str, ...] = (
     "out_of_order",
     "bad_row",  # a line that does not split into the header's columns, or has no ts_recv
 )
+
+# Why an underlying bar was dropped (counted per kind and day; the day trades on without it).
+BAR_DROP_REASONS: tuple[str, ...] = ("nan_price", "non_positive", "high_below_low")

@@ -7,6 +7,7 @@ stopped on a bad file; 2 bad input (arguments, folders). Never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--rate", type=float, default=0.05, help="risk-free rate for parity and IV (0.05)")
     ingest.add_argument(
+        "--bars-tz", default="America/New_York", metavar="ZONE",
+        help="zone of a vendor bar file's naive times (default America/New_York; DataBento files are UTC)",
+    )  # fmt: skip
+    ingest.add_argument(
         "--strict", action="store_true", help="stop at the first bad file instead of skipping it"
     )
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,7 +66,9 @@ def _ingest(args: argparse.Namespace) -> int:
     from feeds.catalog.catalog import Catalog
     from feeds.catalog.settings import IngestSettings
 
-    settings = IngestSettings(max_dte=args.max_dte, strike_band_pct=args.strike_band, rate=args.rate)
+    settings = IngestSettings(
+        max_dte=args.max_dte, strike_band_pct=args.strike_band, rate=args.rate, bars_tz=args.bars_tz
+    )
     summary = Catalog(args.catalog).ingest(
         args.data,
         symbols=args.symbols,
@@ -104,6 +111,17 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... info | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _ingest(args) if args.command == "ingest" else _info(args)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,37 +11,30 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import zstandard
 from tqdm import tqdm
 
 from feeds.catalog import store
 from feeds.catalog.day import DayTables, build_day
+from feeds.catalog.notes import data_notes, summary_frame
 from feeds.catalog.sessions import session_for
 from feeds.catalog.settings import CatalogError, DayFailure, IngestSettings, IngestSummary, SourceFileError
-from feeds.databento.cbbo import DataFileError, read_bars
-from feeds.databento.layout import SymbolFiles, discover
-from feeds.schema import BAR_COLUMNS, DROP_REASONS
-from options_scalper.model import ScalperError
-
-# What a bad source day may raise while it is read and parsed. Anything else is a bug
-# in our code and propagates.
-SOURCE_ERRORS: tuple[type[BaseException], ...] = (
-    ScalperError,
-    pa.ArrowException,
-    ValueError,
-    OSError,
-    EOFError,
-    zstandard.ZstdError,
+from feeds.catalog.sources import (
+    SOURCE_ERRORS,
+    DayPlan,
+    bar_quality,
+    fingerprint,
+    load_bars,
+    one_line,
+    same_sources,
+    source_paths,
 )
-
-
-@dataclass
-class _DayPlan:
-    symbol: str
-    day: date
-    files: SymbolFiles
-    sources: dict[str, str] = field(default_factory=dict)  # kind -> fingerprint
-    bars: pd.DataFrame | None = None
+from feeds.databento.bars import BarStats
+from feeds.databento.cbbo import DataFileError
+from feeds.databento.cbbo_days import iter_cbbo_days
+from feeds.databento.cbbo_rows import ReadStats
+from feeds.databento.layout import SymbolFiles, discover
+from options_scalper import calendar
+from options_scalper.model import ScalperError
 
 
 class Catalog:
@@ -89,7 +81,7 @@ class Catalog:
         except ScalperError as exc:  # a layout problem is bad input, not a bad day
             raise CatalogError(" ".join(str(exc).split())) from exc
         plans = [
-            _DayPlan(symbol=sym, day=day, files=files)
+            DayPlan(symbol=sym, day=day, files=files)
             for sym, files in sorted(found.items())
             for day in sorted(files.cbbo)
             if (start is None or day >= start) and (end is None or day <= end)
@@ -98,12 +90,23 @@ class Catalog:
             store.remove_stale_temps(self.root / sym)
 
         summary = IngestSummary()
+        for sym, files in sorted(found.items()):
+            for note in files.notes:
+                summary.failures.append(DayFailure(sym, "(all days)", "", note))
+            self._drop_vanished(sym, files, start, end, summary)
         started = time.perf_counter()
-        multi_bars: dict[Path, pd.DataFrame | SourceFileError] = {}
+        multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError] = {}
         bar = tqdm(plans, desc="ingest", unit="day", disable=not progress, leave=False)
+        ranges_done: set[tuple[str, Path]] = set()
         for plan in bar:
             bar.set_postfix_str(f"{plan.symbol} {plan.day}", refresh=False)
-            self._ingest_day(plan, settings, strict, summary, multi_bars)
+            source = plan.files.cbbo[plan.day]
+            if plan.day not in plan.files.range_days:
+                self._ingest_day(plan, settings, strict, summary, multi_bars)
+            elif (plan.symbol, source) not in ranges_done:  # all its days in one pass, at its first day
+                ranges_done.add((plan.symbol, source))
+                group = [p for p in plans if p.symbol == plan.symbol and p.files.cbbo[p.day] == source]
+                self._ingest_range(group, settings, strict, summary, multi_bars)
         bar.close()
         summary.seconds = time.perf_counter() - started
         if progress:
@@ -112,38 +115,53 @@ class Catalog:
 
     def _ingest_day(
         self,
-        plan: _DayPlan,
+        plan: DayPlan,
         settings: IngestSettings,
         strict: bool,
         summary: IngestSummary,
-        multi_bars: dict[Path, pd.DataFrame | SourceFileError],
+        multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
+        quotes: tuple[Iterator[pa.Table], ReadStats] | None = None,
     ) -> None:
+        """Ingest one day (from its file, or from ``quotes`` streamed out of a range file) unless fresh."""
         cbbo = plan.files.cbbo[plan.day]
+        manifest = store.read_manifest(self._manifest(plan.symbol, plan.day))
         try:
-            self._resolve_sources(plan, multi_bars)
-            manifest = store.read_manifest(self._manifest(plan.symbol, plan.day))
-            if (
-                manifest is not None
-                and manifest.get("sources") == plan.sources
-                and manifest.get("settings") == settings.as_dict()
-                and self._files_intact(plan.symbol, plan.day, manifest)
-            ):
+            if quotes is None and self._fresh(plan, manifest, settings):
                 summary.skipped += 1
                 return
+            load_bars(plan, multi_bars, settings.bars_tz)
             try:
                 session = session_for(plan.day)
             except CatalogError as exc:
+                if plan.day in plan.files.range_days:  # a range file spans holidays: no day, no error
+                    summary.not_sessions += 1
+                    return
                 raise SourceFileError(cbbo, exc) from exc
             stats_path = plan.files.statistics.get(plan.day)
-            tables = build_day(cbbo, plan.day, session, settings, bars=plan.bars, statistics_path=stats_path)
+            tables = build_day(
+                cbbo,
+                plan.day,
+                session,
+                settings,
+                bars=plan.bars,
+                statistics_path=stats_path,
+                underlying=plan.symbol,
+                symbols=plan.files.symbol_map,
+                range_file=plan.day in plan.files.range_days,
+                streamed=quotes,
+            )
+            tables.summary.update(bar_quality(plan, session))
         except SOURCE_ERRORS as exc:
             path = exc.path if isinstance(exc, SourceFileError) else cbbo
-            message = _one_line(exc, path)
+            message = one_line(exc, path)
             if strict:
                 if isinstance(exc, ScalperError):
                     raise
                 raise DataFileError(message) from exc
             summary.failed += 1
+            if manifest is not None:  # its source changed and no longer reads: out of the backtest, visibly
+                self._remove_day(plan.symbol, plan.day)
+                message += "; the catalog's old copy of the day was removed"
             summary.failures.append(DayFailure(plan.symbol, plan.day.isoformat(), str(path), message))
             return
         self._commit(plan, settings, tables)
@@ -152,41 +170,70 @@ class Catalog:
         summary.rows_out += tables.quotes.num_rows
         summary.dropped.update(tables.stats.dropped)
 
-    def _resolve_sources(
-        self, plan: _DayPlan, multi_bars: dict[Path, pd.DataFrame | SourceFileError]
-    ) -> None:
-        """Fingerprint the day's source files and load its bars (per-day file, else multi-day)."""
-        files = plan.files
-        plan.sources["cbbo"] = store.file_fingerprint(files.cbbo[plan.day])
-        stats_path = files.statistics.get(plan.day)
-        if stats_path is not None:
-            plan.sources["statistics"] = store.file_fingerprint(stats_path)
-        day_bars = files.bars_days.get(plan.day)
-        if day_bars is not None:
-            plan.sources["bars"] = store.file_fingerprint(day_bars)
-            plan.bars = _read_bars(day_bars, plan.symbol)
-            return
-        session = None
-        for path in files.bars_multi:
-            if path not in multi_bars:
-                try:
-                    multi_bars[path] = _read_bars(path, plan.symbol)
-                except SOURCE_ERRORS as exc:
-                    multi_bars[path] = SourceFileError(path, exc)
-            loaded = multi_bars[path]
-            if isinstance(loaded, SourceFileError):
-                raise loaded
-            session = session or session_for(plan.day)
-            ts = loaded["ts"]
-            rows = loaded[(ts >= session.open) & (ts < session.close)]
-            if len(rows):
-                values = rows[list(BAR_COLUMNS)].to_numpy(dtype="float64", na_value=float("nan"))
-                ts_ns = rows["ts"].astype("int64").to_numpy()
-                plan.sources["bars"] = store.bytes_fingerprint(ts_ns.tobytes() + values.tobytes())
-                plan.bars = rows.reset_index(drop=True)
-                return
+    def _fresh(self, plan: DayPlan, manifest: dict[str, Any] | None, settings: IngestSettings) -> bool:
+        """True when the catalog's copy of the day is up to date (fingerprints ``plan``'s sources)."""
+        fingerprint(plan, manifest)
+        if (
+            manifest is None
+            or not same_sources(manifest.get("sources", {}), plan.sources)
+            or manifest.get("settings") != settings.as_dict()
+            or not self._files_intact(plan.symbol, plan.day, manifest)
+        ):
+            return False
+        if manifest.get("sources") != plan.sources:  # touched, same content: remember the new stat
+            store.write_manifest(self._manifest(plan.symbol, plan.day), {**manifest, "sources": plan.sources})
+        return True
 
-    def _commit(self, plan: _DayPlan, settings: IngestSettings, tables: DayTables) -> None:
+    def _ingest_range(
+        self,
+        group: list[DayPlan],
+        settings: IngestSettings,
+        strict: bool,
+        summary: IngestSummary,
+        multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError],
+    ) -> None:
+        """Ingest the stale days of one range file in a single streaming pass over it."""
+        stale: dict[date, DayPlan] = {}
+        for plan in group:
+            if self._fresh(plan, store.read_manifest(self._manifest(plan.symbol, plan.day)), settings):
+                summary.skipped += 1
+            elif calendar.is_session(plan.day):
+                stale[plan.day] = plan
+            else:  # a range file spans holidays: no day, no error
+                summary.not_sessions += 1
+        if not stale:
+            return
+        first = group[0]
+        path = first.files.cbbo[first.day]
+        seen: set[date] = set()
+        failed_before = len(summary.failures)
+        try:
+            for day, tables, stats in iter_cbbo_days(
+                path, symbols=first.files.symbol_map, underlyings=[first.symbol]
+            ):
+                todo = stale.get(day)
+                if todo is not None:
+                    seen.add(day)
+                    self._ingest_day(todo, settings, strict, summary, multi_bars, quotes=(tables, stats))
+        except SOURCE_ERRORS as exc:
+            if strict:
+                raise
+            reason = one_line(exc, path)
+        else:
+            reason = f"{path}: the range file holds no rows of {{day}}; re-download that day"
+            if len(summary.failures) > failed_before:  # reading stopped at a failed day
+                stopped = summary.failures[-1]
+                reason = f"{path}: {{day}} not reached: reading the range file stopped at {stopped.day}; re-download it"
+        for day, plan in sorted(stale.items()):
+            if day not in seen:
+                summary.failed += 1
+                summary.failures.append(
+                    DayFailure(
+                        plan.symbol, day.isoformat(), str(path), reason.replace("{day}", day.isoformat())
+                    )
+                )
+
+    def _commit(self, plan: DayPlan, settings: IngestSettings, tables: DayTables) -> None:
         sym, day = plan.symbol, plan.day.isoformat()
         manifest_path = self._manifest(sym, plan.day)
         store.remove_manifest(manifest_path)  # from here on the day reads as absent until the end
@@ -196,15 +243,21 @@ class Catalog:
             if table is None:
                 path.unlink(missing_ok=True)
                 continue
-            size = store.write_parquet(path, table)
-            files[kind] = {"size": size, "rows": table.num_rows}
+            try:
+                written = store.write_parquet(path, table)
+            except OSError as exc:  # disk full, read-only catalog: name the file and the day
+                raise CatalogError(
+                    f"cannot write {path} for {sym} {day} ({exc.strerror or exc}); free disk space or fix the "
+                    f"catalog folder's permissions, then re-run ingest"
+                ) from exc
+            files[kind] = {**written, "rows": table.num_rows}
         entry = {
             "format": store.FORMAT_VERSION,
             "symbol": sym,
             "date": day,
             "settings": settings.as_dict(),
             "sources": plan.sources,
-            "source_paths": _source_paths(plan),
+            "source_paths": source_paths(plan),
             "files": files,
             "summary": tables.summary,
             "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -265,39 +318,10 @@ class Catalog:
 
     def day_summary(self, symbol: str) -> pd.DataFrame:
         """Return one row per complete day: ATM IV, underlying source, OI flags, row and drop counts, ..."""
-        rows = []
-        for path in sorted(self._manifests(symbol)):
-            entry = store.read_manifest(path)
-            if entry is None:
-                continue
-            row = {"date": date.fromisoformat(entry["date"]), "symbol": entry["symbol"], **entry["summary"]}
-            row["source_fingerprint"] = "|".join(f"{k}={v}" for k, v in sorted(entry["sources"].items()))
-            row["settings"] = ",".join(f"{k}={v}" for k, v in sorted(entry["settings"].items()))
-            row["quotes_bytes"] = entry["files"].get("quotes", {}).get("size", 0)
-            row["ingested_at"] = entry["ingested_at"]
-            rows.append(row)
-        columns = [
-            "date",
-            "symbol",
-            "atm_iv_30d",
-            "underlying_source",
-            "oi_known",
-            "volume_known",
-            "rows_in",
-            "rows_out",
-            *(f"dropped_{r}" for r in DROP_REASONS),
-            "source_fingerprint",
-        ]
-        if not rows:
-            return pd.DataFrame(columns=columns)
-        frame = pd.DataFrame(rows)
-        rest = [c for c in frame.columns if c not in columns]
-        return frame[[*columns, *rest]].sort_values("date").reset_index(drop=True)
+        return summary_frame(store.read_manifest(p) for p in sorted(self._manifests(symbol)))
 
     def data_notes(self, symbol: str, days: Iterable[date]) -> list[str]:
         """Return one line per data caveat of ``days`` (missing OI/volume, parity underlying, missing days)."""
-        from feeds.catalog.notes import data_notes
-
         entries: dict[date, dict[str, Any] | None] = {}
         for day in days:
             entries[day] = store.read_manifest(self._manifest(symbol, day))
@@ -324,14 +348,35 @@ class Catalog:
         return entry
 
     def _files_intact(self, symbol: str, day: date, entry: dict[str, Any]) -> bool:
-        for kind, meta in entry.get("files", {}).items():
-            path = store.day_file(self.root, symbol, kind, day.isoformat())
-            try:
-                if path.stat().st_size != meta["size"]:
-                    return False
-            except (OSError, KeyError, TypeError):
-                return False
-        return True
+        files = entry.get("files", {})
+        if not isinstance(files, dict):
+            return False
+        return all(
+            isinstance(meta, dict)
+            and store.file_intact(store.day_file(self.root, symbol, kind, day.isoformat()), meta)
+            for kind, meta in files.items()
+        )
+
+    def _drop_vanished(
+        self, symbol: str, files: SymbolFiles, start: date | None, end: date | None, summary: IngestSummary
+    ) -> None:
+        """Remove catalog days (within start..end) whose source file is gone: out of the backtest, visibly."""
+        for day in self.days(symbol):
+            if day in files.cbbo or (start is not None and day < start) or (end is not None and day > end):
+                continue
+            entry = store.read_manifest(self._manifest(symbol, day)) or {}
+            source = entry.get("source_paths", {}).get("cbbo", "its source file")
+            self._remove_day(symbol, day)
+            summary.failed += 1
+            summary.failures.append(
+                DayFailure(symbol, day.isoformat(), str(source),
+                           f"{source}: source file is gone; the catalog's copy of the day was removed")
+            )  # fmt: skip
+
+    def _remove_day(self, symbol: str, day: date) -> None:
+        store.remove_manifest(self._manifest(symbol, day))
+        for kind in store.KINDS:
+            store.day_file(self.root, symbol, kind, day.isoformat()).unlink(missing_ok=True)
 
     def _read(self, symbol: str, day: date, kind: str, entry: dict[str, Any] | None = None) -> pd.DataFrame:
         return self._read_table(symbol, day, kind, entry).to_pandas()
@@ -359,33 +404,3 @@ class Catalog:
                 f"catalog file {path} is missing or damaged ({exc}); re-run ingest to rebuild {symbol} {day}"
             ) from exc
         return table
-
-
-def _read_bars(path: Path, symbol: str) -> pd.DataFrame:
-    try:
-        bars = read_bars(path, symbol=symbol).copy()
-    except SOURCE_ERRORS as exc:
-        raise SourceFileError(path, exc) from exc
-    bars["ts"] = pd.to_datetime(bars["ts"], utc=True)
-    return bars
-
-
-def _source_paths(plan: _DayPlan) -> dict[str, str]:
-    files = plan.files
-    out = {"cbbo": str(files.cbbo[plan.day])}
-    if plan.day in files.statistics:
-        out["statistics"] = str(files.statistics[plan.day])
-    if plan.day in files.bars_days:
-        out["bars"] = str(files.bars_days[plan.day])
-    elif "bars" in plan.sources and files.bars_multi:
-        out["bars"] = ";".join(str(p) for p in files.bars_multi)
-    return out
-
-
-def _one_line(exc: BaseException, path: Path) -> str:
-    if isinstance(exc, SourceFileError):
-        exc = exc.cause
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if str(path) in text or path.name in text:
-        return text
-    return f"{path}: {type(exc).__name__}: {text}; the file looks corrupt or truncated, re-download it"

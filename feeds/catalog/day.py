@@ -20,6 +20,8 @@ can be computed from the unfiltered chain.
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,7 +36,14 @@ from feeds.catalog.atm_iv import IV_WINDOW_MINUTES, atm_iv_near_30d
 from feeds.catalog.ffill import NS_PER_MINUTE, forward_fill
 from feeds.catalog.sessions import Session
 from feeds.catalog.settings import IngestSettings, SourceFileError
-from feeds.databento.cbbo import ReadStats, iter_cbbo_arrow, read_statistics
+from feeds.databento.cbbo import (
+    DataFileError,
+    DataQualityWarning,
+    ReadStats,
+    iter_cbbo_arrow,
+    read_statistics,
+)
+from feeds.databento.symbology import SymbolMap
 from feeds.schema import BAR_COLUMNS, CATALOG_BAR_SCHEMA, CATALOG_QUOTE_SCHEMA, DROP_REASONS, QUOTE_COLUMNS
 from options_scalper.model import ScalperError
 
@@ -89,11 +98,21 @@ def build_day(
     *,
     bars: pd.DataFrame | None,
     statistics_path: Path | None,
+    underlying: str | None = None,
+    symbols: SymbolMap | None = None,
+    range_file: bool = False,
+    streamed: tuple[Iterator[pa.Table], ReadStats] | None = None,
 ) -> DayTables:
     """Build the catalog tables of one day from its CBBO file (and bars / statistics when given).
 
     ``bars`` are the day's underlying bars (any session; ts = bar start UTC) or None
-    for a put-call-parity underlying. Raises whatever the reader raises on a bad file.
+    for a put-call-parity underlying. ``underlying`` keeps that underlying's contracts
+    only (a merged file; a file of another underlying is refused); ``symbols`` maps
+    instrument ids of files without symbols. Only the rows of ``day`` (UTC) are read: a
+    range file (``range_file``) gives this day's share, a day file whose rows are all on
+    another day is refused. ``streamed`` are the day's tables and stats when they come
+    streamed out of a range file (``iter_cbbo_days``) instead of from ``cbbo_path``.
+    Raises whatever the reader raises on a bad file.
     """
     started = time.perf_counter()
     open_ns, close_ns = session.open.value, session.close.value
@@ -111,37 +130,60 @@ def build_day(
     first_expiry = pa.scalar(day, pa.date32())
     last_expiry = pa.scalar(day + timedelta(days=settings.max_dte), pa.date32())
 
-    stats = ReadStats()
+    stats = streamed[1] if streamed is not None else ReadStats()
     kept: list[pa.Table] = []
     iv_rows: list[pa.Table] = []
-    for batch in iter_cbbo_arrow(cbbo_path, stats=stats):
-        if batch.num_rows == 0:
-            continue
-        ts = batch["ts"]
-        ts_type = ts.type
-        in_session = pc.and_(
-            pc.greater(ts, pa.scalar(open_ns, pa.int64()).cast(ts_type)),
-            pc.less_equal(ts, pa.scalar(close_ns, pa.int64()).cast(ts_type)),
+    wanted = [underlying] if underlying else None
+    with warnings.catch_warnings():  # bad symbols are counted and reach the data notes, not stderr
+        warnings.simplefilter("ignore", DataQualityWarning)
+        source = (
+            streamed[0]
+            if streamed is not None
+            else iter_cbbo_arrow(cbbo_path, stats=stats, symbols=symbols, underlyings=wanted, day=day)
         )
-        expiry = batch["expiry"]
-        mask = pc.and_(
-            in_session,
-            pc.and_(pc.greater_equal(expiry, first_expiry), pc.less_equal(expiry, last_expiry)),
-        )
-        if band is not None:
-            strike = batch["strike"]
-            mask = pc.and_(mask, pc.and_(pc.greater_equal(strike, band[0]), pc.less_equal(strike, band[1])))
-        part = batch.filter(mask)
-        if part.num_rows:
-            kept.append(part.select(list(QUOTE_COLUMNS)))
-        near_iv = pc.and_(
-            pc.greater(ts, pa.scalar(iv_lo_ns, pa.int64()).cast(ts_type)),
-            pc.less_equal(ts, pa.scalar(iv_target.value, pa.int64()).cast(ts_type)),
-        )
-        iv_part = batch.select(_IV_COLUMNS).filter(near_iv)
-        if iv_part.num_rows:
-            iv_rows.append(iv_part)
+        for batch in source:
+            if batch.num_rows == 0:
+                continue
+            ts = batch["ts"]
+            ts_type = ts.type
+            in_session = pc.and_(
+                pc.greater(ts, pa.scalar(open_ns, pa.int64()).cast(ts_type)),
+                pc.less_equal(ts, pa.scalar(close_ns, pa.int64()).cast(ts_type)),
+            )
+            expiry = batch["expiry"]
+            mask = pc.and_(
+                in_session,
+                pc.and_(pc.greater_equal(expiry, first_expiry), pc.less_equal(expiry, last_expiry)),
+            )
+            if band is not None:
+                strike = batch["strike"]
+                mask = pc.and_(
+                    mask, pc.and_(pc.greater_equal(strike, band[0]), pc.less_equal(strike, band[1]))
+                )
+            part = batch.filter(mask)
+            if part.num_rows:
+                kept.append(part.select(list(QUOTE_COLUMNS)))
+            near_iv = pc.and_(
+                pc.greater(ts, pa.scalar(iv_lo_ns, pa.int64()).cast(ts_type)),
+                pc.less_equal(ts, pa.scalar(iv_target.value, pa.int64()).cast(ts_type)),
+            )
+            iv_part = batch.select(_IV_COLUMNS).filter(near_iv)
+            if iv_part.num_rows:
+                iv_rows.append(iv_part)
 
+    if stats.rows_in == 0 and stats.other_days and not stats.other_underlyings:
+        raise DataFileError(
+            f"{cbbo_path}: the range file holds no rows of {day}; re-download that day"
+            if range_file
+            else f"{cbbo_path}: holds no rows of {day} ({stats.other_days:,} rows of other days): the name's "
+            f"date differs from its rows; rename or re-download it"
+        )
+    if underlying and stats.rows_in == 0 and stats.other_underlyings:
+        found = ", ".join(f"{u} {n:,} rows" for u, n in stats.other_underlyings.most_common(3))
+        raise DataFileError(
+            f"{cbbo_path}: holds no {underlying} contracts (it has {found}); move it to that symbol's "
+            f"folder or ingest that symbol"
+        )
     quotes = pa.concat_tables(kept).combine_chunks() if kept else _EMPTY_QUOTES
     rows_streamed = quotes.num_rows
 
@@ -165,7 +207,12 @@ def build_day(
     iv_table = pa.concat_tables(iv_rows) if iv_rows else None
     iv = atm_iv_near_30d(iv_table, day, spot_at_iv, iv_target, settings.rate)
 
-    oi_table, oi_known, volume_known = _open_interest(statistics_path, filled)
+    statistics_error = None
+    try:
+        oi_table, oi_known, volume_known = _open_interest(statistics_path, filled, symbols)
+    except SourceFileError as exc:  # optional data: skip the statistics, not the day
+        oi_table, oi_known, volume_known = None, False, False
+        statistics_error = " ".join(str(exc).split())
 
     summary: dict[str, Any] = {
         "underlying_source": underlying_source,
@@ -178,11 +225,15 @@ def build_day(
         "session_open": session.open.isoformat(),
         "session_close": session.close.isoformat(),
         "oi_known": oi_known,
+        "statistics_error": statistics_error,
         "volume_known": volume_known,
         "underlying_volume_known": bool(
             session_bars is not None and underlying_source == "bars" and session_bars["volume"].notna().any()
         ),
         "rows_in": stats.rows_in,
+        "rows_other_underlyings": sum(stats.other_underlyings.values()),
+        "bad_symbol_example": stats.bad_symbol_examples[0] if stats.bad_symbol_examples else None,
+        "last_line_cut": stats.cut_last_line,
         "rows_clean": stats.rows_out,
         "rows_streamed": rows_streamed,
         "rows_kept": rows_kept,
@@ -206,12 +257,14 @@ def _parity_bars(quotes: pa.Table, session: Session, rate: float) -> pd.DataFram
     return bars_in_session(derived, session)
 
 
-def _open_interest(path: Path | None, quotes: pa.Table) -> tuple[pa.Table | None, bool, bool]:
+def _open_interest(
+    path: Path | None, quotes: pa.Table, symbols: SymbolMap | None
+) -> tuple[pa.Table | None, bool, bool]:
     """Return (per-contract OI/volume of the kept contracts, oi_known, volume_known)."""
     if path is None:
         return None, False, False
     try:
-        stats = read_statistics(path)
+        stats = read_statistics(path, symbols=symbols)
     except (ScalperError, pa.ArrowException, ValueError, OSError, EOFError) as exc:
         raise SourceFileError(path, exc) from exc
     oi_known = bool(len(stats) and stats["open_interest"].notna().any())

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.schema import DROP_REASONS
 from options_scalper.model import ScalperError
@@ -33,11 +34,13 @@ class IngestSettings:
     date. ``strike_band_pct``: keep strikes within [low * (1 - b), high * (1 + b)]
     of the underlying's regular-session range (0.10 = 10%). ``rate``: risk-free
     rate (annual, continuous) for put-call parity and the ATM implied volatility.
+    ``bars_tz``: the zone of a vendor bar file's naive times (DataBento files are UTC).
     """
 
     max_dte: int = 5
     strike_band_pct: float = 0.10
     rate: float = 0.05
+    bars_tz: str = "America/New_York"
 
     def __post_init__(self) -> None:
         if (
@@ -51,6 +54,12 @@ class IngestSettings:
             raise CatalogError(f"strike_band_pct must be a fraction in (0, 1) (0.10 = 10%), got {band!r}")
         if not isinstance(self.rate, int | float) or not math.isfinite(self.rate) or not -0.1 < self.rate < 1:
             raise CatalogError(f"rate must be an annual fraction in (-0.1, 1) (0.05 = 5%), got {self.rate!r}")
+        try:
+            ZoneInfo(self.bars_tz)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise CatalogError(
+                f"bars_tz must be an IANA time zone such as America/New_York or UTC, got {self.bars_tz!r}"
+            ) from None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (float(v) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -76,6 +85,7 @@ class IngestSummary:
     ingested: int = 0
     skipped: int = 0
     failed: int = 0
+    not_sessions: int = 0  # weekdays of range files that are no NYSE session (holidays)
     rows_in: int = 0
     rows_out: int = 0
     dropped: Counter[str] = field(default_factory=Counter)

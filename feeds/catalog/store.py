@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FORMAT_VERSION = 1
-HASH_EDGE_BYTES = 64 * 1024
+HASH_BLOCK_BYTES = 1 << 20
 TMP_MARK = ".tmp-"
 PARQUET_COMPRESSION = "lz4"  # fastest to decode; zstd is ~15% smaller and a bit slower
 
@@ -43,16 +43,40 @@ def manifest_file(root: Path, symbol: str, day: str) -> Path:
     return root / symbol / "days" / f"{day}.json"
 
 
-def file_fingerprint(path: Path) -> str:
-    """Return ``size:mtime_ns:blake2b(first and last 64 KiB)`` of ``path``."""
+def file_fingerprint(path: Path, previous: str | None = None) -> str:
+    """Return ``size:mtime_ns:blake2b(content)`` of ``path``.
+
+    When ``previous`` (the manifest's fingerprint of the same file) has the same size and
+    mtime, it is returned as is: nothing is read. Only a changed stat costs a content hash.
+    """
     st = path.stat()
+    stat = f"{st.st_size}:{st.st_mtime_ns}:"
+    if previous is not None and previous.startswith(stat):
+        return previous
+    return stat + content_hash(path)
+
+
+def content_hash(path: Path) -> str:
+    """blake2b of the whole file (streamed)."""
     h = hashlib.blake2b(digest_size=12)
     with path.open("rb") as fh:
-        h.update(fh.read(HASH_EDGE_BYTES))
-        if st.st_size > HASH_EDGE_BYTES:
-            fh.seek(max(HASH_EDGE_BYTES, st.st_size - HASH_EDGE_BYTES))
-            h.update(fh.read(HASH_EDGE_BYTES))
-    return f"{st.st_size}:{st.st_mtime_ns}:{h.hexdigest()}"
+        while block := fh.read(HASH_BLOCK_BYTES):
+            h.update(block)
+    return h.hexdigest()
+
+
+def same_content(a: str | None, b: str | None) -> bool:
+    """True when two fingerprints (``;``-joined for several files) say the same sizes and content."""
+    if a is None or b is None:
+        return a is b
+    parts_a, parts_b = a.split(";"), b.split(";")
+    if len(parts_a) != len(parts_b):
+        return False
+    for x, y in zip(parts_a, parts_b, strict=True):
+        xs, ys = x.split(":"), y.split(":")
+        if len(xs) != 3 or len(ys) != 3 or xs[0] != ys[0] or xs[2] != ys[2]:
+            return False
+    return True
 
 
 def bytes_fingerprint(data: bytes) -> str:
@@ -87,8 +111,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     _fsync_dir(path.parent)
 
 
-def write_parquet(path: Path, table: pa.Table) -> int:
-    """Write ``table`` atomically as one row group; return the file size in bytes."""
+def write_parquet(path: Path, table: pa.Table) -> dict[str, Any]:
+    """Write ``table`` atomically as one row group; return its size, mtime_ns and checksum."""
 
     def write(tmp: Path) -> None:
         pq.write_table(
@@ -101,7 +125,21 @@ def write_parquet(path: Path, table: pa.Table) -> int:
         )
 
     atomic_write(path, write)
-    return path.stat().st_size
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "blake2b": content_hash(path)}
+
+
+def file_intact(path: Path, meta: dict[str, Any]) -> bool:
+    """True when the catalog file matches its manifest record: size, then (when its stat changed) checksum."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    if st.st_size != meta.get("size"):
+        return False
+    if "blake2b" not in meta or st.st_mtime_ns == meta.get("mtime_ns"):
+        return True
+    return content_hash(path) == meta["blake2b"]
 
 
 def write_manifest(path: Path, entry: dict[str, Any]) -> None:

@@ -150,6 +150,11 @@ def arrow_read_error(path: Path, exc: BaseException, where: str) -> DataFileErro
         return DataFileError(f"{path}: truncated zstd frame (file is incomplete); re-download it")
     if isinstance(exc, OSError) and "zstd" in msg.lower():
         return DataFileError(f"{path}: corrupt zstd data ({msg}); re-download the file")
+    if "straddl" in msg or "block size" in msg:
+        return DataFileError(
+            f"{path}: {where}: a line is longer than the read block (not a CBBO row: a binary or "
+            f"garbled file?); fix or re-download the file"
+        )
     return DataFileError(f"{path}: {where}: {msg}; fix or re-download the file")
 
 

@@ -107,7 +107,7 @@ def write_cbbo(path: Path, rows: list[tuple[pd.Timestamp, str, float, float]]) -
     rows = sorted(rows, key=lambda r: (r[0], r[1]))
     lines = [CBBO_HEADER]
     for ts, sym, bid, ask in rows:
-        lines.append(f"{_iso(ts)},{_iso(ts)},194,30,1,N,,0,0,{bid:.6f},{ask:.6f},10,12,30,30,{sym}")
+        lines.append(f"{_iso(ts)},{_iso(ts)},193,30,1,N,,0,0,{bid:.6f},{ask:.6f},10,12,30,30,{sym}")
     return _write(path, "\n".join(lines) + "\n")
 
 
@@ -342,16 +342,57 @@ def test_second_ingest_skips_unchanged_days(data: Path, catalog: Catalog) -> Non
     assert catalog_store.manifest_file(catalog.root, "TSLA", str(DAY)).stat().st_mtime_ns == before
 
 
-def test_touching_the_source_reingests(data: Path, catalog: Catalog) -> None:
+def test_touching_the_source_hashes_it_once_and_keeps_the_day(data: Path, catalog: Catalog) -> None:
     catalog.ingest(data, progress=False)
     src = data / "TSLA" / "cbbo-1m" / f"{DAY}.csv.zst"
     st = src.stat()
     os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert catalog.ingest(data, progress=False).skipped == 1  # same content: no rebuild
+    entry = catalog_store.read_manifest(catalog_store.manifest_file(catalog.root, "TSLA", str(DAY)))
+    assert entry is not None and entry["sources"]["cbbo"].startswith(
+        f"{st.st_size}:{st.st_mtime_ns + 1_000_000_000}:"
+    )
+    # Changed content under a new stat is rebuilt.
+    src.write_bytes(
+        zstandard.ZstdCompressor(level=9).compress(zstandard.ZstdDecompressor().decompress(src.read_bytes()))
+    )
     assert catalog.ingest(data, progress=False).ingested == 1
     # Adding a statistics file is a source change too.
     write_statistics(data / "TSLA" / "statistics" / f"{DAY}.csv", DAY)
     assert catalog.ingest(data, progress=False).ingested == 1
     assert catalog.read_open_interest("TSLA", DAY) is not None
+
+
+def test_unchanged_stat_reads_no_source_file(data: Path, catalog: Catalog) -> None:
+    catalog.ingest(data, progress=False)
+    src = data / "TSLA" / "cbbo-1m" / f"{DAY}.csv.zst"
+    st = src.stat()
+    src.write_bytes(b"\0" * st.st_size)  # would fail to parse or hash differently if it were read
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert catalog.ingest(data, progress=False).skipped == 1
+
+
+def test_damaged_catalog_parquet_of_same_size_is_rebuilt(data: Path, catalog: Catalog) -> None:
+    catalog.ingest(data, progress=False)
+    quotes = catalog_store.day_file(catalog.root, "TSLA", "quotes", str(DAY))
+    raw = bytearray(quotes.read_bytes())
+    raw[len(raw) // 2 : len(raw) // 2 + 64] = b"\xff" * 64
+    quotes.write_bytes(bytes(raw))  # same size, new mtime
+    with pytest.raises(CatalogError, match="missing or damaged"):
+        catalog.read_quotes("TSLA", DAY)
+    assert catalog.ingest(data, progress=False).ingested == 1
+    assert len(catalog.read_quotes("TSLA", DAY)) > 0
+
+
+def test_source_turned_corrupt_removes_the_old_day_visibly(data: Path, catalog: Catalog) -> None:
+    catalog.ingest(data, progress=False)
+    src = data / "TSLA" / "cbbo-1m" / f"{DAY}.csv.zst"
+    src.write_bytes(src.read_bytes()[:-40])  # truncated
+    summary = catalog.ingest(data, progress=False)
+    assert summary.failed == 1 and summary.failures[0].message.endswith(
+        "; the catalog's old copy of the day was removed"
+    )
+    assert catalog.days("TSLA") == []
 
 
 def test_changing_settings_reingests(data: Path, catalog: Catalog) -> None:
@@ -377,12 +418,11 @@ def test_crash_mid_write_leaves_no_whole_day_and_next_ingest_redoes_it(
     data: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalog.ingest(data, progress=False)
-    src = data / "TSLA" / "cbbo-1m" / f"{DAY}.csv.zst"
-    os.utime(src, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns + 5_000_000_000))
+    changed = IngestSettings(max_dte=6)  # forces a rebuild of the day
     real = catalog_store.write_parquet
     calls = {"n": 0}
 
-    def crash_on_bars(path: Path, table: pa.Table) -> int:
+    def crash_on_bars(path: Path, table: pa.Table) -> dict:
         calls["n"] += 1
         if calls["n"] == 2:  # quotes written, bars half-written
             path.with_name(f".{path.name}{catalog_store.TMP_MARK}{os.getpid()}").write_bytes(b"PAR1 half")
@@ -390,13 +430,15 @@ def test_crash_mid_write_leaves_no_whole_day_and_next_ingest_redoes_it(
         return real(path, table)
 
     monkeypatch.setattr(catalog_store, "write_parquet", crash_on_bars)
-    with pytest.raises(OSError, match="simulated"):
-        catalog.ingest(data, progress=False)
+    with pytest.raises(
+        CatalogError, match=rf"cannot write .*bars.*TSLA {DAY} \(disk full \(simulated\)\); free"
+    ):
+        catalog.ingest(data, settings=changed, progress=False)
     monkeypatch.undo()
     assert catalog.days("TSLA") == []  # the old day is gone, the new one incomplete: nothing reads as whole
     with pytest.raises(CatalogError, match="not in the catalog"):
         catalog.read_quotes("TSLA", DAY)
-    summary = catalog.ingest(data, progress=False)
+    summary = catalog.ingest(data, settings=changed, progress=False)
     assert summary.ingested == 1
     assert len(catalog.read_quotes("TSLA", DAY)) == summary.rows_out
     assert not list((catalog.root / "TSLA").rglob(f"*{catalog_store.TMP_MARK}*"))
@@ -549,3 +591,33 @@ def test_cli_failed_day_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[st
         cli_main(["ingest", "--data", str(data), "--catalog", str(tmp_path / "c"), "--quiet", "--strict"])
         == 1
     )
+
+
+def test_deleted_source_day_removed_from_the_catalog_visibly(tmp_path: Path, catalog: Catalog) -> None:
+    data = make_data(tmp_path, days=(DAY, DAY2))
+    catalog.ingest(data, progress=False)
+    gone = data / "TSLA" / "cbbo-1m" / f"{DAY2}.csv.zst"
+    gone.unlink()
+    summary = catalog.ingest(data, progress=False)
+    assert catalog.days("TSLA") == [DAY]
+    assert [f.line() for f in summary.failures] == [
+        f"TSLA {DAY2}: {gone}: source file is gone; the catalog's copy of the day was removed"
+    ]
+
+
+def test_info_piped_into_a_closed_reader_exits_quietly(data: Path, catalog: Catalog) -> None:
+    import subprocess
+    import sys
+
+    catalog.ingest(data, progress=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feeds.catalog", "info", "--catalog", str(catalog.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` that has already gone
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -78,7 +78,7 @@ def write_cbbo(
         for i, (ts, sym, bid, ask, bsz, asz) in enumerate(rows):
             s = _osi(sym) if padded else sym
             lines.append(
-                f"{_ts_text(ts, ts_kind)},,177,30,{1000 + i},N,{_px_text(None, px_kind)},0,0,"
+                f"{_ts_text(ts, ts_kind)},,193,30,{1000 + i},N,{_px_text(None, px_kind)},0,0,"
                 f"{_px_text(bid, px_kind)},{_px_text(ask, px_kind)},{bsz},{asz},30,30,{s}"
             )
     data = ("\n".join(lines) + "\n").encode()
