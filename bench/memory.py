@@ -13,6 +13,12 @@ and ingested with ``python -m feeds.catalog ingest`` once into ``bench/out/days/
 
     .venv/bin/python bench/memory.py [--days 20 250 1000] [--strategies ema_cloud momentum_burst]
     .venv/bin/python bench/memory.py --trace 20 60 [--strategies ema_cloud]
+    .venv/bin/python bench/memory.py --clock-keep-bars 390 --exactbars -1   # the proposals below
+
+``--clock-keep-bars N`` bounds the clock's buffers (``keep_bars``, off in the product
+because ``cerebro.plot`` needs every bar) and ``--exactbars K`` passes
+``cerebro.run(exactbars=K)``: what ``app.cerebro.build_cerebro`` could do for runs
+that are not plotted (issue 12 proposals), measured on the same runs.
 
 ``--trace A B`` prints the tracemalloc top growth between the first bar of session A
 and of session B of one run (slow: tracemalloc costs 3-5x).
@@ -83,9 +89,7 @@ def held_values(strat: Any) -> dict[str, int]:
     return {
         "feeds": feeds,
         "indicators": indicators + _buffer_values(strat),
-        "equity": equity.stored_values()
-        if hasattr(equity, "stored_values")
-        else 5 * len(equity.bars["value"]),
+        "equity": equity.stored_values(),
     }
 
 
@@ -93,7 +97,10 @@ def step_run(args: argparse.Namespace) -> dict[str, Any]:
     days = catalog_days(CATALOG, args.days)
     prep = prepare_engine(args.strategy, DATA, CATALOG, days)
     started = time.perf_counter()
-    strat = engine_cerebro(prep).run()[0]
+    cerebro = engine_cerebro(prep)
+    if args.clock_keep_bars:
+        cerebro.datas[0].p.keep_bars = args.clock_keep_bars
+    strat = cerebro.run(exactbars=args.exactbars)[0]
     seconds = time.perf_counter() - started
     trades = strat.analyzers.scalp_stats.get_analysis()["total_trades"]
     out = {"days": len(days), "seconds": seconds, "rss_mb": peak_rss_mb(), "trades": trades}
@@ -145,6 +152,10 @@ def main() -> None:
     p.add_argument("--days", type=int, nargs="+", default=[20, 250, 1000], help="session counts to run")
     p.add_argument("--strategies", nargs="+", default=list(SHIPPED))
     p.add_argument("--trace", type=int, nargs=2, metavar=("A", "B"), help="tracemalloc growth, sessions A..B")
+    p.add_argument("--clock-keep-bars", type=int, default=0, help="keep_bars of the clock (0: every bar)")
+    p.add_argument(
+        "--exactbars", type=int, default=0, help="cerebro.run(exactbars=...) (0: Backtrader's default)"
+    )
     p.add_argument("--step", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--strategy", default=SHIPPED[0], help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -158,9 +169,15 @@ def main() -> None:
             args.strategy = s
             step_trace(args)
         return
-    print(f"peak RSS vs days: SPY sample scale, {CATALOG}")
+    print(
+        f"peak RSS vs days: SPY sample scale, {CATALOG}; clock keep_bars={args.clock_keep_bars}, "
+        f"exactbars={args.exactbars}"
+    )
     for s in args.strategies:
-        rows = [run_child(Path(__file__), "--step", "--strategy", s, "--days", str(n)) for n in args.days]
+        extra = ("--clock-keep-bars", str(args.clock_keep_bars), "--exactbars", str(args.exactbars))
+        rows = [
+            run_child(Path(__file__), "--step", "--strategy", s, "--days", str(n), *extra) for n in args.days
+        ]
         base = rows[0]
         for r in rows:
             growth = r["rss_mb"] / base["rss_mb"] - 1.0
