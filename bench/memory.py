@@ -132,9 +132,11 @@ def step_trace(args: argparse.Namespace) -> None:
                     snaps[self._count] = tracemalloc.take_snapshot()
 
     cerebro = engine_cerebro(prep)
+    if args.clock_keep_bars:
+        cerebro.datas[0].p.keep_bars = args.clock_keep_bars
     cerebro.addanalyzer(Snap)
     tracemalloc.start(4)
-    cerebro.run()
+    cerebro.run(exactbars=args.exactbars)
     diff = snaps[second].compare_to(snaps[first], "traceback")
     total = sum(s.size_diff for s in diff)
     span = second - first
