@@ -104,10 +104,11 @@ class RunColumn:
     def stored_values(self) -> int:
         return 2 * len(self.values)
 
-    def tolist(self) -> list[float]:
-        out: list[float] = []
+    def tolist(self, jsonable: bool = False) -> list[float | None]:
+        """Every value; with ``jsonable`` a non-finite one is ``None`` (what ``to_jsonable`` makes of it)."""
+        out: list[float | None] = []
         for value, count in zip(self.values, self.counts, strict=True):
-            out.extend([value] * count)
+            out.extend([None if jsonable and not math.isfinite(value) else value] * count)
         return out
 
 
@@ -238,8 +239,12 @@ class EquityTracker:
             previous = equity
         return rows
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the analysis described in the module notes (plain values only)."""
+    def as_dict(self, jsonable_bars: bool = False) -> dict[str, Any]:
+        """Return the analysis described in the module notes (plain values only).
+
+        ``jsonable_bars``: the per-bar columns hold ``None`` for non-finite values, as
+        ``to_jsonable`` would make them, so that a caller need not copy the longest lists.
+        """
         return {
             "initial_value": self.initial_value,
             "end_value": self.end_value,
@@ -249,16 +254,20 @@ class EquityTracker:
             "max_drawdown_pct": self.max_drawdown_pct,
             "max_drawdown_time": self.max_drawdown_time,
             "max_drawdown_pct_time": self.max_drawdown_pct_time,
-            "bars": self._bars_columns(),
+            "bars": self._bars_columns(jsonable_bars),
             "daily": self.daily_rows(),
         }
 
-    def _bars_columns(self) -> dict[str, list[Any]]:
+    def _bars_columns(self, jsonable: bool) -> dict[str, list[Any]]:
+        epoch = self.bars["epoch"]
+        assert isinstance(epoch, StepColumn)
         cols: dict[str, list[Any]] = {
-            "datetime": [datetime.fromtimestamp(t, UTC).isoformat() for t in self.bars["epoch"].tolist()]
+            "datetime": [datetime.fromtimestamp(t, UTC).isoformat() for t in epoch.tolist()]
         }
         for k in ("value", "cash", "drawdown", "drawdown_pct"):
-            cols[k] = self.bars[k].tolist()
+            col = self.bars[k]
+            assert isinstance(col, RunColumn)
+            cols[k] = col.tolist(jsonable)
         return cols
 
 

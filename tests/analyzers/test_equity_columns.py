@@ -108,3 +108,14 @@ def test_tracker_bars_equal_plain_lists_and_its_memory_grows_with_changes_not_ba
     changes = 12 * 10  # position bars (plus their runs' ends)
     assert tracker.stored_values() <= 3 * 60 + 4 * 2 * (2 * changes + 60) < 0.1 * 5 * 60 * 390
     assert math.isclose(tracker.as_dict()["end_value"], rows[-1][1])
+
+
+def test_jsonable_bars_hold_none_where_to_jsonable_would_and_equal_it_otherwise() -> None:
+    from analyzers.jsonsafe import to_jsonable
+
+    tracker = EquityTracker(100.0)
+    t0 = datetime(2024, 3, 1, 14, 31, tzinfo=UTC)
+    for k, v in enumerate([100.0, NAN, NAN, 101.0, INF, 99.5]):
+        tracker.update(t0 + timedelta(minutes=k), v, 50.0)
+    assert tracker.as_dict(jsonable_bars=True)["bars"] == to_jsonable(tracker.as_dict())["bars"]
+    assert tracker.as_dict(jsonable_bars=True)["bars"]["value"][1:3] == [None, None]
