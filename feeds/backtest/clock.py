@@ -283,6 +283,9 @@ class _GridFeed(bt.feed.DataBase):
             ring = _Ring(line.array, maxlen=line.array.maxlen)
             ring.owner = f"{self._name or self.symbol} ({type(self).__name__})"
             line.array = ring
+            # LineBuffer.reset() leaves a QBuffer's index where a previous run stopped (its
+            # set_idx ignores moves once the index reached lenmark): start the run at -1
+            line._idx = -1
 
     def rewind(self, size: int = 1) -> None:
         if self.lines.lines[0].mode == bt.linebuffer.LineBuffer.QBuffer and self._keeps_bars():

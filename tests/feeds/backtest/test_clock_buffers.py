@@ -55,6 +55,11 @@ class Recorder(bt.Strategy):
     def prenext(self) -> None:
         self.next()
 
+    def stop(self) -> None:
+        for f in self.contracts:  # a feed bound at the end would stay bound into an optstrategy's next run
+            if f.bound:
+                f.release()
+
     def next(self) -> None:
         clock = self.datas[0]
         for f in self.contracts[:1]:
@@ -150,3 +155,17 @@ def test_a_bounded_feed_that_cerebro_rewinds_is_refused_with_what_to_do() -> Non
     cer.addstrategy(bt.Strategy)
     with pytest.raises(FeedError, match="rewound a feed with keep_bars=50"):
         cer.run()
+
+
+def test_bounded_feeds_start_every_run_of_an_optstrategy_afresh() -> None:
+    cer = bt.Cerebro(stdstats=False, preload=False, runonce=False, maxcpus=1, optreturn=False)
+    add_symbol_feeds(
+        cer, catalog(DAYS[:3]), "SPY", DAYS[1], None, warmup_days=1, pool_size=2, macro_minutes=10
+    )
+    for d in cer.datas:
+        if not isinstance(d, MacroFeed):
+            d.p.keep_bars = 20
+    cer.optstrategy(Recorder, backs=[(0, -1, -3), (0, -1, -3)])
+    first, second = (run[0] for run in cer.run())
+    assert len(first.rows) == len(second.rows) == 3 * 390 - 180
+    assert repr(first.rows) == repr(second.rows)
