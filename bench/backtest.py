@@ -168,11 +168,11 @@ def measure(strategy: str, days: int, short: int, pairs: int) -> dict[str, Any]:
         e_short = _child("engine", "--strategy", strategy, "--days", str(short))
         f_short = _child("floor", "--days", str(short))
         rounds.append((e_long, f_long, e_short, f_short))
-    # a round whose floor did not get slower with more days (a load spike) has no per-day ratio
+    # a round in which either side did not get slower with more days (a load spike) has no per-day ratio
     extra = [
         (el["seconds"] - es["seconds"]) / (fl["seconds"] - fs["seconds"])
         for el, fl, es, fs in rounds
-        if fl["seconds"] > fs["seconds"]
+        if fl["seconds"] > fs["seconds"] and el["seconds"] > es["seconds"]
     ]
     return {
         "strategy": strategy,
