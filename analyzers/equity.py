@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,16 +62,123 @@ class DailyEquity:
         self.daily[self._session_day(ts)] = float(value)
 
 
+def _same(a: float, b: float) -> bool:
+    """Bit-level equality of two floats that keeps -0.0 apart from 0.0 and NaN equal to NaN."""
+    if a == b:
+        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a != a and b != b
+
+
+class RunColumn:
+    """A float column stored as runs of equal values, (value, count): a flat account costs nothing a bar.
+
+    ``tolist()`` gives back every appended value, bit for bit; ``pop()`` drops the last one.
+    """
+
+    __slots__ = ("counts", "n", "values")
+
+    def __init__(self) -> None:
+        self.values: array[float] = array("d")
+        self.counts: array[int] = array("q")
+        self.n = 0
+
+    def append(self, value: float) -> None:
+        if self.values and _same(self.values[-1], value):
+            self.counts[-1] += 1
+        else:
+            self.values.append(value)
+            self.counts.append(1)
+        self.n += 1
+
+    def pop(self) -> None:
+        if self.counts[-1] > 1:
+            self.counts[-1] -= 1
+        else:
+            self.values.pop()
+            self.counts.pop()
+        self.n -= 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def stored_values(self) -> int:
+        return 2 * len(self.values)
+
+    def tolist(self, jsonable: bool = False) -> list[float | None]:
+        """Every value; with ``jsonable`` a non-finite one is ``None`` (what ``to_jsonable`` makes of it)."""
+        out: list[float | None] = []
+        for value, count in zip(self.values, self.counts, strict=True):
+            out.extend([None if jsonable and not math.isfinite(value) else value] * count)
+        return out
+
+
+class StepColumn:
+    """A float column stored as arithmetic runs (first, step, count): evenly spaced bar times cost nothing a bar.
+
+    Element ``k >= 1`` of a run is ``first + step * k``; a value joins the run only when that
+    expression gives it back bit for bit, so ``tolist()`` returns every appended value exactly.
+    """
+
+    __slots__ = ("counts", "firsts", "n", "steps")
+
+    def __init__(self) -> None:
+        self.firsts: array[float] = array("d")
+        self.steps: array[float] = array("d")
+        self.counts: array[int] = array("q")
+        self.n = 0
+
+    def append(self, value: float) -> None:
+        self.n += 1
+        if self.counts:
+            first, count = self.firsts[-1], self.counts[-1]
+            if count == 1:
+                step = value - first
+                if _same(first + step * 1, value):
+                    self.steps[-1] = step
+                    self.counts[-1] = 2
+                    return
+            elif _same(first + self.steps[-1] * count, value):
+                self.counts[-1] = count + 1
+                return
+        self.firsts.append(value)
+        self.steps.append(0.0)
+        self.counts.append(1)
+
+    def pop(self) -> None:
+        if self.counts[-1] > 1:
+            self.counts[-1] -= 1
+        else:
+            self.firsts.pop()
+            self.steps.pop()
+            self.counts.pop()
+        self.n -= 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def stored_values(self) -> int:
+        return 3 * len(self.firsts)
+
+    def tolist(self) -> list[float]:
+        out: list[float] = []
+        for first, step, count in zip(self.firsts, self.steps, self.counts, strict=True):
+            out.append(first)  # not first + step * 0: an infinite step would make it NaN
+            out.extend([first + step * k for k in range(1, count)])
+        return out
+
+
 class EquityTracker:
     """Accumulate an account's value bar by bar."""
 
     def __init__(self, initial_value: float, keep_bars: bool = True) -> None:
         self.initial_value = float(initial_value)
         self.keep_bars = keep_bars
-        # Per-bar columns as compact float arrays (the time as UTC epoch seconds):
-        # ~40 bytes a bar, so a long run's curve stays small; ISO strings are made in as_dict().
-        self.bars: dict[str, array[float]] = {
-            k: array("d") for k in ("epoch", "value", "cash", "drawdown", "drawdown_pct")
+        # Per-bar columns stored as runs (the time as UTC epoch seconds, evenly spaced within a
+        # session; value, cash and drawdown constant while flat): a run's memory grows with the
+        # account's changes, not with its bars. ISO strings and lists are made in as_dict().
+        self.bars: dict[str, RunColumn | StepColumn] = {
+            "epoch": StepColumn(),
+            **{k: RunColumn() for k in ("value", "cash", "drawdown", "drawdown_pct")},
         }
         self.daily: dict[date, float] = {}
         self.peak = self.initial_value
@@ -111,6 +219,10 @@ class EquityTracker:
         self.daily[self._session_day(ts)] = value
         self.end_value = value
 
+    def stored_values(self) -> int:
+        """Numbers held for the per-bar columns (2 or 3 per run): what grows with the run's changes."""
+        return sum(col.stored_values() for col in self.bars.values())
+
     def daily_rows(self) -> list[dict[str, Any]]:
         rows = []
         previous = self.initial_value
@@ -127,8 +239,12 @@ class EquityTracker:
             previous = equity
         return rows
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the analysis described in the module notes (plain values only)."""
+    def as_dict(self, jsonable_bars: bool = False) -> dict[str, Any]:
+        """Return the analysis described in the module notes (plain values only).
+
+        ``jsonable_bars``: the per-bar columns hold ``None`` for non-finite values, as
+        ``to_jsonable`` would make them, so that a caller need not copy the longest lists.
+        """
         return {
             "initial_value": self.initial_value,
             "end_value": self.end_value,
@@ -138,16 +254,20 @@ class EquityTracker:
             "max_drawdown_pct": self.max_drawdown_pct,
             "max_drawdown_time": self.max_drawdown_time,
             "max_drawdown_pct_time": self.max_drawdown_pct_time,
-            "bars": self._bars_columns(),
+            "bars": self._bars_columns(jsonable_bars),
             "daily": self.daily_rows(),
         }
 
-    def _bars_columns(self) -> dict[str, list[Any]]:
+    def _bars_columns(self, jsonable: bool) -> dict[str, list[Any]]:
+        epoch = self.bars["epoch"]
+        assert isinstance(epoch, StepColumn)
         cols: dict[str, list[Any]] = {
-            "datetime": [datetime.fromtimestamp(t, UTC).isoformat() for t in self.bars["epoch"]]
+            "datetime": [datetime.fromtimestamp(t, UTC).isoformat() for t in epoch.tolist()]
         }
         for k in ("value", "cash", "drawdown", "drawdown_pct"):
-            cols[k] = self.bars[k].tolist()
+            col = self.bars[k]
+            assert isinstance(col, RunColumn)
+            cols[k] = col.tolist(jsonable)
         return cols
 
 

@@ -104,7 +104,9 @@ class EquityCurve(bt.Analyzer):
         self._tracker.update(self._times.of(self._clock[0]), broker.getvalue(), broker.getcash())
 
     def stop(self) -> None:
-        self._analysis = to_jsonable(self._tracker.as_dict())
+        # the per-bar columns come JSON-safe already: not copying them keeps a long run's peak down
+        analysis = self._tracker.as_dict(jsonable_bars=True)
+        self._analysis = {k: v if k == "bars" else to_jsonable(v) for k, v in analysis.items()}
 
     def get_analysis(self) -> dict[str, Any]:
         return self._analysis

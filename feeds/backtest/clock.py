@@ -24,10 +24,23 @@ memory: ``_load()`` reads the next day when the current one is used up.
 The 10-minute macro view is ``cerebro.resampledata(data0, timeframe=Minutes,
 compression=10)``: with close stamps a 10-minute bar closes exactly on the
 edge (09:40, 09:50, ...), the way Backtrader's resampler expects.
+
+Memory: ``keep_bars`` bounds every line buffer of a feed to its last
+``keep_bars`` bars (Backtrader's own ``qbuffer`` ring buffers, as
+``exactbars`` makes them), so a feed holds the same number of values after
+1,000 days as after one. ``0`` keeps every bar (Backtrader's default, what
+``cerebro.plot`` needs). Contract feeds keep ``CONTRACT_KEEP_BARS`` by default
+(never plotted, read at ``[0]``); the clock and its macro view keep every bar
+unless told otherwise. Reading further back than ``keep_bars`` raises
+``IndexError`` (a plain Backtrader ring buffer would wrap round to a wrong bar).
+Only feeds on the clock's grid can be bounded: Cerebro rewinds a feed whose next
+bar is ahead of the others (the macro view, every minute between its edges),
+which Backtrader's ring buffers cannot undo, so a bounded feed refuses a rewind.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 from collections.abc import Sequence
@@ -44,6 +57,7 @@ from feeds.catalog.chain import ChainProvider
 from options_scalper.model import ScalperError
 
 NS_PER_MINUTE = 60_000_000_000
+CONTRACT_KEEP_BARS = 390  # a regular session of 1-minute bars
 NAN = float("nan")
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
@@ -115,6 +129,25 @@ def session_days(
     return [*warm, *inside], inside[0]
 
 
+class _Ring(collections.deque[Any]):
+    """A ``QBuffer`` line's deque that refuses to wrap: a read before its oldest value raises.
+
+    Backtrader reads ``array[idx + ago]``; once the deque is full a negative index
+    means a bar it no longer holds, which a plain deque would answer from the far end.
+    """
+
+    __slots__ = ("owner",)
+    owner: str
+
+    def __getitem__(self, i: Any, _get: Any = collections.deque.__getitem__) -> Any:
+        if i < 0 and len(self) == self.maxlen:
+            raise IndexError(
+                f"{self.owner}: read before the last {self.maxlen} bars it keeps; "
+                "pass a larger keep_bars (0 keeps every bar)"
+            )
+        return _get(self, i)
+
+
 class _GridFeed(bt.feed.DataBase):
     """Shared day-by-day walk over the session grid (used by the clock and the contract feeds).
 
@@ -130,6 +163,7 @@ class _GridFeed(bt.feed.DataBase):
         ("warmup_days", 0),
         ("timeframe", bt.TimeFrame.Minutes),
         ("compression", 1),
+        ("keep_bars", CONTRACT_KEEP_BARS),  # bars each line keeps; 0 = all (see the module notes)
     )
 
     def __init__(self) -> None:
@@ -151,10 +185,11 @@ class _GridFeed(bt.feed.DataBase):
         self._i = 0
         self._append: tuple[Any, ...] | None = None  # line buffers of the fast path, in append order
         self._fast: bool | None = None
+        self._bounded = False  # the fast path's buffers are Backtrader QBuffer ring buffers
         self.trading_start_num = float("inf")
         self._line0: Any = None  # the buffer ``len(self)`` / ``buflen()`` read (fast path only)
         self._loaded: Sequence[float] = ()  # values of the last bar the fast path appended ...
-        self._loaded_idx = -1  # ... and the buffer index they sit at
+        self._loaded_len = -1  # ... and the feed's length once they were
 
     @property
     def symbol(self) -> str:
@@ -175,11 +210,49 @@ class _GridFeed(bt.feed.DataBase):
         self._fast = None
         self._append = None
         self._line0 = None
-        self._loaded_idx = -1
+        self._loaded_len = -1
+        self._bound_buffers()
         # Backtrader number of the first trading bar (+inf without trading days); earlier bars are warmup
         self.trading_start_num = (
             float("inf") if self.trading_start is None else float(day_grid(self.trading_start).num_list[0])
         )
+
+    def _bound_buffers(self) -> None:
+        """Make every line a ring buffer of ``keep_bars`` values (before the first bar is loaded).
+
+        Backtrader's ``LineBuffer.qbuffer`` + ``minbuffer``, exactly what ``exactbars`` does to
+        a data feed; a buffer that Backtrader has already bounded keeps the larger size, and a
+        feed with look-ahead room (``cerebro.run(lookahead=...)``) is left unbounded.
+        """
+        keep = int(self.p.keep_bars or 0)
+        if keep < 0:
+            raise FeedError(
+                f"{type(self).__name__}: keep_bars={keep}; pass a bar count >= 1, or 0 to keep all"
+            )
+        lines = self.lines.lines
+        if not keep or any(line.extension for line in lines):
+            return
+        for line in lines:
+            if line.mode != line.QBuffer:
+                line.qbuffer(savemem=1)
+            line.minbuffer(keep)
+            ring = _Ring(line.array, maxlen=line.array.maxlen)
+            ring.owner = f"{self._name or self.symbol} ({type(self).__name__})"
+            line.array = ring
+            # LineBuffer.reset() leaves a QBuffer's index where a previous run stopped (its
+            # set_idx ignores moves once the index reached lenmark): start the run at -1
+            line._idx = -1
+
+    def rewind(self, size: int = 1) -> None:
+        if self.lines.lines[0].mode == bt.linebuffer.LineBuffer.QBuffer and self._keeps_bars():
+            raise FeedError(
+                f"{self._name or self.symbol}: Cerebro rewound a feed with keep_bars={self.p.keep_bars} "
+                "(its bars are ahead of the clock's); bound only feeds on the clock's grid (keep_bars=0 here)"
+            )
+        super().rewind(size)
+
+    def _keeps_bars(self) -> bool:
+        return isinstance(self.lines.lines[0].array, _Ring)
 
     @property
     def days(self) -> Sequence[date]:
@@ -234,9 +307,13 @@ class _GridFeed(bt.feed.DataBase):
         if alias0 not in self.VALUE_LINES:
             return False
         buffers = tuple(getattr(self.lines, n) for n in names)
+        modes = {b.mode for b in buffers}
         for b in buffers:
-            if type(b) is not bt.linebuffer.LineBuffer or b.mode != b.UnBounded or b.bindings:
+            if type(b) is not bt.linebuffer.LineBuffer or len(modes) != 1 or b.bindings or b.extension:
                 return False
+            if b.mode == b.QBuffer and (b.extrasize or b.lenmark != b.maxlen - 1):
+                return False
+        self._bounded = modes == {bt.linebuffer.LineBuffer.QBuffer}
         self._append = buffers
         self._tick_names = tuple("tick_" + n for n in self.VALUE_LINES)
         self._tick0 = "tick_" + alias0
@@ -272,15 +349,24 @@ class _GridFeed(bt.feed.DataBase):
         buffers = self._append
         assert buffers is not None
         dt_buf = buffers[0]
-        dt_buf.array.append(self._nums[i])
-        dt_buf._idx += 1
-        dt_buf.lencount += 1
-        for b, v in zip(buffers[1:], values, strict=True):
-            b.array.append(v)
-            b._idx += 1
-            b.lencount += 1
+        if self._bounded:
+            # LineBuffer.forward + __setitem__ in QBuffer mode: the deque drops its oldest value;
+            # the index stops at ``lenmark`` (set_idx), so [0] stays the newest value
+            for b, v in zip(buffers, (self._nums[i], *values), strict=True):
+                b.array.append(v)
+                if b._idx < b.lenmark:
+                    b._idx += 1
+                b.lencount += 1
+        else:
+            dt_buf.array.append(self._nums[i])
+            dt_buf._idx += 1
+            dt_buf.lencount += 1
+            for b, v in zip(buffers[1:], values, strict=True):
+                b.array.append(v)
+                b._idx += 1
+                b.lencount += 1
         self._loaded = values
-        self._loaded_idx = dt_buf._idx
+        self._loaded_len = dt_buf.lencount
         self._i = i + 1
         return True
 
@@ -292,7 +378,7 @@ class _GridFeed(bt.feed.DataBase):
             super()._tick_fill(force)
             return
         if force or getattr(self, self._tick0, None) is None:
-            if buffers[0]._idx == self._loaded_idx:
+            if buffers[0].lencount == self._loaded_len:
                 values = self._loaded
             else:
                 values = tuple(b.array[b._idx] for b in buffers[1:])
@@ -308,7 +394,12 @@ class _GridFeed(bt.feed.DataBase):
 
 
 class _MinuteBarsFeed(_GridFeed):
-    """The underlying's 1-minute bars of each session, gaps filled (shared by the clock and its macro view)."""
+    """The underlying's 1-minute bars of each session, gaps filled (shared by the clock and its macro view).
+
+    ``keep_bars`` defaults to 0 (every bar): these feeds are what ``cerebro.plot`` draws.
+    """
+
+    params: Any = (("keep_bars", 0),)
 
     def start(self) -> None:
         super().start()

@@ -1,0 +1,97 @@
+"""Memory flat in the number of days: a long generated run holds as much per-bar state on its last day as on its
+second (the bounded feeds' line buffers, the equity curve's time column), whatever it traded."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+import backtrader as bt
+import pytest
+
+from analyzers.scalp_analyzers import EquityCurve
+from app.cerebro import build_cerebro
+from feeds.backtest.clock import CONTRACT_KEEP_BARS, UnderlyingFeed
+from feeds.backtest.contracts import ContractFeed
+from options_scalper.calendar import sessions_between
+from tests.support.memory_catalog import MemoryCatalog, synthetic_day
+from tests.support.probe import ProbeScalp
+from tests.support.scalpers import FixedScalper
+
+DAYS = tuple(sessions_between(date(2024, 3, 1), date(2024, 4, 12)))  # 30 sessions
+CLOCK_KEEP_BARS = 390
+
+
+class Trading(ProbeScalp):
+    def build_scalper(self) -> Any:
+        return FixedScalper(order_type="ask", limit_offset=0.02)
+
+
+class DayState(bt.Analyzer):
+    """At each session's first bar: what the feeds and the equity curve hold (counts, never bytes)."""
+
+    def start(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self._day: date | None = None
+
+    def next(self) -> None:
+        clock = self.strategy.datas[0]
+        if clock.current_day == self._day:
+            return
+        self._day = clock.current_day
+        tracker = self.strategy.analyzers.equity._tracker
+        self.rows.append(
+            {
+                "bars": len(clock),
+                "clock": [len(line.array) for line in clock.lines],
+                "contracts": [
+                    len(line.array)
+                    for d in self.strategy.datas
+                    if isinstance(d, ContractFeed)
+                    for line in d.lines
+                ],
+                "epoch_runs": tracker.bars["epoch"].stored_values() // 3,
+                "trades": len(self.strategy.closed_scalps),
+            }
+        )
+
+    def get_analysis(self) -> dict[str, Any]:
+        return {"rows": self.rows}
+
+
+@pytest.fixture(scope="module")
+def state() -> list[dict[str, Any]]:
+    cat = MemoryCatalog()
+    for d in DAYS:
+        bars, quotes = synthetic_day(
+            "SPY", d, strikes=(99.0, 100.0, 101.0), expiries=(d,), seed=d.toordinal()
+        )
+        cat.add_day("SPY", d, bars, quotes)
+    cer = build_cerebro(Trading, cat, ["SPY"], fromdate=DAYS[1], warmup_days=1, cash=50_000.0)
+    clock = next(d for d in cer.datas if isinstance(d, UnderlyingFeed))
+    clock.p.keep_bars = CLOCK_KEEP_BARS  # opt-in for the clock (cerebro.plot needs every bar)
+    cer.addanalyzer(EquityCurve, _name="equity")
+    cer.addanalyzer(DayState, _name="state")
+    strat = cer.run()[0]
+    rows: list[dict[str, Any]] = strat.analyzers.state.get_analysis()["rows"]
+    assert len(rows) == len(DAYS)
+    assert len(strat.closed_scalps) > len(DAYS)  # the run traded (and bound contract feeds) every day
+    return rows
+
+
+def test_bounded_feed_buffers_hold_the_same_values_on_the_last_day_as_on_the_second(
+    state: list[dict[str, Any]],
+) -> None:
+    second, last = state[1], state[-1]
+    assert last["bars"] > 25 * second["bars"]  # the run went on ...
+    assert last["clock"] == second["clock"] == [CLOCK_KEEP_BARS] * 7  # ... the buffers did not
+    assert last["contracts"] == second["contracts"] == [CONTRACT_KEEP_BARS] * 3 * 12
+
+
+def test_per_day_state_counts_stay_flat_from_day_to_day(state: list[dict[str, Any]]) -> None:
+    buffers = {(tuple(r["clock"]), tuple(r["contracts"])) for r in state[1:]}
+    assert len(buffers) == 1
+    epoch_runs_per_day = {b["epoch_runs"] - a["epoch_runs"] for a, b in itertools.pairwise(state)}
+    assert epoch_runs_per_day == {1}  # the equity curve's times: one run a session, not 390 values
+    assert state[-1]["trades"] > state[1]["trades"]
