@@ -47,7 +47,14 @@ from feeds.databento.symbology import SymbolMap
 from feeds.schema import BAR_COLUMNS, CATALOG_BAR_SCHEMA, CATALOG_QUOTE_SCHEMA, DROP_REASONS, QUOTE_COLUMNS
 from options_scalper.model import ScalperError
 
-OI_SCHEMA = pa.schema([("symbol", pa.string()), ("open_interest", pa.float64()), ("volume", pa.float64())])
+OI_SCHEMA = pa.schema(
+    [
+        ("symbol", pa.string()),
+        ("open_interest", pa.float64()),
+        ("volume", pa.float64()),
+        ("published", pa.timestamp("ns", tz="UTC")),  # DataBento ts_recv: usable from then on (null: unknown)
+    ]
+)
 _EMPTY_QUOTES = pa.schema([CATALOG_QUOTE_SCHEMA.field(n) for n in QUOTE_COLUMNS]).empty_table()
 _IV_COLUMNS = ["ts", "expiry", "option_type", "strike", "bid_px", "ask_px"]
 
@@ -274,11 +281,21 @@ def _open_interest(
             "symbol": stats["symbol"].astype(str),
             "open_interest": pd.to_numeric(stats["open_interest"], errors="coerce").astype(np.float64),
             "volume": pd.to_numeric(stats["volume"], errors="coerce").astype(np.float64),
+            "published": pd.to_datetime(stats["published"], utc=True) if "published" in stats else pd.NaT,
         }
     )
     if quotes.num_rows:
         wanted = set(pc.unique(quotes["symbol"]).to_pylist())
         frame = frame[frame["symbol"].isin(wanted)]
-    frame = frame.drop_duplicates("symbol", keep="last").sort_values("symbol", kind="stable")
+    if "published" in stats:  # a figure published after the session's last quote never reaches it
+        if quotes.num_rows:
+            last_quote = pd.Timestamp(pc.max(quotes["ts"]).as_py())
+            last_quote = last_quote.tz_localize("UTC") if last_quote.tzinfo is None else last_quote
+            frame = frame[frame["published"] <= last_quote]
+        oi_known = bool(frame["open_interest"].notna().any())
+        volume_known = bool(frame["volume"].notna().any())
+        frame = frame.sort_values(["symbol", "published"], kind="stable")
+    else:
+        frame = frame.drop_duplicates("symbol", keep="last").sort_values("symbol", kind="stable")
     table = pa.Table.from_pandas(frame, schema=OI_SCHEMA, preserve_index=False)
     return table, oi_known, volume_known

@@ -26,6 +26,10 @@ class SourceFileError(CatalogError):
         self.cause = cause
 
 
+# 2: statistics rows carry their publication time (no look-ahead on open interest / volume)
+CATALOG_FORMAT = 2
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     """What an ingest keeps of each source day.
@@ -62,7 +66,8 @@ class IngestSettings:
             ) from None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (float(v) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        values = {k: (float(v) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return {**values, "catalog_format": CATALOG_FORMAT}
 
 
 @dataclass

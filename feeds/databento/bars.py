@@ -272,10 +272,15 @@ def read_statistics(path: str | Path, *, symbols: SymbolMap | None = None) -> pd
     """Read DataBento ``statistics`` (DBN or CSV) -> ``symbol`` (compact OCC), ``open_interest``, ``volume``.
 
     Open interest is ``stat_type`` 9, cleared volume ``stat_type`` 6, both from
-    ``quantity``; the last value per symbol in file order wins (files are in ``ts_recv``
-    order); delete actions (``update_action`` 2) and undefined quantities are ignored.
-    A symbol without one of the two has NaN there. Rows with non-OCC symbols are skipped.
-    ``symbols`` maps ``instrument_id`` for files without symbols.
+    ``quantity``; delete actions (``update_action`` 2) and undefined quantities are
+    ignored. With ``ts_recv`` (every DataBento file has it) there is one row per
+    symbol and publication, ``published`` = its ``ts_recv``: a value may only be
+    used from then on (open interest published before the open is the previous
+    session's; end-of-day volume is unknown until its evening publication). The last
+    value of a publication wins; a symbol without one of the two has NaN there.
+    Without ``ts_recv`` the last value per symbol in file order wins and there is no
+    ``published``. Rows with non-OCC symbols are skipped. ``symbols`` maps
+    ``instrument_id`` for files without symbols.
     """
     path = Path(path)
     empty = pd.DataFrame(
@@ -296,6 +301,8 @@ def read_statistics(path: str | Path, *, symbols: SymbolMap | None = None) -> pd
     sub = pd.DataFrame({"symbol": parsed["symbol"][keep], "stat": stat[keep].astype(int), "qty": qty[keep]})
     if sub.empty:
         return empty
+    if "ts_recv" in frame.columns:
+        return _published_statistics(path, frame[keep.to_numpy()], sub)
     last = sub.drop_duplicates(["symbol", "stat"], keep="last").pivot(
         index="symbol", columns="stat", values="qty"
     )
@@ -309,6 +316,28 @@ def read_statistics(path: str | Path, *, symbols: SymbolMap | None = None) -> pd
         }
     )
     return out.sort_values("symbol", kind="stable").reset_index(drop=True)
+
+
+def _published_statistics(path: Path, frame: pd.DataFrame, sub: pd.DataFrame) -> pd.DataFrame:
+    """One row per (symbol, publication): the values a decision may use from ``published`` on."""
+    ts = frame["ts_recv"]
+    published = ts if pd.api.types.is_datetime64_any_dtype(ts) else _times(path, frame, "ts_recv", "UTC")
+    sub = sub.assign(published=pd.to_datetime(published.to_numpy(), utc=True))
+    last = sub.drop_duplicates(["symbol", "published", "stat"], keep="last").pivot_table(
+        index=["symbol", "published"], columns="stat", values="qty", aggfunc="last"
+    )
+    index = last.index
+    out = pd.DataFrame(
+        {
+            "symbol": index.get_level_values(0).astype(str),
+            "open_interest": last.get(STAT_OPEN_INTEREST, pd.Series(np.nan, index=index)).to_numpy(
+                np.float64
+            ),
+            "volume": last.get(STAT_CLEARED_VOLUME, pd.Series(np.nan, index=index)).to_numpy(np.float64),
+            "published": pd.to_datetime(index.get_level_values(1), utc=True),
+        }
+    )
+    return out.sort_values(["symbol", "published"], kind="stable").reset_index(drop=True)
 
 
 def _csv_statistics(path: Path, symbols: SymbolMap | None) -> pd.DataFrame:

@@ -284,10 +284,11 @@ def test_open_interest_table_when_statistics_exist(tmp_path: Path, catalog: Cata
     catalog.ingest(data, progress=False)
     oi = catalog.read_open_interest("TSLA", DAY)
     assert oi is not None
-    assert list(oi.columns) == ["symbol", "open_interest", "volume"]
+    assert list(oi.columns) == ["symbol", "open_interest", "volume", "published"]
     # Only kept contracts (strike 300 is outside the band).
     assert list(oi["symbol"]) == [compact(DAY, "C", 221.0), compact(DAY, "C", 250.0)]
     assert list(oi["open_interest"]) == [2210.0, 2500.0] and list(oi["volume"]) == [221.0, 250.0]
+    assert oi["published"].notna().all()  # each value's ts_recv: usable from then on only
     row = catalog.day_summary("TSLA").iloc[0]
     assert bool(row["oi_known"]) and bool(row["volume_known"])
     assert catalog.data_notes("TSLA", [DAY]) == []
@@ -621,3 +622,30 @@ def test_info_piped_into_a_closed_reader_exits_quietly(data: Path, catalog: Cata
     err = proc.stderr.read().decode()
     assert proc.wait() == 0
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_statistics_published_after_the_close_are_invisible_that_day(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """06:30 ET: yesterday's OI (2210); 17:30 ET: today's final OI and volume. A 10:00 decision sees 2210."""
+    from feeds.catalog.chain import ChainProvider
+
+    data = make_data(tmp_path, statistics=True)
+    sym = osi(DAY, "C", 221.0)
+    morning = _iso(pd.Timestamp(DAY, tz="UTC") + pd.Timedelta(hours=11, minutes=30))  # 06:30 ET
+    evening = _iso(pd.Timestamp(DAY, tz="UTC") + pd.Timedelta(hours=22, minutes=30))  # 17:30 ET
+    lines = [
+        STATS_HEADER,
+        f"{morning},{morning},24,30,1,{morning},,2210,1,0,9,0,1,0,{sym}",
+        f"{evening},{evening},24,30,1,{evening},,9999,2,0,9,0,1,0,{sym}",
+        f"{evening},{evening},24,30,1,{evening},,777,3,0,6,0,1,0,{sym}",
+    ]
+    _write(data / "TSLA" / "statistics" / f"{DAY}.csv", "\n".join(lines) + "\n")
+    catalog.ingest(data, progress=False)
+    oi = catalog.read_open_interest("TSLA", DAY)
+    assert oi is not None and list(oi["open_interest"]) == [2210.0]  # the 17:30 row cannot reach the day
+    snap = ChainProvider(catalog, "TSLA").snapshot(
+        pd.Timestamp(DAY, tz="UTC").to_pydatetime() + pd.Timedelta(hours=15), SPOT
+    )
+    row = next(i for i, s in enumerate(snap.symbol) if s == compact(DAY, "C", 221.0))
+    assert snap.open_interest[row] == 2210.0 and np.isnan(snap.volume[row]) and not snap.volume_known

@@ -553,7 +553,8 @@ def test_read_statistics_last_oi_and_volume_per_symbol(tmp_path):
     path = tmp_path / "2024-01-03.csv.zst"
     path.write_bytes(zstandard.ZstdCompressor().compress(("\n".join(lines) + "\n").encode()))
     df = read_statistics(path)
-    assert list(df.columns) == ["symbol", "open_interest", "volume"]
+    assert list(df.columns) == ["symbol", "open_interest", "volume", "published"]
+    assert (df["published"] == pd.Timestamp("2024-01-03T11:00:00Z")).all()  # one publication: its ts_recv
     got = df.set_index("symbol")
     assert got.loc[C250, "open_interest"] == 1500 and got.loc[C250, "volume"] == 700
     assert got.loc[P250, "open_interest"] == 300 and np.isnan(
