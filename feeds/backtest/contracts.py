@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from feeds.backtest.clock import DayGrid, FeedError, _GridFeed
+from feeds.backtest.gridfeed import DayGrid, FeedError, _GridFeed
 from options_scalper.ports import ChainSource
 from options_scalper.quotes import ContractSpec
 
