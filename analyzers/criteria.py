@@ -46,7 +46,9 @@ MARKET_YEARS: dict[int, tuple[str, float]] = {
     2022: ("2022 bear market return", -0.10),
     2024: ("2024 bull market return", 0.20),
 }
+# seed 003 section 6.1: the dataset split (app.splits builds --split from these)
 DEV_PERIOD = (date(2022, 1, 1), date(2023, 12, 31))
+VALIDATION_PERIOD = (date(2024, 1, 1), date(2024, 6, 30))
 OOS_PERIOD = (date(2024, 7, 1), date(2025, 12, 31))
 OOS_MAX_DEGRADATION = 0.30
 FULL_YEAR_SLACK = timedelta(days=7)  # a year is judged when the run covers its first and last weeks

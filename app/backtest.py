@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from app.cli import one_line
 from app.data import CATALOG_DIRNAME, _data_dir, _source_days, prepare_catalog, trading_sessions
+from app.recorder import SplitJournalRecorder
 from app.request import (
     DEFAULT_WARMUP_DAYS,
     BadInput,
@@ -40,6 +41,7 @@ from app.request import (
     ensure_writable_dir,
     resolve_strategy,
 )
+from app.splits import DEFAULT_SPLITS, SplitTable, find_project_file, load_splits, with_split
 from options_scalper.model import ScalperError
 from options_scalper.ports import ClockFeed, ContractQuotes
 from strategies import registry
@@ -87,6 +89,7 @@ class Prepared:
     journal_url: str | None
     notes: list[str] = field(default_factory=list)
     say: Callable[[str], None] = print
+    splits: SplitTable = DEFAULT_SPLITS  # the project's dataset split (--split dates come from it)
 
 
 @dataclass
@@ -125,6 +128,8 @@ def _prepare_data(
 
         journal_url = default_url(out_dir)
     data_dir = _data_dir(req, say)
+    splits = load_splits(find_project_file(data_dir))
+    req = with_split(req, splits)
     catalog, symbols, notes = prepare_catalog(req, data_dir, say)
     streamed, trading = trading_sessions(catalog, symbols, req.start, req.end, req.warmup_days)
     active = [s for s in symbols if trading[s]]
@@ -158,6 +163,7 @@ def _prepare_data(
         journal_url=journal_url,
         notes=notes,
         say=say,
+        splits=splits,
     )
 
 
@@ -244,7 +250,7 @@ def build(
     if criteria:
         cerebro.addanalyzer(SuccessCriteria, _name="criteria")
     if journal_url is not None:
-        from analyzers.journal import JournalRecorder, run_json
+        from analyzers.journal import run_json
 
         venue = {**registry.VENUE_PARAMS, **registry.split_venue_params(params)[1]}
         run = run_json(
@@ -256,7 +262,14 @@ def build(
             str(prep.catalog.root),
             venue,
         )
-        cerebro.addanalyzer(JournalRecorder, _name="journal", url=journal_url, run_id=run_id or "", run=run)
+        cerebro.addanalyzer(
+            SplitJournalRecorder,
+            _name="journal",
+            url=journal_url,
+            run_id=run_id or "",
+            run=run,
+            split=req.split or "",
+        )
     if plot:
         cerebro.addobserver(bt.observers.Value)  # account value panel on Backtrader's chart
     if progress:
@@ -285,6 +298,9 @@ def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[st
         "catalog": str(prep.catalog.root),
         "journal": mask_url(prep.journal_url) if prep.journal_url else None,
         "strict": req.strict,
+        "split": req.split,
+        "splits_touched": [s.name for s, _, _ in prep.splits.touched(prep.start, prep.end)],
+        "splits_file": str(prep.splits.source) if prep.splits.source else None,
         **extra,
     }
 

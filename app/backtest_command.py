@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app import backtest as runner
 from app import cli
+from app.splits import SPLIT_NAMES
 from options_scalper.constants import DEFAULT_CASH, DEFAULT_COMMISSION_PER_CONTRACT
 
 EPILOG = """\
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--end", type=cli.date_arg, metavar="YYYY-MM-DD", help="last trading session (default: last)"
     )
+    p.add_argument(
+        "--split", choices=SPLIT_NAMES,
+        help="run on one of seed 003's dataset splits: dev 2022-01-01..2023-12-31, validation "
+        "2024-01-01..2024-06-30, oos 2024-07-01..2025-12-31 (moved by [splits] in ./scalper.toml or "
+        "<DATA>/scalper.toml); with --start/--end, their intersection",
+    )  # fmt: skip
     p.add_argument(
         "--warmup-days", type=cli.count_arg, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
         help=f"sessions before --start streamed to warm up indicators (default: {runner.DEFAULT_WARMUP_DAYS})",
@@ -115,6 +122,7 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         optimize=tuple(args.optimize),
         workers=args.workers,
         sort_by=args.sort_by,
+        split=args.split,
     )
 
 

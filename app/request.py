@@ -52,6 +52,7 @@ class RunRequest:
     optimize: tuple[str, ...] = ()  # "key=start:stop:step" texts
     workers: int | None = None  # None: all cores
     sort_by: str | None = None  # None: app.sweep.DEFAULT_SORT
+    split: str | None = None  # dev, validation, oos (app.splits); None: the dates as given
 
 
 def check_request(req: RunRequest) -> None:
