@@ -18,7 +18,6 @@ import contextlib
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,8 +27,10 @@ from typing import Any
 import backtrader as bt
 from tqdm import tqdm
 
+from app import oos
 from app.cli import one_line
 from app.data import CATALOG_DIRNAME, _data_dir, _source_days, prepare_catalog, trading_sessions
+from app.plot import save_backtrader_plot
 from app.recorder import SplitJournalRecorder
 from app.request import (
     DEFAULT_WARMUP_DAYS,
@@ -43,7 +44,7 @@ from app.request import (
 )
 from app.splits import DEFAULT_SPLITS, SplitTable, find_project_file, load_splits, with_split
 from options_scalper.model import ScalperError
-from options_scalper.ports import ClockFeed, ContractQuotes
+from options_scalper.ports import ClockFeed
 from strategies import registry
 
 __all__ = [
@@ -317,11 +318,12 @@ def run_once(prep: Prepared) -> RunOutcome:
     from analyzers.execution import execution_cost, exit_thresholds
     from analyzers.plots import plot_equity
     from analyzers.report import build_report, render_console, write_report_json, write_trades_csv
-    from journal.errors import JournalError
+    from journal.errors import JournalError, mask_url
     from journal.writer import finish_run, new_run_id
 
     req = prep.request
     run_id = new_run_id()
+    ledger = oos.guard(prep, [oos.effective_params(prep)], kind="run", run_id=run_id)
     cerebro = build(
         prep, prep.params, journal_url=prep.journal_url, progress=not req.quiet, plot=req.plot, run_id=run_id
     )
@@ -346,7 +348,10 @@ def run_once(prep: Prepared) -> RunOutcome:
     thresholds = exit_thresholds(registry.load_config_class(req.strategy), prep.params)
     cost = execution_cost(strat.closed_scalps, thresholds)
     notes = [*prep.notes, *run_notes(strat)]
+    info["ledger"] = mask_url(ledger.url)
     report = build_report(stats, equity, criteria, rejections, notes, info, execution_cost=cost)
+    report["oos_touches"] = ledger.oos_touches
+    oos.store_figures(ledger, strat.closed_scalps)
 
     out = prep.out_dir
     files: dict[str, Path] = {}
@@ -363,36 +368,6 @@ def run_once(prep: Prepared) -> RunOutcome:
     except OSError as exc:
         raise RunFailed(f"cannot write the outputs into {out}: {one_line(exc)}") from exc
     return RunOutcome(report=report, console=render_console(report), files=files, seconds=seconds)
-
-
-def save_backtrader_plot(cerebro: bt.Cerebro, path: Path) -> Path:
-    """Save Backtrader's own chart of the finished run to ``path`` (headless, Agg)."""
-    import backtrader.plot  # noqa: F401  (selects TkAgg on import)
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib import pyplot
-
-    for data in cerebro.datas:
-        if isinstance(data, ContractQuotes):  # NaN while unbound: nothing worth a panel
-            _hide_from_plot(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "FigureCanvasAgg is non-interactive" from plotter.show()
-        figures = [fig for group in cerebro.plot(iplot=False, volume=False) for fig in group]
-    if not figures:
-        raise RunFailed("Backtrader drew no chart for this run")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    first = path
-    for i, fig in enumerate(figures):
-        target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
-        fig.set_size_inches(16, 9)
-        fig.savefig(target, dpi=100)
-        pyplot.close(fig)
-    return first
-
-
-def _hide_from_plot(feed: Any) -> None:
-    feed.plotinfo.plot = False
 
 
 def describe_outputs(files: Mapping[str, Path], out_dir: Path) -> str:

@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         "<DATA>/scalper.toml); with --start/--end, their intersection",
     )  # fmt: skip
     p.add_argument(
+        "--i-know", action="store_true",
+        help="run on out-of-sample dates although the ledger holds another parameter set of the strategy "
+        "there (seed 003: touch OOS once)",
+    )  # fmt: skip
+    p.add_argument(
         "--warmup-days", type=cli.count_arg, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
         help=f"sessions before --start streamed to warm up indicators (default: {runner.DEFAULT_WARMUP_DAYS})",
     )  # fmt: skip
@@ -123,6 +128,7 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         workers=args.workers,
         sort_by=args.sort_by,
         split=args.split,
+        i_know=args.i_know,
     )
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from app import oos
 from app.backtest import Prepared, RunFailed, build, one_line
 from app.grid import (
     MAX_COMBINATIONS,
@@ -174,6 +175,7 @@ def run_optimization(prep: Prepared) -> OptOutcome:
     metric = check_sort_metric(req.sort_by or DEFAULT_SORT)
     axes = parse_grid(req.optimize, req.strategy, prep.strategy_cls, prep.params)
     n_runs = validate_grid(req.strategy, prep.params, axes)
+    ledger = oos.guard(prep, [oos.effective_params(prep, c) for c in combinations(axes)], kind="sweep")
     workers = min(req.workers or default_workers(n_runs), n_runs)
     prep.say(f"optimize: {n_runs} run(s) over {', '.join(a.name for a in axes)} on {workers} process(es)")
     out = prep.out_dir
@@ -205,6 +207,8 @@ def run_optimization(prep: Prepared) -> OptOutcome:
     if interrupted:
         raise KeyboardInterrupt(f"{len(rows)} of {n_runs} finished run(s) written to {csv_path}")
     console = render_table(frame, axes, metric)
+    if ledger.touches_oos:
+        console += ledger.console_line(req.strategy)
     best = best_command(frame, axes)
     if best:
         console += f"\nbest: {best}   ({seconds:.1f} s for {n_runs} runs on {workers} process(es))\n"
