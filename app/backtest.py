@@ -352,6 +352,8 @@ def run_once(prep: Prepared) -> RunOutcome:
     report = build_report(stats, equity, criteria, rejections, notes, info, execution_cost=cost)
     report["oos_touches"] = ledger.oos_touches
     oos.store_figures(ledger, strat.closed_scalps)
+    degradation = oos.ledger_degradation(ledger, req.strategy)
+    report["success_criteria"] = oos.with_degradation(report["success_criteria"], degradation)
 
     out = prep.out_dir
     files: dict[str, Path] = {}

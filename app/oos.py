@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from analyzers.criteria import ledger_degradation_row
 from analyzers.stats import session_date_et
 from app.cli import one_line
 from app.request import BadInput
-from app.splits import OOS
+from app.splits import DEV, OOS
 from journal.errors import JournalError, mask_url
 from journal.ledger import Ledger, LedgerRow, Touch, ledger_url, params_key
 from options_scalper.records import ClosedScalp
@@ -33,6 +34,7 @@ class LedgerStatus:
 
     url: str
     rows: tuple[tuple[int, str, date, date], ...]
+    keys: tuple[str, ...]  # the parameter sets, as ledger keys, in the order given
     touches_oos: bool
     oos_touches: int  # rows of this strategy in the out-of-sample split, this run's included
 
@@ -116,7 +118,7 @@ def guard(
         ledger.close()
     rows = tuple((i, t.split, t.start, t.end) for i, t in zip(ids, touches, strict=True))
     count = len(earlier) + (len(keys) if oos is not None else 0)
-    return LedgerStatus(url=url, rows=rows, touches_oos=oos is not None, oos_touches=count)
+    return LedgerStatus(url=url, rows=rows, keys=tuple(keys), touches_oos=oos is not None, oos_touches=count)
 
 
 def period_figures(trades: Sequence[ClosedScalp], start: date, end: date) -> tuple[int, float | None, float]:
@@ -134,3 +136,61 @@ def store_figures(status: LedgerStatus, trades: Sequence[ClosedScalp]) -> None:
             ledger.set_figures(row_id, *period_figures(trades, lo, hi))
     finally:
         ledger.close()
+
+
+def store_sweep_figures(
+    status: LedgerStatus, rows: Sequence[Mapping[str, Any]], axes: Sequence[Any], prep: Any
+) -> None:
+    """Store each finished combination's figures on its ledger row when the sweep lies in one split."""
+    splits = {split for _, split, _, _ in status.rows}
+    if len(splits) != 1 or len(status.rows) != len(status.keys):
+        return  # a sweep across splits has no per-split figures
+    row_of = {key: row_id for key, (row_id, _, _, _) in zip(status.keys, status.rows, strict=True)}
+    ledger = Ledger(status.url)
+    try:
+        for result in rows:
+            key = params_key(effective_params(prep, {a.name: result[a.name] for a in axes}))
+            if key in row_of:
+                avg = result.get("avg_pnl_pct")
+                avg = None if avg is None or avg != avg else float(avg)  # NaN: no trades
+                ledger.set_figures(row_of[key], int(result["total_trades"]), avg, float(result["total_pnl"]))
+    finally:
+        ledger.close()
+
+
+def _figures(row: LedgerRow) -> dict[str, Any]:
+    return {
+        "run_id": row.run_id,
+        "kind": row.kind,
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
+        "trades": row.trades,
+        "avg_pnl_pct": row.avg_pnl_pct,
+        "total_pnl": row.total_pnl,
+    }
+
+
+def ledger_degradation(status: LedgerStatus, strategy: str) -> dict[str, Any] | None:
+    """Seed 003's dev-vs-OOS row from the newest finished dev and OOS runs with this run's params, or None."""
+    touched = {split for _, split, _, _ in status.rows}
+    if len(status.keys) != 1 or not touched & {DEV, OOS}:
+        return None
+    ledger = Ledger(status.url)
+    try:
+        dev = ledger.latest_finished(strategy, status.keys[0], DEV)
+        oos = ledger.latest_finished(strategy, status.keys[0], OOS)
+    finally:
+        ledger.close()
+    if dev is None or oos is None:
+        return None
+    return ledger_degradation_row(_figures(dev), _figures(oos))
+
+
+def with_degradation(criteria_rows: Sequence[Mapping[str, Any]], row: Mapping[str, Any] | None) -> list[Any]:
+    """The criteria rows with the run's own ``oos_degradation`` replaced by ``row`` when the run cannot tell."""
+    out = []
+    for r in criteria_rows:
+        if r.get("key") == "oos_degradation" and row is not None and r.get("value") is None:
+            r = dict(row)
+        out.append(r)
+    return out

@@ -28,8 +28,9 @@ from app.cli import one_line
 from app.request import BadInput
 
 PROJECT_FILENAME = "scalper.toml"
+DEV = "dev"
 OOS = "oos"
-SPLIT_NAMES = ("dev", "validation", OOS)
+SPLIT_NAMES = (DEV, "validation", OOS)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class SplitTable:
 
 DEFAULT_SPLITS = SplitTable(
     (
-        Split("dev", *DEV_PERIOD),
+        Split(DEV, *DEV_PERIOD),
         Split("validation", *VALIDATION_PERIOD),
         Split(OOS, *OOS_PERIOD),
     )

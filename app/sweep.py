@@ -188,6 +188,7 @@ def run_optimization(prep: Prepared) -> OptOutcome:
     except KeyboardInterrupt:
         interrupted = True
     seconds = time.perf_counter() - started
+    oos.store_sweep_figures(ledger, rows, axes, prep)
     frame = results_frame(rows, axes, metric)
     files: dict[str, Path] = {}
     try:

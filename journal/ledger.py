@@ -115,6 +115,26 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise self._fail("read the ledger", exc) from exc
 
+    def latest_finished(self, strategy: str, params_json: str, split: str) -> LedgerRow | None:
+        """The newest row of ``strategy`` with exactly these params in ``split`` that has its figures."""
+        query = (
+            select(LedgerRecord)
+            .where(
+                LedgerRecord.strategy == strategy,
+                LedgerRecord.params_json == params_json,
+                LedgerRecord.split == split,
+                LedgerRecord.trades.is_not(None),
+            )
+            .order_by(LedgerRecord.id.desc())
+            .limit(1)
+        )
+        try:
+            with Session(self.engine) as session:
+                found = session.scalars(query).first()
+        except SQLAlchemyError as exc:
+            raise self._fail("read the ledger", exc) from exc
+        return None if found is None else _row(found)
+
     def record(self, touches: Sequence[Touch]) -> list[int]:
         """Append one row per touch in one transaction; return their ids."""
         now = utc_now_naive()

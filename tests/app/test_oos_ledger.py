@@ -139,6 +139,14 @@ def test_a_sweep_over_oos_is_refused_without_i_know_and_counts_every_combination
     rows = ledger_rows(journal)  # the ledger is in the --journal database, not beside the catalog
     assert [(s, k) for s, k, _ in rows] == [("oos", "sweep")] * 2
     assert not (catalog / LEDGER_FILENAME).exists()
+    engine = sa.create_engine(journal)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("select trades, total_pnl from split_ledger order by id")).all()
+    engine.dispose()
+    results = pd.read_csv(tmp_path / "s2" / "optimization.csv").sort_values("profit_target_pct")
+    assert [tuple(r) for r in stored] == [
+        (int(t), pytest.approx(p)) for t, p in zip(results["total_trades"], results["total_pnl"], strict=True)
+    ]  # each combination's figures on its own ledger row (0.2 then 0.3)
 
 
 def _row(params: dict[str, float]) -> LedgerRow:
@@ -174,3 +182,55 @@ def test_refusal_allows_one_parameter_set_only(earlier, now, refused):
     assert (reason is not None) is refused
     if refused:
         assert reason is not None and reason.endswith("pass --i-know to proceed")
+
+
+def _criterion(report: dict, key: str) -> dict:
+    return next(r for r in report["success_criteria"] if r["key"] == key)
+
+
+def test_dev_then_oos_runs_of_the_same_params_report_degradation_from_the_ledger(
+    data, catalog, tmp_path, capsys
+):
+    reports = {}
+    for split in ("dev", "oos"):
+        code, _, err = run(capsys, data, catalog, tmp_path / split, "--split", split)
+        assert code == 0, err
+        reports[split] = json.loads((tmp_path / split / "report.json").read_text())
+    assert _criterion(reports["dev"], "oos_degradation").get("source") is None  # no OOS run yet
+    row = _criterion(reports["oos"], "oos_degradation")
+    assert row["source"] == "ledger"
+    for split in ("dev", "oos"):
+        assert row[split]["run_id"] == reports[split]["run"]["run_id"]
+        assert row[split]["trades"] == reports[split]["total_trades"]
+        assert row[split]["avg_pnl_pct"] == pytest.approx(reports[split]["avg_pnl_pct"])
+    dev, oos = row["dev"]["avg_pnl_pct"], row["oos"]["avg_pnl_pct"]
+    if dev > 0:
+        assert row["value"] == pytest.approx((dev - oos) / dev) and row["passed"] is (row["value"] < 0.3)
+    else:
+        assert row["value"] is None and row["passed"] is None and "not positive" in row["detail"]
+
+
+def test_oos_run_against_a_profitable_dev_run_in_the_ledger_passes_or_fails_by_30_percent(
+    data, catalog, tmp_path, capsys
+):
+    from app.backtest import RunRequest, prepare
+    from app.oos import effective_params
+    from journal.ledger import Ledger, Touch
+
+    prep = prepare(
+        RunRequest(strategy=PROBE, data_dir=data, catalog_dir=catalog, out_dir=tmp_path / "p", quiet=True)
+    )
+    key = params_key(effective_params(prep))
+    ledger = Ledger(f"sqlite:///{catalog / LEDGER_FILENAME}")
+    (row_id,) = ledger.record([Touch(PROBE, key, "dev", DEV_DAYS[0], DEV_DAYS[1], run_id="dev-run")])
+    ledger.set_figures(row_id, trades=10, avg_pnl_pct=1.0, total_pnl=500.0)  # +100% per trade in dev
+    ledger.close()
+    code, out, err = run(capsys, data, catalog, tmp_path / "oos", "--split", "oos")
+    assert code == 0, err
+    report = json.loads((tmp_path / "oos" / "report.json").read_text())
+    row = _criterion(report, "oos_degradation")
+    assert row["dev"]["run_id"] == "dev-run" and row["dev"]["avg_pnl_pct"] == 1.0
+    oos = report["avg_pnl_pct"]
+    assert row["value"] == pytest.approx(1.0 - oos)
+    assert row["passed"] is (1.0 - oos < 0.3)
+    assert "Out-of-sample degradation" in out and "dev run dev-run" in out
