@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=cli.count_arg, metavar="N", help="processes for --optimize (default: all cores)"
     )
     opt.add_argument(
+        "--yes", action="store_true",
+        help="start a sweep of more than 200 runs or about 30 min estimated (refused without it)",
+    )  # fmt: skip
+    opt.add_argument(
         "--sort-by", metavar="METRIC",
         help="metric that ranks the sweep (default: total_pnl), e.g. profit_factor, win_rate",
     )  # fmt: skip
@@ -129,6 +133,7 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         sort_by=args.sort_by,
         split=args.split,
         i_know=args.i_know,
+        yes=args.yes,
     )
 
 

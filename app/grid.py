@@ -12,6 +12,12 @@ from app.backtest import BadInput, one_line
 from strategies import registry
 
 MAX_COMBINATIONS = 10_000
+# a sweep above either limit waits for --yes (issue 13: a 9,901-run grid used to start without a word)
+CONFIRM_RUNS = 200
+CONFIRM_SECONDS = 30 * 60
+# one run over one session of one underlying: issue 13's 40-90 s per 1,000 sessions (the upper end,
+# so the estimate errs long); README "Benchmarks": the probe strategy runs 12-13 sessions/s
+SECONDS_PER_SESSION = 0.09
 # params that shape the feeds or the broker, fixed for the whole Cerebro
 NOT_SWEEPABLE = {
     "pool_size": "it sets how many contract feeds exist",
@@ -123,3 +129,27 @@ def validate_grid(strategy: str, fixed: Mapping[str, Any], axes: Sequence[GridAx
             shown = " ".join(f"{k}={v}" for k, v in combo.items())
             raise BadInput(f"--optimize: combination {shown} is invalid: {one_line(exc)}") from exc
     return len(combos)
+
+
+def estimate_seconds(n_runs: int, sessions: int, symbols: int, workers: int) -> float:
+    """Wall time of a sweep: runs x sessions x underlyings x ``SECONDS_PER_SESSION``, shared by the workers."""
+    return n_runs * sessions * max(1, symbols) * SECONDS_PER_SESSION / max(1, workers)
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def check_grid_size(n_runs: int, seconds: float, yes: bool) -> None:
+    """Refuse a sweep of more than ``CONFIRM_RUNS`` runs or ``CONFIRM_SECONDS`` unless ``yes``."""
+    if yes or (n_runs <= CONFIRM_RUNS and seconds <= CONFIRM_SECONDS):
+        return
+    raise BadInput(
+        f"--optimize: {n_runs} runs, about {duration_text(seconds)} estimated (more than {CONFIRM_RUNS} runs "
+        f"or {CONFIRM_SECONDS // 60} min asks for confirmation); pass --yes to start it, or use coarser "
+        "steps, fewer keys or a shorter --start/--end"
+    )

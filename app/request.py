@@ -53,6 +53,7 @@ class RunRequest:
     workers: int | None = None  # None: all cores
     sort_by: str | None = None  # None: app.sweep.DEFAULT_SORT
     split: str | None = None  # dev, validation, oos (app.splits); None: the dates as given
+    yes: bool = False  # start a sweep above app.grid's confirmation limits
     i_know: bool = False  # run on out-of-sample dates with another parameter set anyway (app.oos)
 
 

@@ -37,8 +37,12 @@ from app.backtest import Prepared, RunFailed, build, one_line
 from app.grid import (
     MAX_COMBINATIONS,
     NOT_SWEEPABLE,
+    SECONDS_PER_SESSION,
     GridAxis,
+    check_grid_size,
     combinations,
+    duration_text,
+    estimate_seconds,
     parse_axis,
     parse_grid,
     validate_grid,
@@ -175,9 +179,14 @@ def run_optimization(prep: Prepared) -> OptOutcome:
     metric = check_sort_metric(req.sort_by or DEFAULT_SORT)
     axes = parse_grid(req.optimize, req.strategy, prep.strategy_cls, prep.params)
     n_runs = validate_grid(req.strategy, prep.params, axes)
-    ledger = oos.guard(prep, [oos.effective_params(prep, c) for c in combinations(axes)], kind="sweep")
     workers = min(req.workers or default_workers(n_runs), n_runs)
-    prep.say(f"optimize: {n_runs} run(s) over {', '.join(a.name for a in axes)} on {workers} process(es)")
+    estimate = estimate_seconds(n_runs, prep.sessions, len(prep.symbols), workers)
+    prep.say(
+        f"optimize: {n_runs} run(s) over {', '.join(a.name for a in axes)} on {workers} process(es), "
+        f"about {duration_text(estimate)} ({SECONDS_PER_SESSION} s per session per underlying per run)"
+    )
+    check_grid_size(n_runs, estimate, req.yes)
+    ledger = oos.guard(prep, [oos.effective_params(prep, c) for c in combinations(axes)], kind="sweep")
     out = prep.out_dir
     csv_path = out / RESULTS_FILENAME
     started = time.perf_counter()
