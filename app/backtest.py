@@ -34,6 +34,9 @@ from app.plot import save_backtrader_plot
 from app.recorder import SplitJournalRecorder
 from app.request import (
     DEFAULT_WARMUP_DAYS,
+    SEARCH_GRID,
+    SEARCH_RANDOM,
+    SEARCHES,
     BadInput,
     RunFailed,
     RunRequest,
@@ -50,6 +53,9 @@ from strategies import registry
 __all__ = [
     "CATALOG_DIRNAME",
     "DEFAULT_WARMUP_DAYS",
+    "SEARCHES",
+    "SEARCH_GRID",
+    "SEARCH_RANDOM",
     "BadInput",
     "Prepared",
     "RunFailed",

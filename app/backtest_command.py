@@ -99,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=cli.count_arg, metavar="N", help="processes for --optimize (default: all cores)"
     )
     opt.add_argument(
+        "--search", choices=runner.SEARCHES, default=runner.SEARCH_GRID,
+        help="grid: every --optimize combination (default); random: --trials combinations drawn from them",
+    )  # fmt: skip
+    opt.add_argument("--trials", type=cli.count_arg, metavar="N", help="random search: how many combinations")
+    opt.add_argument(
+        "--seed", type=cli.count_arg, metavar="S",
+        help="random search: the draw, for the same trials again (default: a new seed, printed)",
+    )  # fmt: skip
+    opt.add_argument(
         "--yes", action="store_true",
         help="start a sweep of more than 200 runs or about 30 min estimated (refused without it)",
     )  # fmt: skip
@@ -134,6 +143,9 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         split=args.split,
         i_know=args.i_know,
         yes=args.yes,
+        search=args.search,
+        trials=args.trials,
+        seed=args.seed,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +96,11 @@ def parse_axis(text: str, valid: Mapping[str, Any], strategy: str) -> GridAxis:
 
 
 def parse_grid(
-    texts: Sequence[str], strategy: str, strategy_cls: type, fixed: Mapping[str, Any]
+    texts: Sequence[str],
+    strategy: str,
+    strategy_cls: type,
+    fixed: Mapping[str, Any],
+    max_total: int | None = MAX_COMBINATIONS,
 ) -> list[GridAxis]:
     """Parse every ``--optimize`` text; check names are unique and not also fixed by ``--param``."""
     valid = registry.settable_params(strategy_cls)
@@ -108,8 +113,10 @@ def parse_grid(
             raise BadInput(f"--optimize {axis.name}: also set with --param/--profile; drop one of them")
         axes.append(axis)
     total = math.prod(len(a.values) for a in axes)
-    if total > MAX_COMBINATIONS:
-        raise BadInput(f"--optimize: {total} combinations (limit {MAX_COMBINATIONS}); use coarser steps")
+    if max_total is not None and total > max_total:
+        raise BadInput(
+            f"--optimize: {total} combinations (limit {max_total}); use coarser steps or --search random"
+        )
     return axes
 
 
@@ -119,9 +126,30 @@ def combinations(axes: Sequence[GridAxis]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(a.values for a in axes))]
 
 
+def random_combinations(axes: Sequence[GridAxis], trials: int, seed: int) -> list[dict[str, Any]]:
+    """``trials`` distinct combinations drawn with ``random.Random(seed)`` (all of them when fewer), in grid order."""
+    sizes = [len(a.values) for a in axes]
+    total = math.prod(sizes)
+    picks = sorted(random.Random(seed).sample(range(total), min(trials, total)))
+    out = []
+    for index in picks:
+        combo: dict[str, Any] = {}
+        for axis, size in zip(reversed(axes), reversed(sizes), strict=True):  # last axis varies fastest
+            index, digit = divmod(index, size)
+            combo[axis.name] = axis.values[digit]
+        out.append({a.name: combo[a.name] for a in axes})
+    return out
+
+
 def validate_grid(strategy: str, fixed: Mapping[str, Any], axes: Sequence[GridAxis]) -> int:
     """Build the config of every combination; raise ``BadInput`` on the first invalid one."""
-    combos = combinations(axes)
+    return validate_combinations(strategy, fixed, combinations(axes))
+
+
+def validate_combinations(
+    strategy: str, fixed: Mapping[str, Any], combos: Sequence[Mapping[str, Any]]
+) -> int:
+    """Build the config of each combination; raise ``BadInput`` on the first invalid one."""
     for combo in combos:
         try:
             registry.validate_config(strategy, {**fixed, **combo})
