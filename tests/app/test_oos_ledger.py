@@ -234,3 +234,10 @@ def test_oos_run_against_a_profitable_dev_run_in_the_ledger_passes_or_fails_by_3
     assert row["value"] == pytest.approx(1.0 - oos)
     assert row["passed"] is (1.0 - oos < 0.3)
     assert "Out-of-sample degradation" in out and "dev run dev-run" in out
+
+
+def test_a_grid_refused_for_its_size_records_no_oos_touch(data, catalog, tmp_path, capsys):
+    grid = ["--split", "oos", "--i-know", "--optimize", "profit_target_pct=0.1:0.5:0.001"]  # 401 runs
+    code, _, err = run(capsys, data, catalog, tmp_path / "big", *grid)
+    assert code == 2 and "pass --yes to start it" in err
+    assert not (catalog / LEDGER_FILENAME).exists()
