@@ -17,7 +17,9 @@ Rows (``key``: what is checked, from 003's "Success Criteria" table and its
 - ``return_2022``         2022 (bear) return > -10% ("positive or < -10%" loss)
 - ``return_2024``         2024 (bull) return > 20%
 - ``oos_degradation``     out-of-sample (2024-07-01..2025-12-31) average P&L per
-                          trade at most 30% worse than development (2022-2023)
+                          trade at most 30% worse than development (2022-2023):
+                          within the run, or (``ledger_degradation_row``) across a
+                          dev run and an OOS run of the same strategy and params
 
 Each row: ``key``, ``name``, ``target``, ``value``, ``passed`` (``None`` when the
 run cannot tell, e.g. no trades or the year is not in the run) and ``detail``.
@@ -46,7 +48,9 @@ MARKET_YEARS: dict[int, tuple[str, float]] = {
     2022: ("2022 bear market return", -0.10),
     2024: ("2024 bull market return", 0.20),
 }
+# seed 003 section 6.1: the dataset split (app.splits builds --split from these)
 DEV_PERIOD = (date(2022, 1, 1), date(2023, 12, 31))
+VALIDATION_PERIOD = (date(2024, 1, 1), date(2024, 6, 30))
 OOS_PERIOD = (date(2024, 7, 1), date(2025, 12, 31))
 OOS_MAX_DEGRADATION = 0.30
 FULL_YEAR_SLACK = timedelta(days=7)  # a year is judged when the run covers its first and last weeks
@@ -225,22 +229,39 @@ def _year_row(year: int, daily_equity: DailyEquity, initial_equity: float | None
     return _row(key, name, target, ret, passed, detail)
 
 
+def _degradation(dev: float | None, oos: float | None, source: str) -> tuple[float | None, bool | None, str]:
+    """``(value, passed, detail)`` of the dev-vs-OOS comparison of average P&L per trade."""
+    if dev is None or oos is None:
+        return None, None, f"needs trades in both 2022-2023 (dev) and 2024-07..2025 (out-of-sample){source}"
+    if dev <= 0:
+        return None, None, f"dev avg P&L {dev:.1%} is not positive: degradation undefined{source}"
+    value = (dev - oos) / dev
+    return (
+        value,
+        value < OOS_MAX_DEGRADATION,
+        f"avg P&L per trade: dev {dev:.1%}, out-of-sample {oos:.1%}{source}",
+    )
+
+
 def _oos_row(trades: Sequence[ClosedScalp]) -> dict[str, Any]:
     def avg_in(period: tuple[date, date]) -> float | None:
         return _avg([t.pnl_pct for t in trades if period[0] <= session_date_et(t) <= period[1]])
 
-    dev, oos = avg_in(DEV_PERIOD), avg_in(OOS_PERIOD)
-    value: float | None = None
-    passed: bool | None = None
-    if dev is None or oos is None:
-        detail = "needs trades in both 2022-2023 (dev) and 2024-07..2025 (out-of-sample)"
-    elif dev <= 0:
-        detail = f"dev avg P&L {dev:.1%} is not positive: degradation undefined"
-    else:
-        value = (dev - oos) / dev
-        passed = value < OOS_MAX_DEGRADATION
-        detail = f"avg P&L per trade: dev {dev:.1%}, out-of-sample {oos:.1%}"
+    value, passed, detail = _degradation(avg_in(DEV_PERIOD), avg_in(OOS_PERIOD), "")
     return _row("oos_degradation", "Out-of-sample degradation", "< 30% worse than dev", value, passed, detail)
+
+
+def ledger_degradation_row(dev: Mapping[str, Any], oos: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``oos_degradation`` row from two runs of the same strategy and params (the split ledger).
+
+    ``dev`` / ``oos``: ``avg_pnl_pct`` (of the run's trades inside the split), ``trades``,
+    ``total_pnl``, ``run_id``, ``start``, ``end``; kept on the row (``source`` ``ledger``).
+    """
+    runs = f" (dev run {dev.get('run_id')}, out-of-sample run {oos.get('run_id')}, same params)"
+    value, passed, detail = _degradation(dev.get("avg_pnl_pct"), oos.get("avg_pnl_pct"), runs)
+    row = _row("oos_degradation", "Out-of-sample degradation", "< 30% worse than dev", value, passed, detail)
+    row.update({"source": "ledger", "dev": dict(dev), "oos": dict(oos)})
+    return row
 
 
 def success_criteria(

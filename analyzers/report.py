@@ -304,6 +304,13 @@ def render_console(report: Mapping[str, Any]) -> str:
     lines = [title, "#" * len(title)]
     if report.get("params"):
         lines.append("  params: " + ", ".join(f"{k}={v}" for k, v in report["params"].items()))
+    if report.get("oos_touches"):
+        touched = "oos" in report.get("run", {}).get("splits_touched", [])
+        lines.append(
+            f"  out-of-sample touched {report['oos_touches']} time(s) by this strategy"
+            + (" (this run included)" if touched else "")
+            + f"; ledger {report.get('run', {}).get('ledger')}"
+        )
 
     lines += _section("Summary")
     body = []

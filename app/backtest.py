@@ -18,7 +18,6 @@ import contextlib
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,10 +27,16 @@ from typing import Any
 import backtrader as bt
 from tqdm import tqdm
 
+from app import oos
 from app.cli import one_line
 from app.data import CATALOG_DIRNAME, _data_dir, _source_days, prepare_catalog, trading_sessions
+from app.plot import save_backtrader_plot
+from app.recorder import SplitJournalRecorder
 from app.request import (
     DEFAULT_WARMUP_DAYS,
+    SEARCH_GRID,
+    SEARCH_RANDOM,
+    SEARCHES,
     BadInput,
     RunFailed,
     RunRequest,
@@ -40,13 +45,17 @@ from app.request import (
     ensure_writable_dir,
     resolve_strategy,
 )
+from app.splits import DEFAULT_SPLITS, SplitTable, find_project_file, load_splits, with_split
 from options_scalper.model import ScalperError
-from options_scalper.ports import ClockFeed, ContractQuotes
+from options_scalper.ports import ClockFeed
 from strategies import registry
 
 __all__ = [
     "CATALOG_DIRNAME",
     "DEFAULT_WARMUP_DAYS",
+    "SEARCHES",
+    "SEARCH_GRID",
+    "SEARCH_RANDOM",
     "BadInput",
     "Prepared",
     "RunFailed",
@@ -87,6 +96,7 @@ class Prepared:
     journal_url: str | None
     notes: list[str] = field(default_factory=list)
     say: Callable[[str], None] = print
+    splits: SplitTable = DEFAULT_SPLITS  # the project's dataset split (--split dates come from it)
 
 
 @dataclass
@@ -125,6 +135,8 @@ def _prepare_data(
 
         journal_url = default_url(out_dir)
     data_dir = _data_dir(req, say)
+    splits = load_splits(find_project_file(data_dir))
+    req = with_split(req, splits)
     catalog, symbols, notes = prepare_catalog(req, data_dir, say)
     streamed, trading = trading_sessions(catalog, symbols, req.start, req.end, req.warmup_days)
     active = [s for s in symbols if trading[s]]
@@ -158,6 +170,7 @@ def _prepare_data(
         journal_url=journal_url,
         notes=notes,
         say=say,
+        splits=splits,
     )
 
 
@@ -244,7 +257,7 @@ def build(
     if criteria:
         cerebro.addanalyzer(SuccessCriteria, _name="criteria")
     if journal_url is not None:
-        from analyzers.journal import JournalRecorder, run_json
+        from analyzers.journal import run_json
 
         venue = {**registry.VENUE_PARAMS, **registry.split_venue_params(params)[1]}
         run = run_json(
@@ -256,7 +269,14 @@ def build(
             str(prep.catalog.root),
             venue,
         )
-        cerebro.addanalyzer(JournalRecorder, _name="journal", url=journal_url, run_id=run_id or "", run=run)
+        cerebro.addanalyzer(
+            SplitJournalRecorder,
+            _name="journal",
+            url=journal_url,
+            run_id=run_id or "",
+            run=run,
+            split=req.split or "",
+        )
     if plot:
         cerebro.addobserver(bt.observers.Value)  # account value panel on Backtrader's chart
     if progress:
@@ -285,6 +305,9 @@ def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[st
         "catalog": str(prep.catalog.root),
         "journal": mask_url(prep.journal_url) if prep.journal_url else None,
         "strict": req.strict,
+        "split": req.split,
+        "splits_touched": [s.name for s, _, _ in prep.splits.touched(prep.start, prep.end)],
+        "splits_file": str(prep.splits.source) if prep.splits.source else None,
         **extra,
     }
 
@@ -301,11 +324,12 @@ def run_once(prep: Prepared) -> RunOutcome:
     from analyzers.execution import execution_cost, exit_thresholds
     from analyzers.plots import plot_equity
     from analyzers.report import build_report, render_console, write_report_json, write_trades_csv
-    from journal.errors import JournalError
+    from journal.errors import JournalError, mask_url
     from journal.writer import finish_run, new_run_id
 
     req = prep.request
     run_id = new_run_id()
+    ledger = oos.guard(prep, [oos.effective_params(prep)], kind="run", run_id=run_id)
     cerebro = build(
         prep, prep.params, journal_url=prep.journal_url, progress=not req.quiet, plot=req.plot, run_id=run_id
     )
@@ -330,7 +354,12 @@ def run_once(prep: Prepared) -> RunOutcome:
     thresholds = exit_thresholds(registry.load_config_class(req.strategy), prep.params)
     cost = execution_cost(strat.closed_scalps, thresholds)
     notes = [*prep.notes, *run_notes(strat)]
+    info["ledger"] = mask_url(ledger.url)
     report = build_report(stats, equity, criteria, rejections, notes, info, execution_cost=cost)
+    report["oos_touches"] = ledger.oos_touches
+    oos.store_figures(ledger, strat.closed_scalps)
+    degradation = oos.ledger_degradation(ledger, req.strategy)
+    report["success_criteria"] = oos.with_degradation(report["success_criteria"], degradation)
 
     out = prep.out_dir
     files: dict[str, Path] = {}
@@ -347,36 +376,6 @@ def run_once(prep: Prepared) -> RunOutcome:
     except OSError as exc:
         raise RunFailed(f"cannot write the outputs into {out}: {one_line(exc)}") from exc
     return RunOutcome(report=report, console=render_console(report), files=files, seconds=seconds)
-
-
-def save_backtrader_plot(cerebro: bt.Cerebro, path: Path) -> Path:
-    """Save Backtrader's own chart of the finished run to ``path`` (headless, Agg)."""
-    import backtrader.plot  # noqa: F401  (selects TkAgg on import)
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib import pyplot
-
-    for data in cerebro.datas:
-        if isinstance(data, ContractQuotes):  # NaN while unbound: nothing worth a panel
-            _hide_from_plot(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "FigureCanvasAgg is non-interactive" from plotter.show()
-        figures = [fig for group in cerebro.plot(iplot=False, volume=False) for fig in group]
-    if not figures:
-        raise RunFailed("Backtrader drew no chart for this run")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    first = path
-    for i, fig in enumerate(figures):
-        target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
-        fig.set_size_inches(16, 9)
-        fig.savefig(target, dpi=100)
-        pyplot.close(fig)
-    return first
-
-
-def _hide_from_plot(feed: Any) -> None:
-    feed.plotinfo.plot = False
 
 
 def describe_outputs(files: Mapping[str, Path], out_dir: Path) -> str:

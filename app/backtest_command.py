@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app import backtest as runner
 from app import cli
+from app.splits import SPLIT_NAMES
 from options_scalper.constants import DEFAULT_CASH, DEFAULT_COMMISSION_PER_CONTRACT
 
 EPILOG = """\
@@ -58,6 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--end", type=cli.date_arg, metavar="YYYY-MM-DD", help="last trading session (default: last)"
     )
     p.add_argument(
+        "--split", choices=SPLIT_NAMES,
+        help="run on one of seed 003's dataset splits: dev 2022-01-01..2023-12-31, validation "
+        "2024-01-01..2024-06-30, oos 2024-07-01..2025-12-31 (moved by [splits] in ./scalper.toml or "
+        "<DATA>/scalper.toml); with --start/--end, their intersection",
+    )  # fmt: skip
+    p.add_argument(
+        "--i-know", action="store_true",
+        help="run on out-of-sample dates although the ledger holds another parameter set of the strategy "
+        "there (seed 003: touch OOS once)",
+    )  # fmt: skip
+    p.add_argument(
         "--warmup-days", type=cli.count_arg, default=runner.DEFAULT_WARMUP_DAYS, metavar="N",
         help=f"sessions before --start streamed to warm up indicators (default: {runner.DEFAULT_WARMUP_DAYS})",
     )  # fmt: skip
@@ -91,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=cli.count_arg, metavar="N", help="processes for --optimize (default: all cores)"
     )
     opt.add_argument(
+        "--search", choices=runner.SEARCHES, default=runner.SEARCH_GRID,
+        help="grid: every --optimize combination (default); random: --trials combinations drawn from them",
+    )  # fmt: skip
+    opt.add_argument("--trials", type=cli.count_arg, metavar="N", help="random search: how many combinations")
+    opt.add_argument(
+        "--seed", type=cli.count_arg, metavar="S",
+        help="random search: the draw, for the same trials again (default: a new seed, printed)",
+    )  # fmt: skip
+    opt.add_argument(
+        "--yes", action="store_true",
+        help="start a sweep of more than 200 runs or about 30 min estimated (refused without it)",
+    )  # fmt: skip
+    opt.add_argument(
         "--sort-by", metavar="METRIC",
         help="metric that ranks the sweep (default: total_pnl), e.g. profit_factor, win_rate",
     )  # fmt: skip
@@ -120,6 +145,12 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         optimize=tuple(args.optimize),
         workers=args.workers,
         sort_by=args.sort_by,
+        split=args.split,
+        i_know=args.i_know,
+        yes=args.yes,
+        search=args.search,
+        trials=args.trials,
+        seed=args.seed,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,12 @@ from app.backtest import BadInput, one_line
 from strategies import registry
 
 MAX_COMBINATIONS = 10_000
+# a sweep above either limit waits for --yes (issue 13: a 9,901-run grid used to start without a word)
+CONFIRM_RUNS = 200
+CONFIRM_SECONDS = 30 * 60
+# one run over one session of one underlying: issue 13's 40-90 s per 1,000 sessions (the upper end,
+# so the estimate errs long); README "Benchmarks": the probe strategy runs 12-13 sessions/s
+SECONDS_PER_SESSION = 0.09
 # params that shape the feeds or the broker, fixed for the whole Cerebro
 NOT_SWEEPABLE = {
     "pool_size": "it sets how many contract feeds exist",
@@ -89,7 +96,11 @@ def parse_axis(text: str, valid: Mapping[str, Any], strategy: str) -> GridAxis:
 
 
 def parse_grid(
-    texts: Sequence[str], strategy: str, strategy_cls: type, fixed: Mapping[str, Any]
+    texts: Sequence[str],
+    strategy: str,
+    strategy_cls: type,
+    fixed: Mapping[str, Any],
+    max_total: int | None = MAX_COMBINATIONS,
 ) -> list[GridAxis]:
     """Parse every ``--optimize`` text; check names are unique and not also fixed by ``--param``."""
     valid = registry.settable_params(strategy_cls)
@@ -102,8 +113,10 @@ def parse_grid(
             raise BadInput(f"--optimize {axis.name}: also set with --param/--profile; drop one of them")
         axes.append(axis)
     total = math.prod(len(a.values) for a in axes)
-    if total > MAX_COMBINATIONS:
-        raise BadInput(f"--optimize: {total} combinations (limit {MAX_COMBINATIONS}); use coarser steps")
+    if max_total is not None and total > max_total:
+        raise BadInput(
+            f"--optimize: {total} combinations (limit {max_total}); use coarser steps or --search random"
+        )
     return axes
 
 
@@ -113,9 +126,30 @@ def combinations(axes: Sequence[GridAxis]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(a.values for a in axes))]
 
 
+def random_combinations(axes: Sequence[GridAxis], trials: int, seed: int) -> list[dict[str, Any]]:
+    """``trials`` distinct combinations drawn with ``random.Random(seed)`` (all of them when fewer), in grid order."""
+    sizes = [len(a.values) for a in axes]
+    total = math.prod(sizes)
+    picks = sorted(random.Random(seed).sample(range(total), min(trials, total)))
+    out = []
+    for index in picks:
+        combo: dict[str, Any] = {}
+        for axis, size in zip(reversed(axes), reversed(sizes), strict=True):  # last axis varies fastest
+            index, digit = divmod(index, size)
+            combo[axis.name] = axis.values[digit]
+        out.append({a.name: combo[a.name] for a in axes})
+    return out
+
+
 def validate_grid(strategy: str, fixed: Mapping[str, Any], axes: Sequence[GridAxis]) -> int:
     """Build the config of every combination; raise ``BadInput`` on the first invalid one."""
-    combos = combinations(axes)
+    return validate_combinations(strategy, fixed, combinations(axes))
+
+
+def validate_combinations(
+    strategy: str, fixed: Mapping[str, Any], combos: Sequence[Mapping[str, Any]]
+) -> int:
+    """Build the config of each combination; raise ``BadInput`` on the first invalid one."""
     for combo in combos:
         try:
             registry.validate_config(strategy, {**fixed, **combo})
@@ -123,3 +157,27 @@ def validate_grid(strategy: str, fixed: Mapping[str, Any], axes: Sequence[GridAx
             shown = " ".join(f"{k}={v}" for k, v in combo.items())
             raise BadInput(f"--optimize: combination {shown} is invalid: {one_line(exc)}") from exc
     return len(combos)
+
+
+def estimate_seconds(n_runs: int, sessions: int, symbols: int, workers: int) -> float:
+    """Wall time of a sweep: runs x sessions x underlyings x ``SECONDS_PER_SESSION``, shared by the workers."""
+    return n_runs * sessions * max(1, symbols) * SECONDS_PER_SESSION / max(1, workers)
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def check_grid_size(n_runs: int, seconds: float, yes: bool) -> None:
+    """Refuse a sweep of more than ``CONFIRM_RUNS`` runs or ``CONFIRM_SECONDS`` unless ``yes``."""
+    if yes or (n_runs <= CONFIRM_RUNS and seconds <= CONFIRM_SECONDS):
+        return
+    raise BadInput(
+        f"--optimize: {n_runs} runs, about {duration_text(seconds)} estimated (more than {CONFIRM_RUNS} runs "
+        f"or {CONFIRM_SECONDS // 60} min asks for confirmation); pass --yes to start it, or use coarser "
+        "steps, fewer keys or a shorter --start/--end"
+    )

@@ -19,6 +19,9 @@ from options_scalper.model import ScalperError
 from strategies import registry
 
 DEFAULT_WARMUP_DAYS = 2
+SEARCH_GRID = "grid"
+SEARCH_RANDOM = "random"
+SEARCHES = (SEARCH_GRID, SEARCH_RANDOM)
 
 
 class BadInput(ScalperError):
@@ -53,6 +56,12 @@ class RunRequest:
     optimize: tuple[str, ...] = ()  # "key=start:stop:step" texts
     workers: int | None = None  # None: all cores
     sort_by: str | None = None  # None: app.sweep.DEFAULT_SORT
+    split: str | None = None  # dev, validation, oos (app.splits); None: the dates as given
+    search: str = SEARCH_GRID  # grid: every --optimize combination; random: --trials of them
+    trials: int | None = None  # random search: how many combinations
+    seed: int | None = None  # random search: the draw (None: a new seed, printed)
+    yes: bool = False  # start a sweep above app.grid's confirmation limits
+    i_know: bool = False  # run on out-of-sample dates with another parameter set anyway (app.oos)
 
 
 def check_request(req: RunRequest) -> None:
@@ -67,6 +76,15 @@ def check_request(req: RunRequest) -> None:
         raise BadInput(f"--start {req.start} is after --end {req.end}; swap them")
     if req.workers is not None and req.workers < 1:
         raise BadInput(f"--workers {req.workers}: must be >= 1 (default: all cores)")
+    if req.search not in SEARCHES:
+        raise BadInput(f"--search {req.search!r}: use one of {', '.join(SEARCHES)}")
+    if req.search == SEARCH_RANDOM:
+        if not req.optimize:
+            raise BadInput("--search random draws from the --optimize ranges; give at least one --optimize")
+        if req.trials is None or req.trials < 1:
+            raise BadInput("--search random needs --trials N (N >= 1), e.g. --trials 50")
+    elif req.trials is not None or req.seed is not None:
+        raise BadInput("--trials and --seed belong to --search random; add it or drop them")
     if req.plot and req.optimize:
         raise BadInput("--plot draws one run; drop it when using --optimize")
     if req.journal_url is not None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import secrets
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,16 +33,24 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from app import oos
 from app.backtest import Prepared, RunFailed, build, one_line
 from app.grid import (
     MAX_COMBINATIONS,
     NOT_SWEEPABLE,
+    SECONDS_PER_SESSION,
     GridAxis,
+    check_grid_size,
     combinations,
+    duration_text,
+    estimate_seconds,
     parse_axis,
     parse_grid,
+    random_combinations,
+    validate_combinations,
     validate_grid,
 )
+from app.request import SEARCH_RANDOM
 from app.sweep_results import (
     DEFAULT_SORT,
     METRICS,
@@ -141,6 +150,7 @@ def sweep(
     rows: list[dict[str, Any]],
     *,
     progress: bool = True,
+    combos: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every combination on ``workers`` processes, appending one figures row per run to ``rows``.
 
@@ -154,6 +164,9 @@ def sweep(
     grid.update({a.name: a.values for a in axes})
     cerebro.optstrategy(strategy_cls, *args, **grid)
     total = math.prod(len(a.values) for a in axes)
+    if combos is not None:  # random search: these combinations only, not the axes' product
+        cerebro.strats[-1] = [(strategy_cls, args, {**kwargs, **combo}) for combo in combos]
+        total = len(combos)
     collector = _Collector(
         rows, axes, tqdm(total=total, desc="optimize", unit="run", disable=not progress, leave=False)
     )
@@ -168,31 +181,61 @@ def sweep(
     return rows
 
 
+def _position(axis: GridAxis, value: Any) -> int:
+    return axis.values.index(value) if value in axis.values else len(axis.values)
+
+
 def run_optimization(prep: Prepared) -> OptOutcome:
     """Sweep the ``--optimize`` grid; write ``optimization.csv`` (and ``heatmap.png`` for 2 keys)."""
     req = prep.request
     metric = check_sort_metric(req.sort_by or DEFAULT_SORT)
-    axes = parse_grid(req.optimize, req.strategy, prep.strategy_cls, prep.params)
-    n_runs = validate_grid(req.strategy, prep.params, axes)
+    random_search = req.search == SEARCH_RANDOM
+    axes = parse_grid(
+        req.optimize,
+        req.strategy,
+        prep.strategy_cls,
+        prep.params,
+        None if random_search else MAX_COMBINATIONS,
+    )
+    combos: list[dict[str, Any]] | None = None
+    if random_search:
+        seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
+        combos = random_combinations(axes, req.trials or 1, seed)
+        n_runs = validate_combinations(req.strategy, prep.params, combos)
+        space = math.prod(len(a.values) for a in axes)
+        prep.say(f"random search: {n_runs} of {space} combination(s), --seed {seed}")
+    else:
+        n_runs = validate_grid(req.strategy, prep.params, axes)
     workers = min(req.workers or default_workers(n_runs), n_runs)
-    prep.say(f"optimize: {n_runs} run(s) over {', '.join(a.name for a in axes)} on {workers} process(es)")
+    estimate = estimate_seconds(n_runs, prep.sessions, len(prep.symbols), workers)
+    prep.say(
+        f"optimize: {n_runs} run(s) over {', '.join(a.name for a in axes)} on {workers} process(es), "
+        f"about {duration_text(estimate)} ({SECONDS_PER_SESSION} s per session per underlying per run)"
+    )
+    check_grid_size(n_runs, estimate, req.yes)
+    chosen = combos if combos is not None else combinations(axes)
+    ledger = oos.guard(prep, [oos.effective_params(prep, c) for c in chosen], kind="sweep")
     out = prep.out_dir
     csv_path = out / RESULTS_FILENAME
     started = time.perf_counter()
     interrupted = False
     rows: list[dict[str, Any]] = []
     try:
-        sweep(prep, axes, workers, rows, progress=not req.quiet)
+        sweep(prep, axes, workers, rows, progress=not req.quiet, combos=combos)
     except KeyboardInterrupt:
         interrupted = True
     seconds = time.perf_counter() - started
+    oos.store_sweep_figures(ledger, rows, axes, prep)
+    rows.sort(
+        key=lambda r: tuple(_position(a, r[a.name]) for a in axes)
+    )  # ties rank in grid order, not arrival
     frame = results_frame(rows, axes, metric)
     files: dict[str, Path] = {}
     try:
         if rows or not interrupted:
             frame.to_csv(csv_path, index=False, float_format="%.10g")
             files["results"] = csv_path
-        if len(axes) == 2 and rows and not interrupted:
+        if len(axes) == 2 and rows and not interrupted and not random_search:
             from analyzers.plots import plot_heatmap
 
             plot_frame = frame.copy()
@@ -205,6 +248,10 @@ def run_optimization(prep: Prepared) -> OptOutcome:
     if interrupted:
         raise KeyboardInterrupt(f"{len(rows)} of {n_runs} finished run(s) written to {csv_path}")
     console = render_table(frame, axes, metric)
+    if random_search:
+        console += f"random search: seed {seed}; pass --seed {seed} to draw the same trials\n"
+    if ledger.touches_oos:
+        console += ledger.console_line(req.strategy)
     best = best_command(frame, axes)
     if best:
         console += f"\nbest: {best}   ({seconds:.1f} s for {n_runs} runs on {workers} process(es))\n"

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from journal.migrate import VERSION_TABLE
-from journal.models import RUNS_TABLE, TABLE_NAME
+from journal.models import LEDGER_TABLE, RUNS_TABLE, TABLE_NAME
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_BYTES = 100
@@ -21,6 +21,7 @@ TABLES_AT_REVISION: dict[str | None, frozenset[str]] = {
     None: frozenset(),
     "136_options_scalper": frozenset({TABLE_NAME}),
     "137_journal_runs": frozenset({TABLE_NAME, RUNS_TABLE}),
+    "138_split_ledger": frozenset({TABLE_NAME, RUNS_TABLE, LEDGER_TABLE}),
 }
 JOURNAL_TABLES = frozenset().union(*TABLES_AT_REVISION.values())
 _WHAT_TO_DO = "move or delete the file (or pass another --journal) and run again"

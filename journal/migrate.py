@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "options_scalps_alembic_version"
-HEAD = "137_journal_runs"
+HEAD = "138_split_ledger"
 
 
 def alembic_config(url: str | None = None) -> Config:

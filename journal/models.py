@@ -3,7 +3,9 @@
 Times are stored as naive UTC ``DateTime`` values. The three PRD indexes are
 ``(ticker, status)``, ``(signal_id)``, ``(expiry)``; revision 137 adds
 ``options_scalps.run_id`` (NULL on rows journaled before runs existed), its
-index and the ``runs`` table (one row per backtest run).
+index and the ``runs`` table (one row per backtest run); revision 138 adds
+``runs.split`` and the ``split_ledger`` table (which run touched which
+dataset split, with which params: the out-of-sample ledger).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TABLE_NAME = "options_scalps"
 RUNS_TABLE = "runs"
+LEDGER_TABLE = "split_ledger"
+LEDGER_INDEX = "ix_split_ledger_strategy_split"
 RUN_ID_LENGTH = 40
 INDEXES: dict[str, tuple[str, ...]] = {
     "ix_options_scalps_ticker_status": ("ticker", "status"),
@@ -100,6 +104,36 @@ class RunRecord(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     scalps: Mapped[int | None] = mapped_column(Integer)
+    split: Mapped[str | None] = mapped_column(String(20))  # dev, validation, oos (None: not asked)
 
     def __repr__(self) -> str:
         return f"RunRecord({self.run_id}, {self.strategy}, {self.status})"
+
+
+class LedgerRecord(Base):
+    """One run (or sweep combination) touching one dataset split: the out-of-sample ledger.
+
+    ``split`` is the split whose sessions the run touched (``start_date``..``end_date``:
+    the part of the run inside it); ``requested_split`` is what ``--split`` asked for
+    (None: plain dates); ``kind`` is ``run`` or ``sweep``; the figures are those of the
+    run's trades inside the split (None until the run finishes, or for a sweep that
+    spans several splits).
+    """
+
+    __tablename__ = LEDGER_TABLE
+    __table_args__ = (Index(LEDGER_INDEX, "strategy", "split"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(RUN_ID_LENGTH))
+    strategy: Mapped[str] = mapped_column(String(200), nullable=False)
+    params_json: Mapped[str] = mapped_column(Text, nullable=False)
+    split: Mapped[str] = mapped_column(String(20), nullable=False)
+    requested_split: Mapped[str | None] = mapped_column(String(20))
+    symbols: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    touched_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    trades: Mapped[int | None] = mapped_column(Integer)
+    avg_pnl_pct: Mapped[float | None] = mapped_column(Float)
+    total_pnl: Mapped[float | None] = mapped_column(Float)

@@ -200,6 +200,19 @@ class JournalWriter:
             return
         finish_run(self.url, self.run_id, status, self.rows_written, engine=self.engine)
 
+    def set_split(self, split: str | None) -> None:
+        """Record the dataset split (``dev``, ``validation``, ``oos``) this writer's run was asked for."""
+        if self.run_id is None or split is None:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(RunRecord).where(RunRecord.run_id == self.run_id).values(split=split))
+        except SQLAlchemyError as exc:
+            raise JournalError(
+                f"journal: cannot record the split of run {self.run_id} in {mask_url(self.url)}: "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
+
     def write(self, scalp: ClosedScalp) -> int:
         """Insert one closed scalp and commit; return its row id."""
         record = to_record(scalp, self.run_id)
