@@ -127,3 +127,20 @@ def test_split_that_misses_the_data_or_the_dates_exits_2_in_one_line(data, tmp_p
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "--split oos is 2024-07-01..2025-12-31 but --start/--end ask for the start..2024-01-04" in err
+
+
+def test_the_bundled_sample_is_never_refused_as_out_of_sample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The synthetic sample (2024-10/11) lies in seed 003's OOS years, but it is nobody's real OOS data."""
+    from app.backtest import RunRequest, prepare
+    from app.oos import guard
+
+    for value in ("0.3", "0.4"):
+        req = RunRequest(
+            strategy="momentum_burst",
+            out_dir=tmp_path / value,
+            quiet=True,
+            params=(f"take_profit_pct={value}",),
+        )
+        prep = prepare(req)
+        status = guard(prep, [prep.params], kind="run")
+        assert status.touches_oos
