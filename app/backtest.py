@@ -77,6 +77,7 @@ __all__ = [
 ]
 
 PLOT_FILENAME = "backtrader.png"
+CLOCK_KEEP_BARS = 390  # bars the clock keeps when not plotting: a session (strategies read a few back)
 
 
 @dataclass
@@ -248,6 +249,9 @@ def build(
             warmup_days=req.warmup_days,
             commission=req.commission,
             macro_minutes=int(params.get("macro_compression", 10)),
+            # memory flat in the number of days unless Backtrader's chart needs every bar
+            clock_keep_bars=0 if plot else CLOCK_KEEP_BARS,
+            exactbars=0 if plot else -1,
             **params,
         )
     except TypeError as exc:  # a param that build_cerebro or the strategy refuses

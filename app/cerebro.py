@@ -75,10 +75,15 @@ def cerebro_for(
     pool_size: int = DEFAULT_POOL_SIZE,
     macro_minutes: int = DEFAULT_MACRO_MINUTES,
     stdstats: bool = False,
+    exactbars: int = 0,
     **params: Any,
 ) -> bt.Cerebro:
-    """Return a ready Cerebro (preload off) running ``strategy`` over ``symbols`` on ``store``."""
-    cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=stdstats)
+    """Return a ready Cerebro (preload off) running ``strategy`` over ``symbols`` on ``store``.
+
+    ``exactbars=-1`` (Backtrader's own setting) bounds the buffers of indicators inside
+    indicators; 0 keeps everything (what ``cerebro.plot`` needs).
+    """
+    cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=stdstats, exactbars=exactbars)
     for sym in symbols:
         add_symbol_feeds(cerebro, store, sym, fromdate, todate, warmup_days, pool_size, macro_minutes)
     cerebro.broker = store.getbroker()
@@ -100,10 +105,24 @@ def build_cerebro(
     cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
     macro_minutes: int = DEFAULT_MACRO_MINUTES,
     stdstats: bool = False,
+    clock_keep_bars: int = 0,
+    exactbars: int = 0,
     **params: Any,
 ) -> bt.Cerebro:
     """``cerebro_for`` a ``BacktestStore`` over ``catalog`` (a catalog root or a catalog object)."""
-    store = BacktestStore(catalog, cash=cash, commission=commission, cap_to_size=cap_to_size)
+    store = BacktestStore(
+        catalog, cash=cash, commission=commission, cap_to_size=cap_to_size, clock_keep_bars=clock_keep_bars
+    )
     return cerebro_for(
-        store, strategy, symbols, fromdate, todate, warmup_days, pool_size, macro_minutes, stdstats, **params
+        store,
+        strategy,
+        symbols,
+        fromdate,
+        todate,
+        warmup_days,
+        pool_size,
+        macro_minutes,
+        stdstats,
+        exactbars,
+        **params,
     )

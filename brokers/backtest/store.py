@@ -35,8 +35,10 @@ class BacktestStore:
         commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
         cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
         max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
+        clock_keep_bars: int = 0,
     ) -> None:
         self.catalog = open_catalog(catalog)
+        self.clock_keep_bars = int(clock_keep_bars)  # 0: the clock keeps every bar (plots need them)
         self.cash = float(cash)
         self.commission = float(commission)
         self.cap_to_size = bool(cap_to_size)
@@ -54,7 +56,8 @@ class BacktestStore:
         common = dict(
             dataname=self.catalog, symbol=symbol, fromdate=fromdate, todate=todate, warmup_days=warmup_days
         )
-        clock = UnderlyingFeed(**common)
+        make: Any = UnderlyingFeed  # Backtrader params are keyword arguments mypy cannot see
+        clock: UnderlyingFeed = make(**common, keep_bars=self.clock_keep_bars)
         self._common[clock] = common
         return clock
 
