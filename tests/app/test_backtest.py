@@ -12,22 +12,14 @@ from app.backtest import BadInput, RunFailed, RunRequest, prepare, run_once
 from options_scalper.model import ScalperError
 from strategies import registry
 from tests.support.probe import ProbeScalp
+from tests.support.tiny_data import TINY_DAYS, tiny_spy
 
-DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+DAYS = TINY_DAYS
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "tiny-spy"
-    if not (root / ".done").exists():
-        from feeds.catalog import Catalog
-        from feeds.synthetic.generate import generate_dataset
-        from feeds.synthetic.spec import SPY_SPEC
-
-        generate_dataset(root, [SPY_SPEC], DAYS, progress=False)
-        Catalog(root / ".catalog").ingest(root, progress=False)
-        (root / ".done").write_text("ok")
-    return root
+    return tiny_spy(tmp_path_factory)
 
 
 def test_registry_unknown_strategy_suggests_the_closest_name():

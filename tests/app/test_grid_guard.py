@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,22 +9,14 @@ import pytest
 from app.backtest import BadInput
 from app.backtest_command import main
 from app.grid import CONFIRM_RUNS, SECONDS_PER_SESSION, check_grid_size, duration_text, estimate_seconds
+from tests.support.tiny_data import TINY_DAYS, tiny_spy
 
-DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+DAYS = TINY_DAYS
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "tiny-spy"
-    if not (root / ".done").exists():
-        from feeds.catalog import Catalog
-        from feeds.synthetic.generate import generate_dataset
-        from feeds.synthetic.spec import SPY_SPEC
-
-        generate_dataset(root, [SPY_SPEC], DAYS, progress=False)
-        Catalog(root / ".catalog").ingest(root, progress=False)
-        (root / ".done").write_text("ok")
-    return root
+    return tiny_spy(tmp_path_factory)
 
 
 def test_estimate_scales_with_runs_sessions_and_underlyings_over_workers():

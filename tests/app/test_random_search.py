@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -12,23 +11,15 @@ import pytest
 
 from app.backtest_command import main
 from app.grid import GridAxis, combinations, random_combinations
+from tests.support.tiny_data import TINY_DAYS, tiny_spy
 
-DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+DAYS = TINY_DAYS
 AXES = [GridAxis("a", tuple(range(10))), GridAxis("b", ("x", "y", "z"))]
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "tiny-spy"
-    if not (root / ".done").exists():
-        from feeds.catalog import Catalog
-        from feeds.synthetic.generate import generate_dataset
-        from feeds.synthetic.spec import SPY_SPEC
-
-        generate_dataset(root, [SPY_SPEC], DAYS, progress=False)
-        Catalog(root / ".catalog").ingest(root, progress=False)
-        (root / ".done").write_text("ok")
-    return root
+    return tiny_spy(tmp_path_factory)
 
 
 def test_random_combinations_are_distinct_grid_points_fixed_by_the_seed():

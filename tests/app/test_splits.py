@@ -12,23 +12,15 @@ import sqlalchemy as sa
 from app.backtest import BadInput, RunRequest, prepare, run_once
 from app.backtest_command import main
 from app.splits import DEFAULT_SPLITS, find_project_file, load_splits, split_range
+from tests.support.tiny_data import TINY_DAYS, tiny_spy
 
-DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
+DAYS = TINY_DAYS
 PROBE = "tests.support.probe:ProbeScalp"
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "tiny-spy"
-    if not (root / ".done").exists():
-        from feeds.catalog import Catalog
-        from feeds.synthetic.generate import generate_dataset
-        from feeds.synthetic.spec import SPY_SPEC
-
-        generate_dataset(root, [SPY_SPEC], DAYS, progress=False)
-        Catalog(root / ".catalog").ingest(root, progress=False)
-        (root / ".done").write_text("ok")
-    return root
+    return tiny_spy(tmp_path_factory)
 
 
 def test_default_splits_are_seed_003_section_6_1():
