@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from journal.migrate import VERSION_TABLE
-from journal.models import LEDGER_TABLE, RUNS_TABLE, TABLE_NAME
+from journal.models import HEARTBEATS_TABLE, LEDGER_TABLE, LIVE_ORDERS_TABLE, RUNS_TABLE, TABLE_NAME
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_BYTES = 100
@@ -22,6 +22,9 @@ TABLES_AT_REVISION: dict[str | None, frozenset[str]] = {
     "136_options_scalper": frozenset({TABLE_NAME}),
     "137_journal_runs": frozenset({TABLE_NAME, RUNS_TABLE}),
     "138_split_ledger": frozenset({TABLE_NAME, RUNS_TABLE, LEDGER_TABLE}),
+    "139_live_runtime": frozenset(
+        {TABLE_NAME, RUNS_TABLE, LEDGER_TABLE, LIVE_ORDERS_TABLE, HEARTBEATS_TABLE}
+    ),
 }
 JOURNAL_TABLES = frozenset().union(*TABLES_AT_REVISION.values())
 _WHAT_TO_DO = "move or delete the file (or pass another --journal) and run again"

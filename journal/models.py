@@ -5,20 +5,25 @@ Times are stored as naive UTC ``DateTime`` values. The three PRD indexes are
 ``options_scalps.run_id`` (NULL on rows journaled before runs existed), its
 index and the ``runs`` table (one row per backtest run); revision 138 adds
 ``runs.split`` and the ``split_ledger`` table (which run touched which
-dataset split, with which params: the out-of-sample ledger).
+dataset split, with which params: the out-of-sample ledger); revision 139 adds
+``runs.mode/broker/account`` and the live session's tables ``live_orders`` (every
+order event as it happens) and ``live_heartbeats`` (the runtime's status each minute).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TABLE_NAME = "options_scalps"
 RUNS_TABLE = "runs"
 LEDGER_TABLE = "split_ledger"
 LEDGER_INDEX = "ix_split_ledger_strategy_split"
+LIVE_ORDERS_TABLE = "live_orders"
+HEARTBEATS_TABLE = "live_heartbeats"
+RUN_MODES = ("backtest", "paper", "live", "dry_run")
 RUN_ID_LENGTH = 40
 INDEXES: dict[str, tuple[str, ...]] = {
     "ix_options_scalps_ticker_status": ("ticker", "status"),
@@ -105,6 +110,9 @@ class RunRecord(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     scalps: Mapped[int | None] = mapped_column(Integer)
     split: Mapped[str | None] = mapped_column(String(20))  # dev, validation, oos (None: not asked)
+    mode: Mapped[str | None] = mapped_column(String(10))  # RUN_MODES (None: a backtest before 139)
+    broker: Mapped[str | None] = mapped_column(String(20))  # alpaca, ibkr (None: backtest)
+    account: Mapped[str | None] = mapped_column(String(40))  # the broker account number (live runs)
 
     def __repr__(self) -> str:
         return f"RunRecord({self.run_id}, {self.strategy}, {self.status})"
@@ -137,3 +145,71 @@ class LedgerRecord(Base):
     trades: Mapped[int | None] = mapped_column(Integer)
     avg_pnl_pct: Mapped[float | None] = mapped_column(Float)
     total_pnl: Mapped[float | None] = mapped_column(Float)
+
+
+class LiveOrderRecord(Base):
+    """One order event of a live or dry-run session, written as it happens.
+
+    ``event`` is ``submitted``, ``accepted``, ``partial_fill``, ``fill``, ``canceled``,
+    ``expired``, ``rejected`` (``message``: the broker's text) or ``lost`` (no reply to the
+    submit; found again by ``client_order_id``). Fill rows carry that execution's
+    ``fill_qty`` / ``fill_price`` (never cumulative figures) and its ``execution_id``,
+    unique per run, so a replayed event is never booked twice. ``role`` is ``entry`` or
+    ``exit``; ``commission`` is the broker's when it reported one, else our model's.
+    """
+
+    __tablename__ = LIVE_ORDERS_TABLE
+    __table_args__ = (
+        UniqueConstraint("run_id", "execution_id", name="uq_live_orders_run_execution"),
+        Index("ix_live_orders_client_order_id", "client_order_id"),
+        Index("ix_live_orders_run_id_ts", "run_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), nullable=False)
+    ts: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    broker: Mapped[str] = mapped_column(String(20), nullable=False)
+    client_order_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    venue_order_id: Mapped[str | None] = mapped_column(String(64))
+    ticker: Mapped[str | None] = mapped_column(String(10))
+    option_symbol: Mapped[str] = mapped_column(String(30), nullable=False)
+    side: Mapped[str] = mapped_column(String(4), nullable=False)  # buy, sell
+    qty: Mapped[int] = mapped_column(Integer, nullable=False)
+    limit_price: Mapped[float | None] = mapped_column(Float)
+    role: Mapped[str | None] = mapped_column(String(10))
+    event: Mapped[str] = mapped_column(String(20), nullable=False)
+    execution_id: Mapped[str | None] = mapped_column(String(64))
+    fill_qty: Mapped[int | None] = mapped_column(Integer)
+    fill_price: Mapped[float | None] = mapped_column(Float)
+    commission: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class HeartbeatRecord(Base):
+    """The live runtime's status, once a minute (what the dashboard's Live Scalps tab shows).
+
+    ``ts`` is when it was written (naive UTC), ``bar_time`` the clock's last closed bar;
+    ``state`` is ``ACTIVE`` / ``REDUCING`` / ``HALTED``; ``data_state`` the clock feed's
+    Backtrader data status (``LIVE``, ``DELAYED``, ``CONNBROKEN``, ``DISCONNECTED``);
+    ``underlying`` the traded symbols (comma-separated) and ``underlying_price`` the first
+    one's last close. ``open_scalps_json`` is a JSON list, one object per open scalp:
+    ``ticker, option_symbol, option_type, strike, expiry (YYYY-MM-DD), contracts,
+    entry_premium, entry_time (ISO UTC), bid, ask, pnl, pnl_pct, delta_entry, theta_entry,
+    iv_entry, delta_now, theta_now, iv_now, cutoff (ISO UTC: when the runtime flattens it)``.
+    """
+
+    __tablename__ = HEARTBEATS_TABLE
+    __table_args__ = (Index("ix_live_heartbeats_run_id_ts", "run_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), nullable=False)
+    ts: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    bar_time: Mapped[datetime | None] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(10), nullable=False)
+    data_state: Mapped[str | None] = mapped_column(String(20))
+    underlying: Mapped[str | None] = mapped_column(String(40))
+    underlying_price: Mapped[float | None] = mapped_column(Float)
+    day_pnl: Mapped[float | None] = mapped_column(Float)
+    open_scalps: Mapped[int | None] = mapped_column(Integer)
+    open_scalps_json: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)

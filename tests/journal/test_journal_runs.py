@@ -19,7 +19,16 @@ from analyzers.journal import JournalRecorder, run_json
 from journal.errors import JournalError, JournalFileError
 from journal.health import TABLES_AT_REVISION, sqlite_file_problem, sqlite_schema_problem
 from journal.migrate import HEAD, VERSION_TABLE, current_revision, upgrade
-from journal.models import LEDGER_TABLE, RUNS_TABLE, TABLE_NAME, Base, OptionsScalpRecord, RunRecord
+from journal.models import (
+    HEARTBEATS_TABLE,
+    LEDGER_TABLE,
+    LIVE_ORDERS_TABLE,
+    RUNS_TABLE,
+    TABLE_NAME,
+    Base,
+    OptionsScalpRecord,
+    RunRecord,
+)
 from journal.writer import JournalWriter, RunEntry, finish_run, new_run_id
 from options_scalper.records import ClosedScalp
 from tests.journal.test_journal import scalp
@@ -62,7 +71,17 @@ def test_new_run_id_is_time_stamped_and_unique() -> None:
 
 
 def test_tables_at_revision_cover_the_head_and_the_model() -> None:
-    assert TABLES_AT_REVISION[HEAD] == set(Base.metadata.tables) == {TABLE_NAME, RUNS_TABLE, LEDGER_TABLE}
+    assert (
+        TABLES_AT_REVISION[HEAD]
+        == set(Base.metadata.tables)
+        == {
+            TABLE_NAME,
+            RUNS_TABLE,
+            LEDGER_TABLE,
+            LIVE_ORDERS_TABLE,
+            HEARTBEATS_TABLE,
+        }
+    )
 
 
 def test_a_136_journal_upgrades_in_place_and_keeps_its_rows_with_a_null_run_id(db: Path) -> None:
@@ -76,7 +95,7 @@ def test_a_136_journal_upgrades_in_place_and_keeps_its_rows_with_a_null_run_id(d
     with JournalWriter(url_of(db)) as w:  # opening migrates to the head
         w.start_run(entry(run_id))
         w.write(scalp(0))
-    assert current_revision(engine) == HEAD == "138_split_ledger"
+    assert current_revision(engine) == HEAD == "139_live_runtime"
     with engine.connect() as conn:
         rows = conn.execute(
             select(OptionsScalpRecord.signal_id, OptionsScalpRecord.run_id).order_by(OptionsScalpRecord.id)
