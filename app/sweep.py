@@ -1,4 +1,4 @@
-"""Parameter sweeps: ``--optimize key=start:stop:step`` -> ``cerebro.optstrategy`` on N processes.
+"""Parameter sweeps: ``--optimize key=start:stop:step`` over N processes (``app.engine_local``) or Ray.
 
 Grid syntax (repeatable, one key each): ``key=start:stop:step`` with an INCLUSIVE
 stop (``profit_target_pct=0.2:0.4:0.1`` is 0.2, 0.3, 0.4), whole numbers for integer
@@ -19,22 +19,18 @@ back from the worker processes. No journal is written unless ``--journal`` is gi
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import secrets
-import signal
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from app import oos
-from app.backtest import Prepared, RunFailed, build, one_line
+from app.backtest import Prepared, RunFailed, one_line
+from app.engine_local import default_workers, sweep
 from app.grid import (
     MAX_COMBINATIONS,
     NOT_SWEEPABLE,
@@ -62,7 +58,6 @@ from app.sweep_results import (
     results_frame,
     sort_results,
 )
-from options_scalper.model import ScalperError
 
 __all__ = [
     "DEFAULT_SORT",
@@ -97,88 +92,6 @@ class OptOutcome:
     files: dict[str, Path]
     seconds: float
     interrupted: bool = False
-
-
-@contextlib.contextmanager
-def _parent_only_sigint() -> Iterator[None]:
-    """Ctrl-C stops the sweep in the parent; forked workers ignore it (no worker tracebacks)."""
-    parent = os.getpid()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: Any) -> None:
-        if os.getpid() == parent:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def default_workers(n_runs: int) -> int:
-    return max(1, min(os.cpu_count() or 1, n_runs))
-
-
-class _Collector:
-    """``optcallback`` target: one figures row per finished run, and the progress bar.
-
-    Cerebro is pickled to the workers with its callbacks; the collector travels empty.
-    """
-
-    def __init__(self, rows: list[dict[str, Any]], axes: Sequence[GridAxis], bar: Any) -> None:
-        self.rows, self.axes, self.bar = rows, list(axes), bar
-
-    def __call__(self, result: Any) -> None:
-        for r in result:
-            self.rows.append(result_row(r, self.axes))
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"rows": [], "axes": self.axes, "bar": None}
-
-
-def sweep(
-    prep: Prepared,
-    axes: Sequence[GridAxis],
-    workers: int,
-    rows: list[dict[str, Any]],
-    *,
-    progress: bool = True,
-    combos: Sequence[Mapping[str, Any]] | None = None,
-) -> list[dict[str, Any]]:
-    """Run every combination on ``workers`` processes, appending one figures row per run to ``rows``.
-
-    Rows arrive as runs finish, so an interrupted sweep keeps what it completed.
-    """
-    cerebro = build(
-        prep, prep.params, journal_url=prep.journal_url, progress=False, equity_bars=False, criteria=False
-    )
-    (strategy_cls, args, kwargs) = cerebro.strats.pop()[0]
-    grid = {k: (v,) for k, v in kwargs.items()}
-    grid.update({a.name: a.values for a in axes})
-    cerebro.optstrategy(strategy_cls, *args, **grid)
-    total = math.prod(len(a.values) for a in axes)
-    if combos is not None:  # random search: these combinations only, not the axes' product
-        cerebro.strats[-1] = [(strategy_cls, args, {**kwargs, **combo}) for combo in combos]
-        total = len(combos)
-    collector = _Collector(
-        rows, axes, tqdm(total=total, desc="optimize", unit="run", disable=not progress, leave=False)
-    )
-    cerebro.optcallback(collector)
-    try:
-        with _parent_only_sigint():
-            cerebro.run(maxcpus=workers, optreturn=True)
-    except ScalperError as exc:
-        raise RunFailed(f"optimization stopped: {one_line(exc)}") from exc
-    finally:
-        collector.close()
-    return rows
 
 
 def _position(axis: GridAxis, value: Any) -> int:
