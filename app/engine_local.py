@@ -74,6 +74,7 @@ def sweep(
     *,
     progress: bool = True,
     combos: Sequence[Mapping[str, Any]] | None = None,
+    desc: str = "optimize",
 ) -> list[dict[str, Any]]:
     """Run every combination on ``workers`` processes, appending one figures row per run to ``rows``.
 
@@ -91,7 +92,7 @@ def sweep(
         cerebro.strats[-1] = [(strategy_cls, args, {**kwargs, **combo}) for combo in combos]
         total = len(combos)
     collector = _Collector(
-        rows, axes, tqdm(total=total, desc="optimize", unit="run", disable=not progress, leave=False)
+        rows, axes, tqdm(total=total, desc=desc, unit="run", disable=not progress, leave=False)
     )
     cerebro.optcallback(collector)
     try:
@@ -102,3 +103,48 @@ def sweep(
     finally:
         collector.close()
     return rows
+
+
+class LocalEngine:
+    """``--engine local``: each batch of trials one ``optstrategy`` run on ``workers`` forked processes.
+
+    A trial that fails stops the batch (``RunFailed``): the processes share one Cerebro.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def parallelism(self) -> int:
+        return self.workers
+
+    def run(
+        self,
+        prep: Prepared,
+        axes: Sequence[GridAxis],
+        combos: Sequence[Mapping[str, Any]],
+        rows: list[dict[str, Any]],
+        *,
+        progress: bool = True,
+        desc: str = "optimize",
+    ) -> list[dict[str, Any]]:
+        """Append one figures row per combination to ``rows`` as runs finish (``attempts`` 1)."""
+        if not combos:
+            return rows
+        start = len(rows)
+        try:
+            sweep(
+                prep, axes, min(self.workers, len(combos)), rows, progress=progress, combos=combos, desc=desc
+            )
+        finally:
+            for row in rows[start:]:
+                row.setdefault("attempts", 1)
+                row.setdefault("error", "")
+        return rows
