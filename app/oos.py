@@ -186,6 +186,8 @@ def store_sweep_figures(
     ledger = Ledger(status.url)
     try:
         for result in rows:
+            if result.get("error"):
+                continue  # a trial that failed has no figures
             key = params_key(effective_params(prep, {a.name: result[a.name] for a in axes}))
             if key in row_of:
                 avg = result.get("avg_pnl_pct")
