@@ -96,9 +96,20 @@ def plot_walk_equity(equity: pd.DataFrame, path: str | os.PathLike[str]) -> Path
     ax = fig.subplots()
     xs = np.arange(len(equity))
     cmap = matplotlib.colormaps["tab10"]
-    for k, (_window, part) in enumerate(equity.groupby("window", sort=True)):
-        idx = xs[equity["window"].to_numpy() == _window]
-        ax.plot(idx, part["value"].to_numpy(), color=cmap(k % 10), lw=1.6, marker="o", ms=3)
+    ax.plot(xs, equity["value"].to_numpy(), color="#999999", lw=1.0, zorder=1)  # across window joins
+    for k, (window, part) in enumerate(equity.groupby("window", sort=True)):
+        idx = xs[equity["window"].to_numpy() == window]
+        ax.plot(
+            idx,
+            part["value"].to_numpy(),
+            color=cmap(k % 10),
+            lw=1.8,
+            marker="o",
+            ms=3,
+            label=f"window {window}",
+        )
+    if equity["window"].nunique() <= 12:
+        ax.legend(fontsize=7, ncols=4, loc="best")
     step = max(1, len(equity) // 12)
     ax.set_xticks(xs[::step], [str(s) for s in equity["session"].iloc[::step]], rotation=45, ha="right")
     ax.set_ylabel("account value (stitched)")
