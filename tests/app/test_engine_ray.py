@@ -19,6 +19,18 @@ def data(tmp_path_factory) -> Path:
     return tiny_spy(tmp_path_factory)
 
 
+GRID = ["--strategy", PROBE, "--optimize", "fast=3,5", "--optimize", "profit_target_pct=0.2:0.3:0.1"]
+
+
+@pytest.fixture(scope="module")
+def local_csv(data, tmp_path_factory) -> str:
+    """The local engine's optimization.csv, written before Ray starts in this process (no fork under Ray)."""
+    out = tmp_path_factory.mktemp("local")
+    code = main([*_argv(data, out), *GRID, "--workers", "2"])
+    assert code == 0
+    return (out / "optimization.csv").read_text()
+
+
 @pytest.fixture(scope="module")
 def ray_cluster():
     """One local Ray instance of 2 CPUs for the module (start-up takes seconds)."""
@@ -29,23 +41,25 @@ def ray_cluster():
     ray.shutdown()
 
 
+def _argv(data: Path, out: Path) -> list[str]:
+    return [
+        "--data", str(data), "--out", str(out), "--quiet", "--warmup-days", "1",
+        "--start", "2024-01-03", "--end", "2024-01-03",
+    ]  # fmt: skip
+
+
 def _sweep(capsys, data: Path, out: Path, *extra: str) -> tuple[int, str, str]:
-    argv = ["--data", str(data), "--out", str(out), "--quiet", "--warmup-days", "1", "--start", "2024-01-03"]
-    code = main([*argv, "--end", "2024-01-03", *extra])
+    code = main([*_argv(data, out), *extra])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def test_ray_engine_writes_the_same_rows_as_the_local_engine(ray_cluster, data, tmp_path, capsys):
-    grid = ["--strategy", PROBE, "--optimize", "fast=3,5", "--optimize", "profit_target_pct=0.2:0.3:0.1"]
-    code, _, err = _sweep(capsys, data, tmp_path / "local", *grid, "--workers", "2")
-    assert code == 0, err
-    code, out, err = _sweep(capsys, data, tmp_path / "ray", *grid, "--engine", "ray")
+def test_ray_engine_writes_the_same_rows_as_the_local_engine(local_csv, ray_cluster, data, tmp_path, capsys):
+    code, out, err = _sweep(capsys, data, tmp_path / "ray", *GRID, "--engine", "ray")
     assert code == 0, err
     assert "on Ray (2 CPU)" in out
-    local = (tmp_path / "local" / "optimization.csv").read_text()
-    assert local == (tmp_path / "ray" / "optimization.csv").read_text()
-    frame = pd.read_csv(tmp_path / "local" / "optimization.csv")
+    assert local_csv == (tmp_path / "ray" / "optimization.csv").read_text()
+    frame = pd.read_csv(tmp_path / "ray" / "optimization.csv")
     assert len(frame) == 4 and (frame["attempts"] == 1).all() and frame["total_trades"].gt(0).any()
 
 
