@@ -40,7 +40,7 @@ def _compare(catalog: Path, strategy: type, symbol: str, day: Any, end_et: str) 
 
 
 def test_ema_cloud_live_takes_the_backtests_trades(spy_catalog: Path) -> None:
-    live, store = _compare(spy_catalog, EmaCloudScalp, "SPY", SPY_DAY, "12:05")
+    _, store = _compare(spy_catalog, EmaCloudScalp, "SPY", SPY_DAY, "12:05")
     clock = store.clocks[0]
     assert clock.trading_start_num < clock.datetime[0]
     assert store.venue.chain_calls >= 1  # type: ignore[attr-defined]
@@ -53,3 +53,17 @@ def test_momentum_burst_live_takes_the_backtests_trades(tsla_catalog: Path) -> N
     account = store.venue.account()
     assert abs(store.getbroker().getcash() - account.cash) < 1e-6
     assert all(s.exit_time < datetime(2024, 10, 30, 15, 16, tzinfo=UTC) for s in live.closed_scalps)
+
+
+def test_a_dry_run_takes_the_same_trades_and_sends_no_order(tsla_catalog: Path) -> None:
+    backtest = build_cerebro(
+        MomentumBurstScalp, str(tsla_catalog), ["TSLA"], fromdate=TSLA_DAY, todate=TSLA_DAY
+    )
+    expected = backtest.run()[0].closed_scalps
+    venue = replay(tsla_catalog, "TSLA", TSLA_DAY, "11:15")
+    live, store = live_run(venue, MomentumBurstScalp, "TSLA", TSLA_DAY, catalog=tsla_catalog, dry_run=True)
+    end = venue.market.end_utc
+    assert [_key(s) for s in live.closed_scalps] == [_key(s) for s in expected if s.exit_time <= end]
+    assert venue.market.find_order(f"run-{1}") is None and not venue.market.positions()
+    assert venue.market.account().cash == 100_000.0  # the real account never traded
+    assert abs(store.venue.account().cash - store.getbroker().getcash()) < 1e-6  # the dry account booked them
