@@ -29,63 +29,19 @@ import math
 import queue
 import time
 from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import backtrader as bt
 import numpy as np
 
+from brokers.live.sessions import Session, session_of, to_ns, warmup_sessions
 from brokers.live.venue import STREAM_BARS, LiveBar, LiveVenue
-from feeds.backtest.gapfill import NS_PER_MINUTE, fill_session
-from feeds.backtest.gridfeed import CONTRACT_KEEP_BARS, DayGrid, bound_line_buffers, day_grid
-from options_scalper.calendar import is_session, next_session, previous_session, session_date
+from feeds.backtest.gapfill import NS_PER_MINUTE
+from feeds.backtest.gridfeed import CONTRACT_KEEP_BARS, bound_line_buffers, day_grid
+from options_scalper.calendar import next_session, session_date
 
 log = logging.getLogger(__name__)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_ns(ts: datetime) -> int:
-    """UTC nanoseconds of an aware (or naive UTC) datetime."""
-    aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-    return ((aware - _EPOCH) // timedelta(microseconds=1)) * 1000
-
-
-def session_of(now: datetime) -> date:
-    """The session ``now`` belongs to, or the next one when ``now`` is not on a session day."""
-    day = session_date(now)
-    return day if is_session(day) else next_session(day)
-
-
-def warmup_sessions(today: date, warmup_days: int) -> list[date]:
-    """The ``warmup_days`` sessions before ``today``, oldest first (the backtest's warm-up)."""
-    days: list[date] = []
-    day = today
-    for _ in range(max(0, int(warmup_days))):
-        day = previous_session(day)
-        days.append(day)
-    return days[::-1]
-
-
-@dataclass
-class _Session:
-    """One session's bars received so far and how far it has been emitted."""
-
-    grid: DayGrid
-    starts: dict[int, tuple[float, ...]]
-    emitted: int = 0
-    rows: np.ndarray | None = None
-    _stale: bool = True
-
-    def fill(self, known: int, prev_close: float) -> np.ndarray:
-        """The filled OHLCV rows of the first ``known`` grid minutes."""
-        if self.rows is None or len(self.rows) < known or self._stale:
-            starts = np.fromiter(self.starts.keys(), dtype=np.int64, count=len(self.starts))
-            values = np.array(list(self.starts.values()), dtype=np.float64).reshape(-1, 5)
-            self.rows = fill_session(self.grid.ns[:known], starts, values, prev_close).ohlcv
-            self._stale = False
-        return self.rows
 
 
 class LiveClock(bt.feed.DataBase):
@@ -131,7 +87,7 @@ class LiveClock(bt.feed.DataBase):
         super().start()
         venue: LiveVenue = self.p.venue
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self._sessions: deque[_Session] = deque()
+        self._sessions: deque[Session] = deque()
         self._prev_close = float("nan")
         self._known_ns = 0  # every minute closing at or before this is complete
         self._stream_up = True
@@ -146,7 +102,7 @@ class LiveClock(bt.feed.DataBase):
         self.today = session_of(now)
         days = [*warmup_sessions(self.today, self.p.warmup_days), self.today]
         for day in days:
-            self._sessions.append(_Session(day_grid(day), {}))
+            self._sessions.append(Session(day_grid(day), {}))
         self.trading_start_num = float(day_grid(self.today).num_list[0])
         self.put_notification(self.DELAYED)
         venue.on_status(self._on_status)
@@ -269,7 +225,7 @@ class LiveClock(bt.feed.DataBase):
             if source == "stream":  # closed bars arrive in order: this minute and the earlier are complete
                 self._known_ns = max(self._known_ns, close_ns)
 
-    def _session_for(self, close_ns: int) -> _Session | None:
+    def _session_for(self, close_ns: int) -> Session | None:
         for s in self._sessions:
             grid = s.grid
             if grid.ns[0] <= close_ns <= grid.ns[-1]:
@@ -280,11 +236,11 @@ class LiveClock(bt.feed.DataBase):
             day = next_session(last.day)
             grid = day_grid(day)
             if grid.ns[0] <= close_ns <= grid.ns[-1]:
-                self._sessions.append(_Session(grid, {}))
+                self._sessions.append(Session(grid, {}))
                 return self._session_for(close_ns)
         return None
 
-    def _current(self) -> _Session | None:
+    def _current(self) -> Session | None:
         while self._sessions and (
             self._sessions[0].emitted >= len(self._sessions[0].grid.ns) or self._empty(self._sessions[0])
         ):
@@ -298,15 +254,15 @@ class LiveClock(bt.feed.DataBase):
             if self.p.last_day is not None:
                 return None
             last_day = self.today if self._last_close_dt is None else session_date(self._last_close_dt)
-            self._sessions.append(_Session(day_grid(next_session(last_day)), {}))
+            self._sessions.append(Session(day_grid(next_session(last_day)), {}))
         return self._sessions[0]
 
-    def _empty(self, s: _Session) -> bool:
+    def _empty(self, s: Session) -> bool:
         """A session complete without a single bar (the venue has no data for it): skipped, as the backtest
         skips days its catalog lacks."""
         return not s.starts and not s.emitted and self._known_count(s) >= len(s.grid.ns)
 
-    def _known_count(self, s: _Session) -> int:
+    def _known_count(self, s: Session) -> int:
         return int(np.searchsorted(s.grid.ns, self._known_ns, side="right"))
 
     def _ready(self) -> bool:
