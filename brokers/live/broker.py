@@ -96,6 +96,8 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
         self._executions: dict[str, float] = {}  # execution_id -> commission booked
         self._waiting: list[bt.Order] = []  # market orders without a quote to price them yet
         self._expiring: dict[int, bt.Order] = {}  # cancelled for their ``valid``: report Expired
+        self._replacing: dict[int, bt.Order] = {}  # marketable limits cancelled to be re-priced
+        self._cancelled: set[int] = set()  # refs the strategy (or a timeout) cancelled
         self._last_refresh: datetime | None = None
         account = self.venue.account()
         self.cash = self.startingcash = float(account.cash)
@@ -156,7 +158,47 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
             self._waiting.remove(order)
             self._send(order)
         self._cancel_timed_out(now)
+        self._reprice(now)
         self._refresh(now)
+
+    def _clock_now(self) -> datetime | None:
+        return self._now()
+
+    def _reprice(self, now: datetime) -> None:
+        """A marketable limit the quote ran away from for a minute is cancelled and sent again at the
+        current quote (the backtest's Market order fills at the next quote, whatever it is)."""
+        for order in {id(o): o for o in self._orders.values()}.values():
+            if (
+                not order.alive()
+                or order.exectype != bt.Order.Market
+                or order.ref in self._replacing
+                or order.ref in self._cancelled
+                or order.ref not in self._venue_ids
+                or not len(order.data)
+            ):
+                continue
+            sent_at, limit = order.info.get("sent_at"), order.info.get("sent_limit")
+            if sent_at is None or limit is None or sent_at >= now:
+                continue
+            side = float(order.data.ask[0] if order.isbuy() else order.data.bid[0])
+            away = side > limit + _EPS if order.isbuy() else side < limit - _EPS
+            if side > 0 and away:
+                self._replacing[order.ref] = order
+                try:
+                    self.venue.cancel(self._venue_ids[order.ref])
+                except VenueError as err:
+                    log.warning("re-pricing cancel of %s failed: %s", order.info.get("client_order_id"), err)
+                    del self._replacing[order.ref]
+
+    def _replace(self, order: bt.Order) -> None:
+        """Send what is left of a re-priced order under a new client_order_id, at the current quote."""
+        n = int(order.info.get("repriced", 0)) + 1
+        coid = client_order_id(self.run_id, f"{order.ref}r{n}")
+        order.addinfo(repriced=n, client_order_id=coid)
+        self._orders[coid] = order
+        self._venue_ids.pop(order.ref, None)
+        log.info("re-pricing %s at the current quote (%s)", order.info.get("role") or "order", coid)
+        self._send(order)
 
     def _now(self) -> datetime | None:
         clock = self.clocks[0] if self.clocks else None
@@ -205,6 +247,13 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
             self._execute(order, event)
         elif kind is EventKind.COMMISSION and event.execution is not None:
             self._late_commission(event)
+        elif kind is EventKind.CANCELED and order.alive() and order.ref in self._replacing:
+            del self._replacing[order.ref]
+            if order.ref in self._cancelled:
+                order.cancel()
+                self.notify(order)
+            else:
+                self._replace(order)
         elif kind is EventKind.CANCELED and order.alive():
             order.cancel()
             if order.ref not in self._expiring:

@@ -33,8 +33,10 @@ TICK = 0.01
 _EPS = 1e-9
 
 
-def client_order_id(run_id: str, ref: int) -> str:
-    """``<run_id>-<order ref>``, at most 48 characters (the run id is cut, never the ref)."""
+def client_order_id(run_id: str, ref: int | str) -> str:
+    """``<run_id>-<order ref>``, at most 48 characters (the run id is cut, never the ref).
+
+    A re-priced exit's replacement is ``<run_id>-<ref>r<n>``."""
     tail = f"-{ref}"
     return f"{run_id[: 48 - len(tail)]}{tail}"
 
@@ -59,6 +61,8 @@ class SendsOrders:
     _orders: dict[str, bt.Order]
     _venue_ids: dict[int, str]
     _waiting: list[bt.Order]
+    _cancelled: set[int]
+    _clock_now: Callable[[], Any]
 
     notify: Callable[[bt.Order], None]  # the broker's
     getcommissioninfo: Callable[[Any], Any]
@@ -109,8 +113,9 @@ class SendsOrders:
             limit = marketable_limit(
                 buy, side, float(self.p.exit_slippage_pct), float(self.p.exit_slippage_max)
             )
+        qty = round(abs(order.created.size) - abs(order.executed.size))
         return OrderRequest(order.info["client_order_id"], spec.option_symbol, "buy" if buy else "sell",
-                            int(abs(order.created.size)), limit)  # fmt: skip
+                            qty, limit)  # fmt: skip
 
     def _send(self, order: bt.Order) -> None:
         if getattr(order.data, "spec", None) is None:
@@ -121,6 +126,7 @@ class SendsOrders:
             if order not in self._waiting:
                 self._waiting.append(order)
             return
+        order.addinfo(sent_limit=request.limit_price, sent_at=self._clock_now())
         if self.gate is not None:
             reason = self.gate(request)
             if reason:
@@ -163,6 +169,7 @@ class SendsOrders:
     def cancel(self, order: bt.Order) -> None:
         if not order.alive():
             return
+        self._cancelled.add(order.ref)  # a cancel wins over a re-pricing in flight
         if order in self._waiting:
             self._waiting.remove(order)
             order.cancel()

@@ -185,3 +185,35 @@ def test_the_gate_refuses_before_the_venue_sees_the_order(tsla_catalog: Path) ->
     assert [e.kind for e in seen if e.order.client_order_id == big.info["client_order_id"]] == [
         EventKind.REJECTED
     ]
+
+
+def test_a_marketable_exit_the_bid_ran_away_from_is_repriced_not_left_working(tsla_catalog: Path) -> None:
+    from feeds.catalog import Catalog
+    from feeds.catalog.chain import ChainProvider, to_ns
+
+    provider = ChainProvider(Catalog(tsla_catalog), "TSLA")
+    orders: dict[str, Any] = {}
+
+    def plan(s: Script, k: int) -> None:
+        feed = s.feeds[0]
+        if k == 1:
+            feed.bind(s.contract(), s)
+        elif k == 2:
+            orders["buy"] = s.buy(data=feed, size=1, exectype=bt.Order.Limit, price=feed.ask[0] + 1)
+        elif "sell" not in orders and s.getposition(feed).size == 1:
+            now = bt.num2date(s.clock.datetime[0])
+            nxt = provider.quote(feed.spec.option_symbol, to_ns(now + timedelta(minutes=1)))
+            if (
+                nxt is not None and 0 < nxt.bid < feed.bid[0]
+            ):  # the next minute's bid is lower: the limit misses
+                orders["sell"] = s.sell(data=feed, size=1, exectype=bt.Order.Market)
+
+    strat, venue, broker = run(tsla_catalog, plan, end_et="10:30", exit_slippage_pct=0.0)
+    sell = orders["sell"]
+    assert sell.status == bt.Order.Completed and sell.info["repriced"] >= 1
+    first = venue.market.find_order(f"run-{sell.ref}")
+    again = venue.market.find_order(f"run-{sell.ref}r1")
+    assert first is not None and first.status == "canceled" and first.filled_qty == 0
+    assert again is not None and again.limit_price is not None and again.limit_price < first.limit_price
+    assert strat.statuses(sell.ref)[-1] == "Completed" and "Canceled" not in strat.statuses(sell.ref)
+    assert broker.getposition(strat.feeds[0]).size == 0 and len(strat.trades) == 1
