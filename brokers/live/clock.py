@@ -53,8 +53,8 @@ class LiveClock(bt.feed.DataBase):
         ("warmup_days", 2),
         ("keep_bars", CONTRACT_KEEP_BARS),  # bars each line keeps (0 = all): a session by default
         ("qcheck", 0.5),  # seconds _load waits for a bar before returning None
-        ("gap_grace_seconds", 5.0),  # venue seconds after a minute's close before it counts as a gap
-        ("clock_poll_seconds", 1.0),  # wall seconds between venue.clock() polls while waiting
+        ("gap_grace_seconds", 15.0),  # venue seconds after a minute's close before it counts as a gap
+        ("clock_poll_seconds", 5.0),  # wall seconds between venue.clock() polls while waiting
         ("last_day", None),  # end after this session (None: run until stopped)
         ("timeframe", bt.TimeFrame.Minutes),
         ("compression", 1),
@@ -77,6 +77,11 @@ class LiveClock(bt.feed.DataBase):
 
     def islive(self) -> bool:
         return True
+
+    @property
+    def ended(self) -> bool:
+        """True once ``last_day``'s session is over (or the feed was stopped)."""
+        return bool(getattr(self, "_ended", False))
 
     def haslivedata(self) -> bool:
         # read by Cerebro (and tests) between loads: no state is touched here

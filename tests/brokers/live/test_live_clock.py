@@ -147,3 +147,28 @@ def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
     assert clock.filled_bars == len(hidden)
     flat = [b for b in rec.bars if b[5] == 0.0]
     assert len(flat) >= len(hidden) and all(b[1] == b[2] == b[3] == b[4] for b in flat)
+
+
+def test_the_clock_ends_after_its_last_session_and_the_run_returns(spy_catalog: Path) -> None:
+    import threading
+
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "16:00", start_et="15:45")
+    store = LiveStore(venue, clock_params=FAST_CLOCK)
+    cerebro = bt.Cerebro(stdstats=False)
+    clock = store.getdata("SPY", fromdate=SPY_DAY, todate=SPY_DAY, warmup_days=1)
+    cerebro.adddata(clock, name="SPY")
+    for feed in store.getcontracts(clock, 1):
+        cerebro.adddata(feed, name=feed.p.name)
+    cerebro.addstrategy(Recorder.__base__)  # a plain bt.Strategy
+
+    def steps() -> None:
+        while not venue.market.finished.is_set():
+            venue.step()
+            threading.Event().wait(0.01)
+
+    driver = threading.Thread(target=steps, daemon=True)
+    driver.start()
+    cerebro.run()  # returns on its own: the clock said its last session is over
+    driver.join(timeout=5)
+    assert clock.ended and clock.produced == 2 * 390
+    assert bt.num2date(clock.stamp(clock.produced - 1)[0]).replace(tzinfo=UTC) == venue.market.close_utc
