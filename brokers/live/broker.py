@@ -304,7 +304,7 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
             return None
         make = bt.BuyOrder if order.side == "buy" else bt.SellOrder
         adopted: bt.Order = make(owner=owner, data=feed, size=order.qty - order.filled_qty,
-                                 price=order.limit_price, exectype=bt.Order.Limit, simulated=True)  # fmt: skip
+                                 price=order.limit_price, exectype=bt.Order.Limit, simulated=not len(feed))  # fmt: skip
         adopted.addinfo(client_order_id=order.client_order_id, adopted=True)
         adopted.addcomminfo(self.getcommissioninfo(feed))
         self._orders[order.client_order_id] = adopted

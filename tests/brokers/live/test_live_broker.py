@@ -30,7 +30,7 @@ Plan = Callable[["Script", int], None]
 class Script(bt.Strategy):
     """Runs ``plan(self, k)`` on the k-th live bar of the session (k = 1, 2, ...)."""
 
-    params: Any = (("plan", None), ("venue", None))
+    params: Any = (("plan", None), ("venue", None), ("events", None))
 
     def __init__(self) -> None:
         self.clock = self.datas[0]
@@ -80,7 +80,7 @@ def run(catalog: Path, plan: Plan, end_et: str = "09:50", **store_kw: Any) -> tu
     for feed in store.getcontracts(clock, 2):
         cerebro.adddata(feed, name=feed.p.name)
     cerebro.broker = store.getbroker()
-    cerebro.addstrategy(Script, plan=plan, venue=venue)
+    cerebro.addstrategy(Script, plan=plan, venue=venue, events=events)
     strat: Script = Lockstep(venue, cerebro).run()[0]
     strat.venue_events = events  # type: ignore[attr-defined]
     return strat, venue, store.getbroker()
@@ -217,3 +217,44 @@ def test_a_marketable_exit_the_bid_ran_away_from_is_repriced_not_left_working(ts
     assert again is not None and again.limit_price is not None and again.limit_price < first.limit_price
     assert strat.statuses(sell.ref)[-1] == "Completed" and "Canceled" not in strat.statuses(sell.ref)
     assert broker.getposition(strat.feeds[0]).size == 0 and len(strat.trades) == 1
+
+
+def test_a_venue_side_liquidation_and_a_late_commission_are_booked(tsla_catalog: Path) -> None:
+    from brokers.live.venue import Execution, OrderReport, OrderStatus
+
+    orders: dict[str, Any] = {}
+    cash: dict[str, float] = {}
+
+    def plan(s: Script, k: int) -> None:
+        feed, broker = s.feeds[0], s.broker
+        if k == 1:
+            feed.bind(s.contract(), s)
+        elif k == 2:
+            orders["buy"] = s.buy(data=feed, size=2, exectype=bt.Order.Limit, price=feed.ask[0] + 1)
+        elif "late" not in orders and s.getposition(feed).size == 2:
+            ex_id = next(iter(broker._executions))
+            ex = next(e.execution for e in s.p.events if e.execution and e.execution.execution_id == ex_id)
+            cash["before"] = broker.getcash()
+            late = Execution(ex.execution_id, ex.venue_order_id, ex.client_order_id, ex.option_symbol, ex.side,
+                             ex.qty, ex.price, ex.ts, commission=ex.commission + 0.50)  # fmt: skip
+            broker._events.put(OrderEvent(EventKind.COMMISSION, OrderReport(
+                ex.venue_order_id, ex.client_order_id, ex.option_symbol, "buy", 2, 2, None, OrderStatus.FILLED),
+                ex.ts, late))  # fmt: skip
+            # the venue liquidates the position itself (an order this run never sent)
+            now = bt.num2date(s.clock.datetime[0]).replace(tzinfo=UTC)
+            sym = feed.spec.option_symbol
+            report = OrderReport("venue-liq-1", "liquidation-1", sym, "sell", 2, 2, None, OrderStatus.FILLED)
+            fill = Execution("liq-x1", "venue-liq-1", "liquidation-1", sym, "sell", 2, feed.bid[0], now, 0.0)
+            broker._events.put(OrderEvent(EventKind.FILL, report, now, fill, message="liquidation"))
+            orders["late"] = True
+
+    strat, _, broker = run(tsla_catalog, plan, end_et="09:45", refresh_minutes=0)
+    venue_events = strat.venue_events  # type: ignore[attr-defined]
+    assert broker.getposition(strat.feeds[0]).size == 0 and len(strat.trades) == 1
+    assert "liq-x1" in broker._executions
+    bought = [e.execution for e in venue_events if e.execution is not None]
+    paid = sum(x.qty * x.price * 100 + x.commission for x in bought)
+    liquidated = [n for n in strat.notes if n[1] == "Completed"][-1]  # notified like any order
+    assert liquidated[2] == -2
+    bid = liquidated[3]
+    assert broker.getcash() == pytest.approx(100_000 - paid - 0.50 + 2 * bid * 100)
