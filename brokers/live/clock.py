@@ -29,7 +29,7 @@ import math
 import queue
 import time
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import backtrader as bt
@@ -70,6 +70,7 @@ class LiveClock(bt.feed.DataBase):
         self.dropped_bars = 0
         self.duplicate_bars = 0
         self.backfills = 0
+        self.skipped_sessions: list[date] = []
 
     @property
     def symbol(self) -> str:
@@ -251,6 +252,7 @@ class LiveClock(bt.feed.DataBase):
         ):
             done = self._sessions.popleft()
             if not done.starts:
+                self.skipped_sessions.append(done.grid.day)
                 log.warning("%s: no bars at all for the session %s; skipped", self.symbol, done.grid.day)
             self._prev_close = (
                 float(done.rows[-1, 3]) if done.rows is not None and len(done.rows) else self._prev_close
@@ -305,6 +307,22 @@ class LiveClock(bt.feed.DataBase):
         if self._laststatus == self.DELAYED and self._stream_up and not self._ready():
             self.put_notification(self.LIVE)  # the last backfilled bar: what comes next is live
         return True
+
+    def data_notes(self) -> list[str]:
+        """One line per data problem met so far (for the run's notes and the status line)."""
+        notes = []
+        if self.filled_bars:
+            notes.append(
+                f"{self.symbol}: {self.filled_bars} minute(s) without a bar filled flat at the last close"
+            )
+        if self.dropped_bars:
+            notes.append(f"{self.symbol}: {self.dropped_bars} bar(s) dropped (late, or off the session grid)")
+        if self.backfills > 1:
+            notes.append(
+                f"{self.symbol}: the bar stream dropped; {self.backfills - 1} backfill(s) after reconnecting"
+            )
+        notes.extend(f"{self.symbol}: no bars for the session {d}; skipped" for d in self.skipped_sessions)
+        return notes
 
     def stamp(self, index: int) -> tuple[float, int]:
         """(bt number, UTC ns) of the ``index``-th bar emitted (0-based); IndexError once dropped."""

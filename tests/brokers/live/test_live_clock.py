@@ -124,6 +124,7 @@ def test_a_dropped_stream_is_backfilled_and_the_bars_are_the_same(
     start, end = venue.history_calls[-1][1:]
     assert start == venue.market.open_utc and end == drop_at + timedelta(minutes=5)
     assert clock.duplicate_bars == 22  # the backfill repeats the 22 minutes streamed before the drop
+    assert "SPY: the bar stream dropped; 1 backfill(s) after reconnecting" in clock.data_notes()
 
 
 def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
@@ -145,6 +146,7 @@ def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
     bars, macro = _until(expected, venue.market.end_utc)
     assert _same(rec.bars, bars) and _same(rec.macro, macro)
     assert clock.filled_bars == len(hidden)
+    assert f"SPY: {len(hidden)} minute(s) without a bar filled flat at the last close" in clock.data_notes()
     flat = [b for b in rec.bars if b[5] == 0.0]
     assert len(flat) >= len(hidden) and all(b[1] == b[2] == b[3] == b[4] for b in flat)
 
