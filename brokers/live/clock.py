@@ -214,7 +214,10 @@ class LiveClock(bt.feed.DataBase):
                 )
                 continue
             if start_ns in session.starts:
-                self.duplicate_bars += 1
+                self.duplicate_bars += 1  # a backfill overlapping the stream: expected, kept once
+                (log.debug if source == "history" else log.warning)(
+                    "%s: dropped a duplicate %s bar starting %s", self.symbol, source, bar.start
+                )
                 continue
             k = int(np.searchsorted(session.grid.ns, close_ns))
             if k < session.emitted:

@@ -10,7 +10,8 @@ step publishes before the time can be read).
 Faults (``faults``): ``reject_next(message)``, ``lose_next_reply()`` (the order is placed
 but ``submit`` raises ``lost_reply``), ``drop_bars(minutes, at)`` (from minute ``at`` the
 bar stream reports down, sends nothing for that many minutes, then reports up again),
-``hide_bars(starts)`` (minutes the venue has no bar for: the clock's gaps).
+``hide_bars(starts)`` (minutes the venue has no bar for: the clock's gaps); ``late`` /
+``repeat`` (bar starts the stream sends a minute late, after the next one, or twice).
 
 ``Lockstep`` drives a Cerebro and the market in step (a thread steps the market once the
 strategy has processed the market's current minute; tests never wait real minutes).
@@ -50,6 +51,8 @@ class Faults:
     drop_minutes: int = 0
     drop_at: datetime | None = None  # with drop_bars(n, at=...): the minute the drop starts
     hidden: set[datetime] = field(default_factory=set)  # bar starts the venue never has (gaps)
+    late: set[datetime] = field(default_factory=set)  # bar starts the stream sends a minute late
+    repeat: set[datetime] = field(default_factory=set)  # bar starts the stream sends twice
 
     def reject_next(self, message: str) -> None:
         self.reject_message = message
@@ -181,9 +184,19 @@ class ReplayVenue:
             return  # the minute that closed while reconnecting comes from the backfill
         for symbols, cb in self._bar_subs:
             for symbol in symbols:
+                for bar in self.market.bars(symbol, now - 2 * MINUTE, now - MINUTE):
+                    if bar.start in self.faults.late:
+                        late = bar  # after this minute's bar: out of order
+                        break
+                else:
+                    late = None
                 for bar in self.market.bars(symbol, now - MINUTE, now):
-                    if bar.start not in self.faults.hidden:
+                    if bar.start not in self.faults.hidden and bar.start not in self.faults.late:
                         cb(bar)
+                        if bar.start in self.faults.repeat:
+                            cb(bar)
+                if late is not None:
+                    cb(late)
 
 
 class _Processed(bt.Analyzer):

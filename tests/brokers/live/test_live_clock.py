@@ -174,3 +174,22 @@ def test_the_clock_ends_after_its_last_session_and_the_run_returns(spy_catalog: 
     driver.join(timeout=5)
     assert clock.ended and clock.produced == 2 * 390
     assert bt.num2date(clock.stamp(clock.produced - 1)[0]).replace(tzinfo=UTC) == venue.market.close_utc
+
+
+def test_late_and_repeated_stream_bars_are_dropped_and_counted(
+    spy_catalog: Path, backtest_bars: Recorder
+) -> None:
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "10:00")
+    open_ = venue.market.open_utc
+    late, twice = open_ + timedelta(minutes=12), open_ + timedelta(minutes=20)
+    venue.faults.late.add(late)
+    venue.faults.repeat.add(twice)
+    rec, clock = _live(venue)
+    bars, _ = _until(backtest_bars, venue.market.end_utc)
+    late_close = bt.date2num((late + timedelta(minutes=1)).replace(tzinfo=None))
+    differ = [k for k, (a, b) in enumerate(zip(rec.bars, bars, strict=True)) if a != b]
+    # the late minute was emitted flat (it was a gap when its time came); its bar then dropped
+    assert len(rec.bars) == len(bars) and [rec.bars[k][0] for k in differ] == [late_close]
+    flat = rec.bars[differ[0]]
+    assert flat[1] == flat[2] == flat[3] == flat[4] == rec.bars[differ[0] - 1][4] and flat[5] == 0.0
+    assert clock.dropped_bars == 1 and clock.duplicate_bars == 1 and clock.filled_bars == 1
