@@ -36,7 +36,7 @@ import backtrader as bt
 import numpy as np
 
 from brokers.live.sessions import Session, session_of, to_ns, warmup_sessions
-from brokers.live.venue import STREAM_BARS, LiveBar, LiveVenue
+from brokers.live.venue import STREAM_BARS, LiveBar, LiveVenue, VenueError
 from feeds.backtest.gapfill import NS_PER_MINUTE
 from feeds.backtest.gridfeed import CONTRACT_KEEP_BARS, bound_line_buffers, day_grid
 from options_scalper.calendar import next_session, session_date
@@ -101,6 +101,8 @@ class LiveClock(bt.feed.DataBase):
         self._last_close_dt: datetime | None = None
         self._ended = False
         self._has_ready = False
+        self._retry_backfill = False
+        self._last_retry = -math.inf
         self.stamps.clear()
         self.produced = 0
         bound_line_buffers(self, int(self.p.keep_bars or 0), f"{self._name or self.symbol} (LiveClock)")
@@ -132,6 +134,8 @@ class LiveClock(bt.feed.DataBase):
     def _load(self) -> bool | None:
         if self._ended:
             return False
+        if self._retry_backfill and time.monotonic() - self._last_retry >= float(self.p.clock_poll_seconds):
+            self._catch_up()
         self._drain(block=False)
         if not self._ready():
             self._drain(block=True)
@@ -171,12 +175,23 @@ class LiveClock(bt.feed.DataBase):
             log.warning("%s: bar stream down (%s)", self.symbol, message or "no message")
             self.put_notification(self.CONNBROKEN)
         elif not self._stream_up:
-            self._stream_up = True
             self.put_notification(self.DELAYED)
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Backfill the minutes missed while the stream was down; the stream counts as up once that worked."""
+        self._last_retry = time.monotonic()
+        try:
             now = self.p.venue.clock().now
             start = self._resume_from()
             log.info("%s: bar stream back; backfilling %s .. %s", self.symbol, start, now)
             self._backfill(start, now)
+        except VenueError as err:
+            self._retry_backfill = True
+            log.warning("%s: backfill after the reconnect failed (%s); retrying", self.symbol, err)
+            return
+        self._retry_backfill = False
+        self._stream_up = True
 
     def _resume_from(self) -> datetime:
         """Where a backfill after a drop starts: the open of the first session not fully received."""

@@ -53,6 +53,8 @@ class Faults:
     hidden: set[datetime] = field(default_factory=set)  # bar starts the venue never has (gaps)
     late: set[datetime] = field(default_factory=set)  # bar starts the stream sends a minute late
     repeat: set[datetime] = field(default_factory=set)  # bar starts the stream sends twice
+    history_failures_after_drop: int = 0  # the first n history requests after a drop fail (network)
+    history_failures: int = 0
 
     def reject_next(self, message: str) -> None:
         self.reject_message = message
@@ -119,6 +121,9 @@ class ReplayVenue:
     # market data -----------------------------------------------------------------
     def historical_bars(self, symbol: str, start: datetime, end: datetime) -> list[LiveBar]:
         self.history_calls.append((symbol, start, end))
+        if self.faults.history_failures:
+            self.faults.history_failures -= 1
+            raise VenueError(VenueErrorKind.NETWORK, "replay: the history request timed out")
         return [b for b in self.market.bars(symbol, start, end) if b.start not in self.faults.hidden]
 
     def subscribe_bars(self, symbols: Sequence[str], on_bar: Callable[[LiveBar], None]) -> None:
@@ -173,6 +178,7 @@ class ReplayVenue:
                 cb(q)
         if self.faults.drop_minutes and (self.faults.drop_at is None or now >= self.faults.drop_at):
             self.faults.drop_minutes, self._dropping = 0, self.faults.drop_minutes
+            self.faults.history_failures = self.faults.history_failures_after_drop
             for listener in self._status:
                 listener(STREAM_BARS, False, "replay: bar stream dropped")
         if self._dropping:
