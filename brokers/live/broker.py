@@ -37,6 +37,7 @@ from typing import Any
 import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
+from brokers.live.accounts import Reconciles
 from brokers.live.booking import book
 from brokers.live.foreign import book_foreign
 from brokers.live.sending import SendsOrders, client_order_id, marketable_limit
@@ -44,9 +45,7 @@ from brokers.live.venue import (
     EventKind,
     LiveVenue,
     OrderEvent,
-    OrderReport,
     OrderRequest,
-    PositionReport,
     VenueError,
 )
 
@@ -58,7 +57,7 @@ _MINUTE = timedelta(minutes=1)
 _EPS = 1e-9
 
 
-class LiveBroker(SendsOrders, bt.BrokerBase):
+class LiveBroker(SendsOrders, Reconciles, bt.BrokerBase):
     """Backtrader broker over a live venue (see module doc)."""
 
     params: Any = (
@@ -99,6 +98,7 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
         self._replacing: dict[int, bt.Order] = {}  # marketable limits cancelled to be re-priced
         self._cancelled: set[int] = set()  # refs the strategy (or a timeout) cancelled
         self._last_refresh: datetime | None = None
+        self.mismatches: list[tuple[datetime, str, int, int]] = []  # (when, contract, booked, venue's)
         account = self.venue.account()
         self.cash = self.startingcash = float(account.cash)
         self.venue.subscribe_orders(self._events.put)
@@ -125,22 +125,6 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
 
     def getposition(self, data: Any) -> bt.Position:
         return self.positions[data]
-
-    def _refresh(self, now: datetime) -> None:
-        minutes = int(self.p.refresh_minutes or 0)
-        if not minutes or (self._last_refresh is not None and now - self._last_refresh < minutes * _MINUTE):
-            return
-        if any(o.alive() for o in self._orders.values()) or self._waiting or not self._events.empty():
-            return  # executions in flight: the account and the bookkeeping may disagree for a moment
-        self._last_refresh = now
-        try:
-            account = self.venue.account()
-        except VenueError as err:
-            log.warning("account refresh failed: %s", err)
-            return
-        if abs(account.cash - self.cash) > 0.005:
-            log.info("cash %.2f -> %.2f from the venue's account", self.cash, account.cash)
-            self.cash = float(account.cash)
 
     # ------------------------------------------------------------------ Backtrader's thread
     def next(self) -> None:
@@ -293,25 +277,6 @@ class LiveBroker(SendsOrders, bt.BrokerBase):
         if booked is not None:
             self.cash += booked - float(ex.commission)
             self._executions[ex.execution_id] = float(ex.commission)
-
-    # ------------------------------------------------------------------ reconciliation
-    def adopt(self, feed: Any, position: PositionReport | None = None, order: OrderReport | None = None,
-              owner: Any = None) -> bt.Order | None:  # fmt: skip
-        """Attach a venue position and/or working order (found at start) to ``feed`` so it is managed."""
-        if position is not None and position.qty:
-            self.positions[feed] = bt.Position(size=position.qty, price=position.avg_price)
-        if order is None or order.status.done:
-            return None
-        make = bt.BuyOrder if order.side == "buy" else bt.SellOrder
-        adopted: bt.Order = make(owner=owner, data=feed, size=order.qty - order.filled_qty,
-                                 price=order.limit_price, exectype=bt.Order.Limit, simulated=not len(feed))  # fmt: skip
-        adopted.addinfo(client_order_id=order.client_order_id, adopted=True)
-        adopted.addcomminfo(self.getcommissioninfo(feed))
-        self._orders[order.client_order_id] = adopted
-        self._venue_ids[adopted.ref] = order.venue_order_id
-        adopted.submit(self)
-        adopted.accept(self)
-        return adopted
 
 
 __all__ = ["EventListener", "LiveBroker", "OrderGate", "client_order_id", "marketable_limit"]

@@ -111,7 +111,7 @@ def test_partial_then_full_fill_is_booked_once_per_execution(tsla_catalog: Path)
     assert sum(b.size for b in buy.executed.exbits) == buy.size
     assert strat.statuses(orders["sell"].ref)[-1] == "Completed" and len(strat.trades) == 1
     assert broker.getposition(strat.feeds[0]).size == 0 and not venue.market.positions()
-    assert abs(broker.getcash() - venue.market.account().cash) < 1e-6
+    assert abs(broker.getcash() - venue.market.account().cash) < 1e-6 and not broker.mismatches
     commission = sum(e.execution.commission for e in fills if e.execution is not None)
     assert strat.trades[0] == pytest.approx(broker.getcash() - broker.startingcash) and commission > 0
 
@@ -248,12 +248,15 @@ def test_a_venue_side_liquidation_and_a_late_commission_are_booked(tsla_catalog:
             broker._events.put(OrderEvent(EventKind.FILL, report, now, fill, message="liquidation"))
             orders["late"] = True
 
-    strat, _, broker = run(tsla_catalog, plan, end_et="09:45", refresh_minutes=0)
+    strat, venue, broker = run(tsla_catalog, plan, end_et="09:45", refresh_minutes=0)
     venue_events = strat.venue_events  # type: ignore[attr-defined]
     assert broker.getposition(strat.feeds[0]).size == 0 and len(strat.trades) == 1
     assert "liq-x1" in broker._executions
     bought = [e.execution for e in venue_events if e.execution is not None]
     paid = sum(x.qty * x.price * 100 + x.commission for x in bought)
+    # the replay never saw that liquidation: the position check tells the runtime
+    broker._check_positions(venue.market.now())
+    assert [m[1:] for m in broker.mismatches] == [(strat.feeds[0].option_symbol, 0, 2)]
     liquidated = [n for n in strat.notes if n[1] == "Completed"][-1]  # notified like any order
     assert liquidated[2] == -2
     bid = liquidated[3]
