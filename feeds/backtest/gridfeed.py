@@ -15,7 +15,6 @@ which Backtrader's ring buffers cannot undo, so a bounded feed refuses a rewind.
 
 from __future__ import annotations
 
-import collections
 import functools
 import math
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 
 from feeds.catalog.api import CatalogLike, open_catalog
 from options_scalper.model import ScalperError
+from strategies.linebuffers import bound_lines, is_bounded
 
 NS_PER_MINUTE = 60_000_000_000
 CONTRACT_KEEP_BARS = 390  # a regular session of 1-minute bars
@@ -100,25 +100,6 @@ def session_days(
     first = days.index(inside[0])
     warm = days[max(0, first - max(0, int(warmup_days))) : first]
     return [*warm, *inside], inside[0]
-
-
-class _Ring(collections.deque[Any]):
-    """A ``QBuffer`` line's deque that refuses to wrap: a read before its oldest value raises.
-
-    Backtrader reads ``array[idx + ago]``; once the deque is full a negative index
-    means a bar it no longer holds, which a plain deque would answer from the far end.
-    """
-
-    __slots__ = ("owner",)
-    owner: str
-
-    def __getitem__(self, i: Any, _get: Any = collections.deque.__getitem__) -> Any:
-        if i < 0 and len(self) == self.maxlen:
-            raise IndexError(
-                f"{self.owner}: read before the last {self.maxlen} bars it keeps; "
-                "pass a larger keep_bars (0 keeps every bar)"
-            )
-        return _get(self, i)
 
 
 class _GridFeed(bt.feed.DataBase):
@@ -205,16 +186,7 @@ class _GridFeed(bt.feed.DataBase):
         lines = self.lines.lines
         if not keep or any(line.extension for line in lines):
             return
-        for line in lines:
-            if line.mode != line.QBuffer:
-                line.qbuffer(savemem=1)
-            line.minbuffer(keep)
-            ring = _Ring(line.array, maxlen=line.array.maxlen)
-            ring.owner = f"{self._name or self.symbol} ({type(self).__name__})"
-            line.array = ring
-            # LineBuffer.reset() leaves a QBuffer's index where a previous run stopped (its
-            # set_idx ignores moves once the index reached lenmark): start the run at -1
-            line._idx = -1
+        bound_lines(lines, keep, f"{self._name or self.symbol} ({type(self).__name__})")
 
     def rewind(self, size: int = 1) -> None:
         if self.lines.lines[0].mode == bt.linebuffer.LineBuffer.QBuffer and self._keeps_bars():
@@ -225,7 +197,7 @@ class _GridFeed(bt.feed.DataBase):
         super().rewind(size)
 
     def _keeps_bars(self) -> bool:
-        return isinstance(self.lines.lines[0].array, _Ring)
+        return is_bounded(self.lines.lines[0])
 
     @property
     def days(self) -> Sequence[date]:
