@@ -75,7 +75,9 @@ class FusedIndicator(bt.Indicator):
     """One ``next()`` per bar of its data with plain-float state, instead of a tree of line indicators.
 
     ``next`` runs once per bar of the data: Backtrader also calls an indicator when another
-    feed ticks, and then this bar is done already (its lines keep the values written).
+    feed ticks, and then this bar is done already (its lines keep the values written; a
+    bar does not change once delivered: true of the catalog feeds and of
+    ``cerebro.resampledata``, not of ``replaydata``, which these indicators do not support).
     Memory: once Cerebro runs with ``exactbars`` (any value but 0: a run that is not
     plotted) the lines keep their last ``keep`` bars, at least the indicator's minimum
     period (``strategies.linebuffers``); with ``exactbars=0`` they keep every bar for a chart.
