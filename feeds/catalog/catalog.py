@@ -37,6 +37,13 @@ from options_scalper import calendar
 from options_scalper.model import ScalperError
 
 
+def _ingest_alone(root: Path, plan: DayPlan, settings: IngestSettings) -> IngestSummary:
+    """Ingest one day into the catalog at ``root`` in a worker process (``feeds.catalog.parallel``)."""
+    summary = IngestSummary()
+    Catalog(root)._ingest_day(plan, settings, False, summary, {})
+    return summary
+
+
 class Catalog:
     """A folder of ingested days; see :mod:`feeds.catalog.store` for the layout.
 
@@ -113,9 +120,8 @@ class Catalog:
                     bar.update(1)
                 else:
                     stale.append(plan)
-            for plan, part in zip(
-                stale, parallel.ingest_days(self.root, stale, settings, workers), strict=True
-            ):
+            parts = parallel.ingest_days(_ingest_alone, self.root, stale, settings, workers)
+            for plan, part in zip(stale, parts, strict=True):
                 bar.set_postfix_str(f"{plan.symbol} {plan.day}", refresh=False)
                 parallel.merge_summary(summary, part)
                 bar.update(1)

@@ -13,7 +13,7 @@ read as a one-process ingest's.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -28,24 +28,24 @@ def runs_alone(plan: DayPlan) -> bool:
     return plan.day not in plan.files.range_days and not plan.files.bars_multi
 
 
-def _ingest_one(root: Path, plan: DayPlan, settings: IngestSettings) -> IngestSummary:
-    from feeds.catalog.catalog import Catalog
-
-    summary = IngestSummary()
-    Catalog(root)._ingest_day(plan, settings, False, summary, {})
-    return summary
-
-
 def ingest_days(
-    root: Path, plans: Iterable[DayPlan], settings: IngestSettings, workers: int
+    ingest_one: Callable[[Path, DayPlan, IngestSettings], IngestSummary],
+    root: Path,
+    plans: Iterable[DayPlan],
+    settings: IngestSettings,
+    workers: int,
 ) -> Iterator[IngestSummary]:
-    """Each plan's summary, in order, from ``workers`` processes (forked: no re-import per day)."""
+    """``ingest_one(root, plan, settings)`` of each plan, in order, from ``workers`` processes.
+
+    ``ingest_one`` is a module-level function (it is pickled by name); the workers are forked,
+    so a day costs no re-import.
+    """
     plans = list(plans)
     if not plans:
         return
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=ctx) as pool:
-        yield from pool.map(_ingest_one, [root] * len(plans), plans, [settings] * len(plans))
+        yield from pool.map(ingest_one, [root] * len(plans), plans, [settings] * len(plans))
 
 
 def merge_summary(into: IngestSummary, part: IngestSummary) -> None:
