@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -239,11 +241,12 @@ class EquityTracker:
             previous = equity
         return rows
 
-    def as_dict(self, jsonable_bars: bool = False) -> dict[str, Any]:
+    def as_dict(self, jsonable_bars: bool = False, lazy_bars: bool = False) -> dict[str, Any]:
         """Return the analysis described in the module notes (plain values only).
 
         ``jsonable_bars``: the per-bar columns hold ``None`` for non-finite values, as
         ``to_jsonable`` would make them, so that a caller need not copy the longest lists.
+        ``lazy_bars``: ``bars`` is a ``BarColumns`` (the same lists, made when read).
         """
         return {
             "initial_value": self.initial_value,
@@ -254,21 +257,71 @@ class EquityTracker:
             "max_drawdown_pct": self.max_drawdown_pct,
             "max_drawdown_time": self.max_drawdown_time,
             "max_drawdown_pct_time": self.max_drawdown_pct_time,
-            "bars": self._bars_columns(jsonable_bars),
+            "bars": self.bar_columns(jsonable_bars) if lazy_bars else self._bars_columns(jsonable_bars),
             "daily": self.daily_rows(),
         }
 
     def _bars_columns(self, jsonable: bool) -> dict[str, list[Any]]:
-        epoch = self.bars["epoch"]
+        return dict(self.bar_columns(jsonable))
+
+    def bar_columns(self, jsonable: bool = False) -> BarColumns:
+        """The per-bar columns, made when read (``BarColumns``): nothing is copied per bar here."""
+        return BarColumns(self.bars, jsonable)
+
+
+class BarColumns(Mapping[str, list[Any]]):
+    """An ``EquityTracker``'s per-bar columns, each list made only when it is read.
+
+    Keys ``datetime`` (ISO-8601 UTC), ``value``, ``cash``, ``drawdown``, ``drawdown_pct``;
+    with ``jsonable`` a non-finite value reads ``None``. ``arrays()`` gives the same columns
+    as numpy float arrays (the times as epoch seconds, non-finite values kept), which is
+    what a chart of a long run reads without a Python object per bar.
+    """
+
+    KEYS = ("datetime", "value", "cash", "drawdown", "drawdown_pct")
+
+    def __init__(self, columns: Mapping[str, RunColumn | StepColumn], jsonable: bool) -> None:
+        self._columns = dict(columns)
+        self._jsonable = jsonable
+
+    def __getitem__(self, key: str) -> list[Any]:
+        if key == "datetime":
+            epoch = self._columns["epoch"]
+            assert isinstance(epoch, StepColumn)
+            return [datetime.fromtimestamp(t, UTC).isoformat() for t in epoch.tolist()]
+        if key not in self.KEYS:
+            raise KeyError(key)
+        col = self._columns[key]
+        assert isinstance(col, RunColumn)
+        return col.tolist(self._jsonable)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self) == other if isinstance(other, Mapping) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """``epoch`` (UTC seconds) and the four value columns as float64 arrays, bit for bit the lists."""
+        epoch = self._columns["epoch"]
         assert isinstance(epoch, StepColumn)
-        cols: dict[str, list[Any]] = {
-            "datetime": [datetime.fromtimestamp(t, UTC).isoformat() for t in epoch.tolist()]
-        }
-        for k in ("value", "cash", "drawdown", "drawdown_pct"):
-            col = self.bars[k]
+        counts = np.frombuffer(epoch.counts, dtype=np.int64)
+        firsts = np.repeat(np.frombuffer(epoch.firsts, dtype=np.float64), counts)
+        steps = np.repeat(np.frombuffer(epoch.steps, dtype=np.float64), counts)
+        k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)  # index in its run
+        out = {"epoch": np.where(k == 0, firsts, firsts + steps * k)}  # first itself, as tolist() gives it
+        for key in self.KEYS[1:]:
+            col = self._columns[key]
             assert isinstance(col, RunColumn)
-            cols[k] = col.tolist(jsonable)
-        return cols
+            n = np.frombuffer(col.counts, dtype=np.int64)
+            vals = np.frombuffer(col.values, dtype=np.float64)
+            out[key] = np.repeat(vals, n)
+        return out
 
 
 def daily_equity_map(equity_analysis: Mapping[str, Any]) -> dict[date, float]:

@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analyzers.equity import BarColumns
 from options_scalper.records import ClosedScalp
 
 EASTERN = "America/New_York"
@@ -85,8 +86,7 @@ def plot_equity(
 
     ``equity_analysis`` is ``EquityCurve.get_analysis()`` (needs its per-bar columns).
     """
-    bars = equity_analysis.get("bars", {})
-    values = np.asarray([np.nan if v is None else v for v in bars.get("value", [])], dtype=float)
+    values, utc_times, dd_frac = _bar_arrays(equity_analysis.get("bars", {}))
     fig = _figure(13, 7.5)
     ax, ax_dd = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.06})
     fig.subplots_adjust(top=0.92)
@@ -96,7 +96,7 @@ def plot_equity(
         ax.text(0.5, 0.5, "no bars recorded", ha="center", va="center", transform=ax.transAxes, fontsize=14)
         return _save(fig, path)
 
-    times = pd.DatetimeIndex(pd.to_datetime(bars["datetime"], utc=True)).tz_convert(EASTERN)
+    times = utc_times.tz_convert(EASTERN)
     x = np.arange(len(values))
     initial = float(equity_analysis.get("initial_value") or values[0])
     ax.plot(x, values, color=LINE, lw=1.4, zorder=2)
@@ -109,7 +109,7 @@ def plot_equity(
     _mark_trades(ax, trades, times, values)
     _day_separators((ax, ax_dd), times)
 
-    dd_pct = np.asarray([0.0 if v is None else v for v in bars.get("drawdown_pct", [0.0] * len(x))]) * 100
+    dd_pct = dd_frac * 100
     ax_dd.fill_between(x, -dd_pct, 0, color=DD, alpha=0.35, lw=0)
     ax_dd.plot(x, -dd_pct, color=DD, lw=0.9)
     worst = int(np.argmax(dd_pct)) if dd_pct.size else 0
@@ -135,6 +135,24 @@ def plot_equity(
         a.grid(True, color="#e6e6e6", lw=0.7)
         a.spines[["top", "right"]].set_visible(False)
     return _save(fig, path)
+
+
+def _bar_arrays(bars: Mapping[str, Any]) -> tuple[np.ndarray, pd.DatetimeIndex, np.ndarray]:
+    """Per-bar value (NaN where not finite), UTC time and drawdown fraction (0 where not finite),
+    as the JSON-safe lists hold them (``None`` for a value that is not finite)."""
+    if isinstance(bars, BarColumns):  # an EquityCurve analysis: arrays, no Python object per bar
+        cols = bars.arrays()
+        values, dd = cols["value"].copy(), cols["drawdown_pct"].copy()
+        values[~np.isfinite(values)] = np.nan
+        dd[~np.isfinite(dd)] = 0.0
+        micros = np.round(cols["epoch"] * 1e6).astype(np.int64)  # the ISO strings' microseconds
+        return values, pd.DatetimeIndex(pd.to_datetime(micros, unit="us", utc=True)), dd
+    values = np.asarray([np.nan if v is None else v for v in bars.get("value", [])], dtype=float)
+    times = pd.DatetimeIndex(pd.to_datetime(bars.get("datetime", []), utc=True))
+    dd = np.asarray(
+        [0.0 if v is None else v for v in bars.get("drawdown_pct", [0.0] * len(values))], dtype=float
+    )
+    return values, times, dd
 
 
 def _bar_index(times: pd.DatetimeIndex, ts: Any) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import backtrader as bt
 
 from analyzers.criteria import criteria_analysis
-from analyzers.equity import DailyEquity, EquityTracker
+from analyzers.equity import BarColumns, DailyEquity, EquityTracker
 from analyzers.jsonsafe import to_jsonable
 from analyzers.stats import scalp_stats
 from options_scalper.model import ScalperError
@@ -104,12 +104,22 @@ class EquityCurve(bt.Analyzer):
         self._tracker.update(self._times.of(self._clock[0]), broker.getvalue(), broker.getcash())
 
     def stop(self) -> None:
-        # the per-bar columns come JSON-safe already: not copying them keeps a long run's peak down
-        analysis = self._tracker.as_dict(jsonable_bars=True)
+        # the per-bar columns stay runs (BarColumns) until get_analysis() is asked for them: the
+        # run itself never holds a Python object per bar; bar_arrays() reads them as numpy arrays
+        analysis = self._tracker.as_dict(jsonable_bars=True, lazy_bars=True)
         self._analysis = {k: v if k == "bars" else to_jsonable(v) for k, v in analysis.items()}
 
     def get_analysis(self) -> dict[str, Any]:
+        """The analysis as plain JSON values (the per-bar lists are made on the first call)."""
+        bars = self._analysis.get("bars")
+        if isinstance(bars, BarColumns):
+            self._analysis["bars"] = dict(bars)
         return self._analysis
+
+    def bar_arrays(self) -> dict[str, Any]:
+        """The per-bar columns as float64 arrays (``epoch`` seconds UTC, ``value``, ``cash``,
+        ``drawdown``, ``drawdown_pct``), without making the lists."""
+        return self._tracker.bar_columns().arrays()
 
 
 class SuccessCriteria(bt.Analyzer):

@@ -6,6 +6,8 @@ sessions of a generated SPY sample-scale catalog; the child prints its own peak
 RSS (``VmHWM``) and what Backtrader and the analyzers hold at the end: values in
 the line buffers of the feeds, of the indicators and strategy lines, and the
 equity curve's stored values. A count that grows with N is memory that grows with N.
+The child then asks the equity analysis for its per-bar lists (what the report and
+``equity.png`` read) and prints its peak again.
 
 Data: 1,000 SPY sessions from 2021-01-04, generated with ``python -m feeds.synthetic``
 and ingested with ``python -m feeds.catalog ingest`` once into ``bench/out/days/``
@@ -13,12 +15,13 @@ and ingested with ``python -m feeds.catalog ingest`` once into ``bench/out/days/
 
     .venv/bin/python bench/memory.py [--days 20 250 1000] [--strategies ema_cloud momentum_burst]
     .venv/bin/python bench/memory.py --trace 20 60 [--strategies ema_cloud]
-    .venv/bin/python bench/memory.py --clock-keep-bars 390 --exactbars -1   # the proposals below
+    .venv/bin/python bench/memory.py --clock-keep-bars 0 --exactbars 0   # what a --plot run keeps
 
-``--clock-keep-bars N`` bounds the clock's buffers (``keep_bars``, off in the product
-because ``cerebro.plot`` needs every bar) and ``--exactbars K`` passes
-``cerebro.run(exactbars=K)``: what ``app.cerebro.build_cerebro`` could do for runs
-that are not plotted (issue 12 proposals), measured on the same runs.
+By default each run is what ``run_backtest.py`` runs without ``--plot``
+(``app.backtest.build``: the clock's ``keep_bars=390``, ``exactbars=-1``).
+``--clock-keep-bars N`` overrides the clock's ``keep_bars`` (0: every bar) and
+``--exactbars K`` passes ``cerebro.run(exactbars=K)`` (0: every value of every line,
+what a ``--plot`` run keeps for Backtrader's chart), measured on the same runs.
 
 ``--trace A B`` prints the tracemalloc top growth between the first bar of session A
 and of session B of one run (slow: tracemalloc costs 3-5x).
@@ -98,13 +101,16 @@ def step_run(args: argparse.Namespace) -> dict[str, Any]:
     prep = prepare_engine(args.strategy, DATA, CATALOG, days)
     started = time.perf_counter()
     cerebro = engine_cerebro(prep)
-    if args.clock_keep_bars:
+    if args.clock_keep_bars is not None:
         cerebro.datas[0].p.keep_bars = args.clock_keep_bars
-    strat = cerebro.run(exactbars=args.exactbars)[0]
+    kwargs = {} if args.exactbars is None else {"exactbars": args.exactbars}
+    strat = cerebro.run(**kwargs)[0]
     seconds = time.perf_counter() - started
     trades = strat.analyzers.scalp_stats.get_analysis()["total_trades"]
     out = {"days": len(days), "seconds": seconds, "rss_mb": peak_rss_mb(), "trades": trades}
     out.update(held_values(strat))
+    strat.analyzers.equity.get_analysis()  # what the report then reads: the per-bar lists, made now
+    out["rss_report_mb"] = peak_rss_mb()
     return out
 
 
@@ -132,11 +138,11 @@ def step_trace(args: argparse.Namespace) -> None:
                     snaps[self._count] = tracemalloc.take_snapshot()
 
     cerebro = engine_cerebro(prep)
-    if args.clock_keep_bars:
+    if args.clock_keep_bars is not None:
         cerebro.datas[0].p.keep_bars = args.clock_keep_bars
     cerebro.addanalyzer(Snap)
     tracemalloc.start(4)
-    cerebro.run(exactbars=args.exactbars)
+    cerebro.run(**({} if args.exactbars is None else {"exactbars": args.exactbars}))
     diff = snaps[second].compare_to(snaps[first], "traceback")
     total = sum(s.size_diff for s in diff)
     span = second - first
@@ -154,10 +160,10 @@ def main() -> None:
     p.add_argument("--days", type=int, nargs="+", default=[20, 250, 1000], help="session counts to run")
     p.add_argument("--strategies", nargs="+", default=list(SHIPPED))
     p.add_argument("--trace", type=int, nargs=2, metavar=("A", "B"), help="tracemalloc growth, sessions A..B")
-    p.add_argument("--clock-keep-bars", type=int, default=0, help="keep_bars of the clock (0: every bar)")
     p.add_argument(
-        "--exactbars", type=int, default=0, help="cerebro.run(exactbars=...) (0: Backtrader's default)"
+        "--clock-keep-bars", type=int, help="keep_bars of the clock (0: every bar; default: the product's)"
     )
+    p.add_argument("--exactbars", type=int, help="cerebro.run(exactbars=...) (default: the product's)")
     p.add_argument("--step", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--strategy", default=SHIPPED[0], help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -171,12 +177,20 @@ def main() -> None:
             args.strategy = s
             step_trace(args)
         return
+    shown = {
+        k: "the product's" if v is None else v
+        for k, v in (("keep", args.clock_keep_bars), ("ex", args.exactbars))
+    }
     print(
-        f"peak RSS vs days: SPY sample scale, {CATALOG}; clock keep_bars={args.clock_keep_bars}, "
-        f"exactbars={args.exactbars}"
+        f"peak RSS vs days: SPY sample scale, {CATALOG}; clock keep_bars={shown['keep']}, "
+        f"exactbars={shown['ex']}"
     )
     for s in args.strategies:
-        extra = ("--clock-keep-bars", str(args.clock_keep_bars), "--exactbars", str(args.exactbars))
+        extra: tuple[str, ...] = ()
+        if args.clock_keep_bars is not None:
+            extra += ("--clock-keep-bars", str(args.clock_keep_bars))
+        if args.exactbars is not None:
+            extra += ("--exactbars", str(args.exactbars))
         rows = [
             run_child(Path(__file__), "--step", "--strategy", s, "--days", str(n), *extra) for n in args.days
         ]
@@ -186,7 +200,8 @@ def main() -> None:
             print(
                 f"  {s:15} {r['days']:5d} days  {r['seconds']:7.1f} s  peak RSS {r['rss_mb']:6.0f} MB "
                 f"({growth:+6.1%} vs {base['days']} days)  held values: feeds {r['feeds']:,}, "
-                f"indicators {r['indicators']:,}, equity {r['equity']:,}  ({r['trades']} trades)"
+                f"indicators {r['indicators']:,}, equity {r['equity']:,}  ({r['trades']} trades); "
+                f"with the equity analysis' per-bar lists made {r['rss_report_mb']:.0f} MB"
             )
     print("  target: peak RSS at the most days within 10% of the fewest")
 

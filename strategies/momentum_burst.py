@@ -75,6 +75,7 @@ from options_scalper.signals.momentum import (
 )
 from options_scalper.signals.velocity import VelocityDirection
 from strategies.base import ScalpStrategyBase, params_from_config
+from strategies.indicators import FusedIndicator
 
 __all__ = [
     "TRIGGER_CODES",
@@ -101,7 +102,7 @@ LOSS_COOLDOWN = RejectReason.LOSS_COOLDOWN
 PUT_CALL_DISAGREES = RejectReason.PUT_CALL_DISAGREES
 
 
-class MomentumSignals(bt.Indicator):
+class MomentumSignals(FusedIndicator):
     """Seed 003's momentum signals of one underlying, bar by bar (``MomentumSignalEngine``).
 
     Lines (NaN while a value is not known yet): ``velocity`` (fraction over the
@@ -112,7 +113,9 @@ class MomentumSignals(bt.Indicator):
     ``resistance_strength`` (touches, 0 without a level), ``trigger``
     (``TRIGGER_CODES``, 0 = none), ``direction`` (+1 bullish, -1 bearish, 0) and
     ``confidence`` (0-100). ``last_trigger`` holds this bar's trigger with its
-    metadata. Params: the fields of ``MomentumSignalParams`` (windows in bars).
+    metadata. Params: the fields of ``MomentumSignalParams`` (windows in bars) and
+    ``keep`` (bars each line keeps once Cerebro runs with ``exactbars``; the strategy reads
+    ``last_trigger`` only; ``FusedIndicator``).
     """
 
     lines = (
@@ -154,13 +157,10 @@ class MomentumSignals(bt.Indicator):
         values = {f.name: getattr(self.p, f.name) for f in dataclasses.fields(MomentumSignalParams)}
         self.engine = MomentumSignalEngine(MomentumSignalParams(**values))
         self.last_trigger: MomentumTrigger | None = None
-        self._seen = 0
+        super().__init__()
 
-    def next(self) -> None:
+    def step(self) -> None:
         d = self.data
-        if len(d) == self._seen:  # called again for another feed's tick: this bar is done
-            return
-        self._seen = len(d)
         eng = self.engine
         trig = eng.update(
             bt.num2date(d.datetime[0]),

@@ -15,7 +15,6 @@ which Backtrader's ring buffers cannot undo, so a bounded feed refuses a rewind.
 
 from __future__ import annotations
 
-import collections
 import functools
 import math
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 
 from feeds.catalog.api import CatalogLike, open_catalog
 from options_scalper.model import ScalperError
+from strategies.linebuffers import bound_lines, is_bounded
 
 NS_PER_MINUTE = 60_000_000_000
 CONTRACT_KEEP_BARS = 390  # a regular session of 1-minute bars
@@ -102,25 +102,6 @@ def session_days(
     return [*warm, *inside], inside[0]
 
 
-class _Ring(collections.deque[Any]):
-    """A ``QBuffer`` line's deque that refuses to wrap: a read before its oldest value raises.
-
-    Backtrader reads ``array[idx + ago]``; once the deque is full a negative index
-    means a bar it no longer holds, which a plain deque would answer from the far end.
-    """
-
-    __slots__ = ("owner",)
-    owner: str
-
-    def __getitem__(self, i: Any, _get: Any = collections.deque.__getitem__) -> Any:
-        if i < 0 and len(self) == self.maxlen:
-            raise IndexError(
-                f"{self.owner}: read before the last {self.maxlen} bars it keeps; "
-                "pass a larger keep_bars (0 keeps every bar)"
-            )
-        return _get(self, i)
-
-
 def bound_line_buffers(feed: Any, keep: int, owner: str) -> None:
     """Make every line of ``feed`` a ring buffer of ``keep`` values (before its first bar is loaded).
 
@@ -134,16 +115,7 @@ def bound_line_buffers(feed: Any, keep: int, owner: str) -> None:
     lines = feed.lines.lines
     if not keep or any(line.extension for line in lines):
         return
-    for line in lines:
-        if line.mode != line.QBuffer:
-            line.qbuffer(savemem=1)
-        line.minbuffer(keep)
-        ring = _Ring(line.array, maxlen=line.array.maxlen)
-        ring.owner = owner
-        line.array = ring
-        # LineBuffer.reset() leaves a QBuffer's index where a previous run stopped (its
-        # set_idx ignores moves once the index reached lenmark): start the run at -1
-        line._idx = -1
+    bound_lines(lines, keep, owner)
 
 
 class _GridFeed(bt.feed.DataBase):
@@ -230,7 +202,7 @@ class _GridFeed(bt.feed.DataBase):
         super().rewind(size)
 
     def _keeps_bars(self) -> bool:
-        return isinstance(self.lines.lines[0].array, _Ring)
+        return is_bounded(self.lines.lines[0])
 
     @property
     def days(self) -> Sequence[date]:

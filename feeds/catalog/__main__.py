@@ -31,6 +31,16 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a process count; use 1 or more")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m feeds.catalog", description="Ingest DataBento CBBO-1m days into a catalog."
@@ -56,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--strict", action="store_true", help="stop at the first bad file instead of skipping it"
     )
+    ingest.add_argument(
+        "--workers", type=_workers, default=1, help="ingest that many days at a time, one process each (1)"
+    )
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     info = sub.add_parser("info", help="list the catalog's symbols and days")
     info.add_argument("--catalog", required=True, type=Path, help="catalog folder")
@@ -77,6 +90,7 @@ def _ingest(args: argparse.Namespace) -> int:
         settings=settings,
         strict=args.strict,
         progress=not args.quiet,
+        workers=args.workers,
     )
     for failure in summary.failures:
         print(f"skipped {failure.line()}", file=sys.stderr)

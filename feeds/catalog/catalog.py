@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from feeds.catalog import store
+from feeds.catalog import parallel, store
 from feeds.catalog.day import DayTables, build_day
 from feeds.catalog.notes import data_notes, summary_frame
 from feeds.catalog.sessions import session_for
@@ -35,6 +35,13 @@ from feeds.databento.cbbo_rows import ReadStats
 from feeds.databento.layout import SymbolFiles, discover
 from options_scalper import calendar
 from options_scalper.model import ScalperError
+
+
+def _ingest_alone(root: Path, plan: DayPlan, settings: IngestSettings) -> IngestSummary:
+    """Ingest one day into the catalog at ``root`` in a worker process (``feeds.catalog.parallel``)."""
+    summary = IngestSummary()
+    Catalog(root)._ingest_day(plan, settings, False, summary, {})
+    return summary
 
 
 class Catalog:
@@ -60,13 +67,18 @@ class Catalog:
         settings: IngestSettings | None = None,
         strict: bool = False,
         progress: bool = True,
+        workers: int = 1,
     ) -> IngestSummary:
         """Ingest every source day under ``data_dir`` that is new or changed; skip the rest.
 
         A day is rebuilt when its CBBO/bars/statistics file (size, mtime_ns, hash of its
         first and last 64 KiB) or ``settings`` changed. A corrupt day is reported in the
         summary and skipped; with ``strict=True`` its error is raised instead.
+        ``workers`` > 1 ingests the stale days that stand alone in that many processes
+        (``feeds.catalog.parallel``; not with ``strict``, which stops at the first bad day).
         """
+        if workers < 1:
+            raise CatalogError(f"workers={workers}; pass 1 (one process) or more")
         settings = settings or IngestSettings()
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
@@ -96,9 +108,24 @@ class Catalog:
             self._drop_vanished(sym, files, start, end, summary)
         started = time.perf_counter()
         multi_bars: dict[Path, tuple[pd.DataFrame, BarStats] | SourceFileError] = {}
-        bar = tqdm(plans, desc="ingest", unit="day", disable=not progress, leave=False)
+        bar = tqdm(total=len(plans), desc="ingest", unit="day", disable=not progress, leave=False)
         ranges_done: set[tuple[str, Path]] = set()
-        for plan in bar:
+        in_process = plans
+        if workers > 1 and not strict:
+            in_process = [p for p in plans if not parallel.runs_alone(p)]
+            stale = []
+            for plan in (p for p in plans if parallel.runs_alone(p)):
+                if self._fresh(plan, store.read_manifest(self._manifest(plan.symbol, plan.day)), settings):
+                    summary.skipped += 1
+                    bar.update(1)
+                else:
+                    stale.append(plan)
+            parts = parallel.ingest_days(_ingest_alone, self.root, stale, settings, workers)
+            for plan, part in zip(stale, parts, strict=True):
+                bar.set_postfix_str(f"{plan.symbol} {plan.day}", refresh=False)
+                parallel.merge_summary(summary, part)
+                bar.update(1)
+        for plan in in_process:
             bar.set_postfix_str(f"{plan.symbol} {plan.day}", refresh=False)
             source = plan.files.cbbo[plan.day]
             if plan.day not in plan.files.range_days:
@@ -107,6 +134,7 @@ class Catalog:
                 ranges_done.add((plan.symbol, source))
                 group = [p for p in plans if p.symbol == plan.symbol and p.files.cbbo[p.day] == source]
                 self._ingest_range(group, settings, strict, summary, multi_bars)
+            bar.update(1)
         bar.close()
         summary.seconds = time.perf_counter() - started
         if progress:

@@ -95,7 +95,7 @@ from options_scalper.signals.ema_cloud import (
 )
 from strategies.base import EngineError, OpenScalp, ScalpStrategyBase, SymbolBook, params_from_config
 from strategies.ema_cloud.config import EmaCloudConfig
-from strategies.indicators import EmaCloudInd
+from strategies.indicators import ClockCloud, EmaCloudInd
 
 __all__ = ["TRIGGER", "VOLUME_NOT_CONFIRMED", "EmaCloudScalp"]
 
@@ -105,12 +105,19 @@ VOLUME_NOT_CONFIRMED = RejectReason.VOLUME_NOT_CONFIRMED
 
 @dataclass
 class _Indicators:
-    """The indicators one underlying needs."""
+    """The indicators one underlying needs (two fused indicators, see ``strategies.indicators``)."""
 
-    cloud: Any  # EmaCloudInd on the 1-minute clock
+    cloud: Any  # ClockCloud on the 1-minute clock: fast cloud, volume SMA, ATR
     macro: Any  # EmaCloudInd on the resampled macro bars
-    volume_mean: Any  # SMA of volume; [-1] is the mean of the bars before the current one
-    atr: Any
+
+    @property
+    def volume_mean(self) -> Any:
+        """SMA of volume; [-1] is the mean of the bars before the current one."""
+        return self.cloud.volume_mean
+
+    @property
+    def atr(self) -> Any:
+        return self.cloud.atr
 
 
 def _finite(*values: float) -> bool:
@@ -134,12 +141,20 @@ class EmaCloudScalp(ScalpStrategyBase):
         for sym, book in self.books.items():
             clock = book.clock
             self.ind_by_symbol[sym] = _Indicators(
-                cloud=EmaCloudInd(clock, fast_period=cfg.ema_fast, slow_period=cfg.ema_slow),
-                macro=EmaCloudInd(
-                    self._macro_feed(book), fast_period=cfg.macro_ema_fast, slow_period=cfg.macro_ema_slow
+                cloud=ClockCloud(
+                    clock,
+                    fast_period=cfg.ema_fast,
+                    slow_period=cfg.ema_slow,
+                    volume_period=cfg.volume_lookback,
+                    atr_period=cfg.atr_period,
+                    keep=max(2, int(cfg.exhaustion_candles)),  # [-1] and exit_state's last candles
                 ),
-                volume_mean=bt.ind.SMA(clock.volume, period=cfg.volume_lookback),
-                atr=bt.ind.ATR(clock, period=cfg.atr_period),
+                macro=EmaCloudInd(
+                    self._macro_feed(book),
+                    fast_period=cfg.macro_ema_fast,
+                    slow_period=cfg.macro_ema_slow,
+                    keep=1,
+                ),
             )
 
     @property

@@ -119,3 +119,37 @@ def test_jsonable_bars_hold_none_where_to_jsonable_would_and_equal_it_otherwise(
         tracker.update(t0 + timedelta(minutes=k), v, 50.0)
     assert tracker.as_dict(jsonable_bars=True)["bars"] == to_jsonable(tracker.as_dict())["bars"]
     assert tracker.as_dict(jsonable_bars=True)["bars"]["value"][1:3] == [None, None]
+
+
+def _tracker_with_gaps_and_non_finite() -> EquityTracker:
+    tracker = EquityTracker(100.0)
+    t0 = datetime(2024, 3, 1, 14, 31, tzinfo=UTC)
+    stamps = [t0 + timedelta(minutes=k) for k in range(5)] + [
+        t0 + timedelta(days=3, minutes=k) for k in range(4)
+    ]
+    for ts, v in zip(stamps, [100.0, NAN, NAN, 101.0, INF, 99.5, -0.0, 0.0, 102.25], strict=True):
+        tracker.update(ts, v, 50.0)
+    return tracker
+
+
+def test_bar_columns_arrays_equal_the_lists_bit_for_bit() -> None:
+    tracker = _tracker_with_gaps_and_non_finite()
+    lists = tracker.as_dict()["bars"]
+    arrays = tracker.bar_columns().arrays()
+    for key in ("value", "cash", "drawdown", "drawdown_pct"):
+        assert bits(arrays[key].tolist()) == bits(lists[key]), key
+    assert [datetime.fromtimestamp(t, UTC).isoformat() for t in arrays["epoch"]] == lists["datetime"]
+    assert dict(tracker.bar_columns(jsonable=True)) == tracker.as_dict(jsonable_bars=True)["bars"]
+    empty = EquityTracker(1.0).bar_columns().arrays()
+    assert all(a.size == 0 for a in empty.values())
+
+
+def test_the_equity_chart_reads_the_same_bars_from_arrays_as_from_the_lists() -> None:
+    from analyzers.plots import _bar_arrays
+
+    tracker = _tracker_with_gaps_and_non_finite()
+    from_lists = _bar_arrays(tracker.as_dict(jsonable_bars=True)["bars"])
+    from_arrays = _bar_arrays(tracker.bar_columns(jsonable=True))
+    assert bits(from_arrays[0].tolist()) == bits(from_lists[0].tolist())  # NaN where not finite
+    assert from_arrays[1].equals(from_lists[1])
+    assert bits(from_arrays[2].tolist()) == bits(from_lists[2].tolist())

@@ -95,3 +95,53 @@ def test_per_day_state_counts_stay_flat_from_day_to_day(state: list[dict[str, An
     epoch_runs_per_day = {b["epoch_runs"] - a["epoch_runs"] for a, b in itertools.pairwise(state)}
     assert epoch_runs_per_day == {1}  # the equity curve's times: one run a session, not 390 values
     assert state[-1]["trades"] > state[1]["trades"]
+
+
+def _indicator_values(strategy: Any) -> int:
+    """Values held by the line buffers of every indicator of ``strategy`` (nested ones included)."""
+    stack = [it for its in strategy._lineiterators.values() for it in its]
+    held = 0
+    while stack:
+        it = stack.pop()
+        held += sum(len(line.array) for line in it.lines)
+        stack.extend(x for xs in getattr(it, "_lineiterators", {}).values() for x in xs)
+    return held
+
+
+class IndicatorState(bt.Analyzer):
+    """At each session's first bar: the values the strategy's indicators hold."""
+
+    def start(self) -> None:
+        self.rows: list[int] = []
+        self._day: date | None = None
+
+    def next(self) -> None:
+        clock = self.strategy.datas[0]
+        if clock.current_day != self._day:
+            self._day = clock.current_day
+            self.rows.append(_indicator_values(self.strategy))
+
+    def get_analysis(self) -> dict[str, Any]:
+        return {"rows": self.rows}
+
+
+@pytest.mark.parametrize("strategy", ["ema_cloud", "momentum_burst"])
+def test_the_shipped_strategies_indicators_hold_as_much_on_the_last_day_as_on_the_third(
+    strategy: str,
+) -> None:
+    from strategies.ema_cloud import EmaCloudScalp
+    from strategies.momentum_burst import MomentumBurstScalp
+
+    cls = {"ema_cloud": EmaCloudScalp, "momentum_burst": MomentumBurstScalp}[strategy]
+    cat = MemoryCatalog()
+    days = DAYS[:8]
+    for d in days:
+        bars, quotes = synthetic_day("SPY", d, strikes=(100.0,), expiries=(d,), seed=d.toordinal())
+        cat.add_day("SPY", d, bars, quotes)
+    # what a run that is not plotted uses (app.backtest.build): bounded clock, exactbars=-1
+    cer = build_cerebro(cls, cat, ["SPY"], fromdate=days[1], warmup_days=1, clock_keep_bars=390, exactbars=-1)
+    cer.addanalyzer(IndicatorState, _name="state")
+    strat = cer.run()[0]
+    rows = strat.analyzers.state.get_analysis()["rows"]
+    assert len(rows) == len(days) and len(strat.books["SPY"].clock) == 390 * len(days)
+    assert rows[-1] == rows[2] > 0  # the macro cloud has filled its buffers by the third session
