@@ -25,11 +25,11 @@ from typing import Any, ClassVar
 
 import backtrader as bt
 
+from btcompat.linebuffers import bound_lines
 from options_scalper.signals.base import SignalParameterError, session_date_et
 from options_scalper.signals.ema_cloud import ATR_BARS, FAST_CLOUD_PERIODS, VOLUME_AVG_BARS
 from options_scalper.signals.volume import VolumeSpikeTracker
 from options_scalper.signals.vwap import SessionVwap
-from strategies.linebuffers import bound_lines
 
 NAN = float("nan")
 
@@ -80,7 +80,7 @@ class FusedIndicator(bt.Indicator):
     ``cerebro.resampledata``, not of ``replaydata``, which these indicators do not support).
     Memory: once Cerebro runs with ``exactbars`` (any value but 0: a run that is not
     plotted) the lines keep their last ``keep`` bars, at least the indicator's minimum
-    period (``strategies.linebuffers``); with ``exactbars=0`` they keep every bar for a chart.
+    period (``btcompat.linebuffers``); with ``exactbars=0`` they keep every bar for a chart.
     """
 
     params: Any = (("keep", 1),)

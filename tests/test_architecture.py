@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("options_scalper", "feeds", "brokers", "strategies", "analyzers", "journal", "app")
+PACKAGES = ("options_scalper", "btcompat", "feeds", "brokers", "strategies", "analyzers", "journal", "app")
 
 
 def modules() -> dict[str, Path]:
@@ -70,6 +70,8 @@ def test_there_are_no_import_cycles() -> None:
         ("options_scalper", ("backtrader", "alpaca", "ib_async", "ib_insync", *PACKAGES[1:])),
         ("strategies", ("feeds", "brokers", "app", "alpaca", "ib_async", "ib_insync")),
         ("journal", ("backtrader", "strategies", "feeds", "brokers", "app")),
+        ("feeds", ("strategies", "brokers", "analyzers", "app")),
+        ("btcompat", PACKAGES[2:]),
     ],
 )
 def test_dependencies_point_one_way(package: str, forbidden: tuple[str, ...]) -> None:

@@ -25,9 +25,9 @@ from typing import Any
 import backtrader as bt
 import numpy as np
 
+from btcompat.linebuffers import bound_lines, is_bounded
 from feeds.catalog.api import CatalogLike, open_catalog
 from options_scalper.model import ScalperError
-from strategies.linebuffers import bound_lines, is_bounded
 
 NS_PER_MINUTE = 60_000_000_000
 CONTRACT_KEEP_BARS = 390  # a regular session of 1-minute bars

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from btcompat.linebuffers import RingBuffer
 from strategies.indicators import ClockCloud, EmaCloudInd
-from strategies.linebuffers import RingBuffer
 
 
 def make_bars(n: int = 3 * 390) -> pd.DataFrame:
