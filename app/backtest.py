@@ -29,7 +29,14 @@ from tqdm import tqdm
 
 from app import oos
 from app.cli import one_line
-from app.data import CATALOG_DIRNAME, _data_dir, _source_days, prepare_catalog, trading_sessions
+from app.data import (
+    CATALOG_DIRNAME,
+    _data_dir,
+    _source_days,
+    prepare_catalog,
+    prepare_remote_catalog,
+    trading_sessions,
+)
 from app.plot import save_backtrader_plot
 from app.recorder import SplitJournalRecorder
 from app.request import (
@@ -143,10 +150,16 @@ def _prepare_data(
         from journal.writer import default_url
 
         journal_url = default_url(out_dir)
-    data_dir = _data_dir(req, say)
-    splits = load_splits(find_project_file(data_dir))
-    req = with_split(req, splits)
-    catalog, symbols, notes = prepare_catalog(req, data_dir, say)
+    if req.catalog_uri is not None:  # an object-store catalog, read as it is (no ingest)
+        splits = load_splits(find_project_file(None))
+        req = with_split(req, splits)
+        catalog, symbols = prepare_remote_catalog(req, say)
+        data_dir, notes = catalog.root, list[str]()
+    else:
+        data_dir = _data_dir(req, say)
+        splits = load_splits(find_project_file(data_dir))
+        req = with_split(req, splits)
+        catalog, symbols, notes = prepare_catalog(req, data_dir, say)
     streamed, trading = trading_sessions(catalog, symbols, req.start, req.end, req.warmup_days)
     active = [s for s in symbols if trading[s]]
     for sym in symbols:
@@ -160,7 +173,8 @@ def _prepare_data(
             f"{req.end or 'the end'} in {catalog.root}; check the warnings above or change --start/--end"
         )
     for sym in active:
-        notes.extend(catalog.data_notes(sym, _source_days(data_dir, sym, trading[sym])))
+        days = trading[sym] if req.catalog_uri else _source_days(data_dir, sym, trading[sym])
+        notes.extend(catalog.data_notes(sym, days))
     all_trading = sorted({d for s in active for d in trading[s]})
     sessions = len({d for s in active for d in streamed[s]})
     if journal_url is not None:
@@ -278,7 +292,7 @@ def build(
             prep.start,
             prep.end,
             str(prep.data_dir),
-            str(prep.catalog.root),
+            catalog_label(prep),
             venue,
         )
         cerebro.addanalyzer(
@@ -294,6 +308,11 @@ def build(
     if progress:
         cerebro.addanalyzer(DayProgress, _name="progress", total=prep.sessions)
     return cerebro
+
+
+def catalog_label(prep: Prepared) -> str:
+    """The catalog as the user named it: its object-store URI, else its folder."""
+    return prep.request.catalog_uri or str(prep.catalog.root)
 
 
 def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -314,7 +333,7 @@ def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[st
         "requested_start": req.start.isoformat() if req.start else None,
         "requested_end": req.end.isoformat() if req.end else None,
         "data": str(prep.data_dir),
-        "catalog": str(prep.catalog.root),
+        "catalog": catalog_label(prep),
         "journal": mask_url(prep.journal_url) if prep.journal_url else None,
         "strict": req.strict,
         "split": req.split,
