@@ -81,6 +81,7 @@ __all__ = [
     "default_out_dir",
     "describe_outputs",
     "ensure_writable_dir",
+    "mark_stopped",
     "one_line",
     "prepare",
     "prepare_catalog",
@@ -350,13 +351,25 @@ def run_notes(strat: Any) -> list[str]:
     return volume_skipped_notes(getattr(strat, "volume_rules_skipped", None) or {})
 
 
+def mark_stopped(prep: Prepared, run_id: str | None, exc: BaseException) -> None:
+    """Mark the journaled run ``run_id`` interrupted or failed when Cerebro stopped on ``exc``."""
+    from journal.errors import JournalError
+    from journal.writer import finish_run
+
+    if prep.journal_url is None or run_id is None:
+        return
+    with contextlib.suppress(JournalError):  # the journal may be what failed
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        finish_run(prep.journal_url, run_id, status)
+
+
 def run_once(prep: Prepared) -> RunOutcome:
     """Run the backtest and write its outputs; return the report."""
     from analyzers.execution import execution_cost, exit_thresholds
     from analyzers.plots import plot_equity
     from analyzers.report import build_report, render_console, write_report_json, write_trades_csv
-    from journal.errors import JournalError, mask_url
-    from journal.writer import finish_run, new_run_id
+    from journal.errors import mask_url
+    from journal.writer import new_run_id
 
     req = prep.request
     run_id = new_run_id()
@@ -368,10 +381,7 @@ def run_once(prep: Prepared) -> RunOutcome:
     try:
         strat = cerebro.run()[0]
     except BaseException as exc:
-        if prep.journal_url is not None:
-            with contextlib.suppress(JournalError):  # the journal may be what failed
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                finish_run(prep.journal_url, run_id, status)
+        mark_stopped(prep, run_id, exc)
         if isinstance(exc, ScalperError):
             raise RunFailed(f"backtest stopped: {one_line(exc)}") from exc
         raise
