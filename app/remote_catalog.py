@@ -14,7 +14,7 @@ day the remote catalog no longer has is dropped from the cache.
 The filesystem is pyarrow's (``FileSystem.from_uri``): credentials come from the
 environment only (``AWS_ACCESS_KEY_ID`` ..., ``GOOGLE_APPLICATION_CREDENTIALS``);
 an S3-compatible endpoint from ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``.
-The cache is ``$SCALPER_CATALOG_CACHE`` (default ``~/.cache/options-scalper/catalogs``).
+The cache is ``$SCALPER_CATALOG_CACHE`` (default ``${XDG_CACHE_HOME:-~/.cache}/options-scalper/catalogs``).
 Ingest into a remote catalog is not supported: ingest locally and upload.
 """
 
@@ -73,7 +73,8 @@ def open_remote(uri: str) -> tuple[Any, str]:
 
 def cache_root(uri: str) -> Path:
     """This machine's cache folder of the catalog at ``uri`` (readable name plus a hash of URI and endpoint)."""
-    base = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "options-scalper" / "catalogs")
+    xdg = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = Path(os.environ.get(CACHE_ENV) or xdg / "options-scalper" / "catalogs")
     key = hashlib.sha256(_with_endpoint(uri).encode()).hexdigest()[:12]
     name = _UNSAFE.sub("-", uri.partition("?")[0].replace("://", "-")).strip("-")[-80:]
     return base.expanduser() / f"{name}-{key}"
