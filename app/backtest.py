@@ -29,7 +29,14 @@ from tqdm import tqdm
 
 from app import oos
 from app.cli import one_line
-from app.data import CATALOG_DIRNAME, _data_dir, _source_days, prepare_catalog, trading_sessions
+from app.data import (
+    CATALOG_DIRNAME,
+    _data_dir,
+    _source_days,
+    prepare_catalog,
+    prepare_remote_catalog,
+    trading_sessions,
+)
 from app.plot import save_backtrader_plot
 from app.recorder import SplitJournalRecorder
 from app.request import (
@@ -74,6 +81,7 @@ __all__ = [
     "default_out_dir",
     "describe_outputs",
     "ensure_writable_dir",
+    "mark_stopped",
     "one_line",
     "prepare",
     "prepare_catalog",
@@ -143,10 +151,16 @@ def _prepare_data(
         from journal.writer import default_url
 
         journal_url = default_url(out_dir)
-    data_dir = _data_dir(req, say)
-    splits = load_splits(find_project_file(data_dir))
-    req = with_split(req, splits)
-    catalog, symbols, notes = prepare_catalog(req, data_dir, say)
+    if req.catalog_uri is not None:  # an object-store catalog, read as it is (no ingest)
+        splits = load_splits(find_project_file(None))
+        req = with_split(req, splits)
+        catalog, symbols = prepare_remote_catalog(req, say)
+        data_dir, notes = catalog.root, list[str]()
+    else:
+        data_dir = _data_dir(req, say)
+        splits = load_splits(find_project_file(data_dir))
+        req = with_split(req, splits)
+        catalog, symbols, notes = prepare_catalog(req, data_dir, say)
     streamed, trading = trading_sessions(catalog, symbols, req.start, req.end, req.warmup_days)
     active = [s for s in symbols if trading[s]]
     for sym in symbols:
@@ -160,7 +174,8 @@ def _prepare_data(
             f"{req.end or 'the end'} in {catalog.root}; check the warnings above or change --start/--end"
         )
     for sym in active:
-        notes.extend(catalog.data_notes(sym, _source_days(data_dir, sym, trading[sym])))
+        days = trading[sym] if req.catalog_uri else _source_days(data_dir, sym, trading[sym])
+        notes.extend(catalog.data_notes(sym, days))
     all_trading = sorted({d for s in active for d in trading[s]})
     sessions = len({d for s in active for d in streamed[s]})
     if journal_url is not None:
@@ -278,7 +293,7 @@ def build(
             prep.start,
             prep.end,
             str(prep.data_dir),
-            str(prep.catalog.root),
+            catalog_label(prep),
             venue,
         )
         cerebro.addanalyzer(
@@ -294,6 +309,11 @@ def build(
     if progress:
         cerebro.addanalyzer(DayProgress, _name="progress", total=prep.sessions)
     return cerebro
+
+
+def catalog_label(prep: Prepared) -> str:
+    """The catalog as the user named it: its object-store URI, else its folder."""
+    return prep.request.catalog_uri or str(prep.catalog.root)
 
 
 def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -314,7 +334,7 @@ def run_info(prep: Prepared, run_id: str | None = None, **extra: Any) -> dict[st
         "requested_start": req.start.isoformat() if req.start else None,
         "requested_end": req.end.isoformat() if req.end else None,
         "data": str(prep.data_dir),
-        "catalog": str(prep.catalog.root),
+        "catalog": catalog_label(prep),
         "journal": mask_url(prep.journal_url) if prep.journal_url else None,
         "strict": req.strict,
         "split": req.split,
@@ -331,13 +351,25 @@ def run_notes(strat: Any) -> list[str]:
     return volume_skipped_notes(getattr(strat, "volume_rules_skipped", None) or {})
 
 
+def mark_stopped(prep: Prepared, run_id: str | None, exc: BaseException) -> None:
+    """Mark the journaled run ``run_id`` interrupted or failed when Cerebro stopped on ``exc``."""
+    from journal.errors import JournalError
+    from journal.writer import finish_run
+
+    if prep.journal_url is None or run_id is None:
+        return
+    with contextlib.suppress(JournalError):  # the journal may be what failed
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        finish_run(prep.journal_url, run_id, status)
+
+
 def run_once(prep: Prepared) -> RunOutcome:
     """Run the backtest and write its outputs; return the report."""
     from analyzers.execution import execution_cost, exit_thresholds
     from analyzers.plots import plot_equity
     from analyzers.report import build_report, render_console, write_report_json, write_trades_csv
-    from journal.errors import JournalError, mask_url
-    from journal.writer import finish_run, new_run_id
+    from journal.errors import mask_url
+    from journal.writer import new_run_id
 
     req = prep.request
     run_id = new_run_id()
@@ -349,10 +381,7 @@ def run_once(prep: Prepared) -> RunOutcome:
     try:
         strat = cerebro.run()[0]
     except BaseException as exc:
-        if prep.journal_url is not None:
-            with contextlib.suppress(JournalError):  # the journal may be what failed
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                finish_run(prep.journal_url, run_id, status)
+        mark_stopped(prep, run_id, exc)
         if isinstance(exc, ScalperError):
             raise RunFailed(f"backtest stopped: {one_line(exc)}") from exc
         raise

@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the bundled sample, built on first use)",
     )  # fmt: skip
     p.add_argument(
-        "--catalog", type=cli.catalog_arg, metavar="DIR",
-        help="catalog folder, built or updated on first use (default: <DATA>/.catalog)",
+        "--catalog", type=cli.catalog_arg, metavar="DIR|URI",
+        help="catalog folder, built or updated on first use (default: <DATA>/.catalog); or an object-store "
+        "catalog, read as it is through a local cache: s3://bucket/prefix, gs://bucket/prefix",
     )  # fmt: skip
     p.add_argument(
         "--start", type=cli.date_arg, metavar="YYYY-MM-DD", help="first trading session (default: first)"
@@ -146,7 +147,8 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
     return runner.RunRequest(
         strategy=args.strategy,
         data_dir=args.data,
-        catalog_dir=args.catalog,
+        catalog_dir=args.catalog if isinstance(args.catalog, Path) else None,
+        catalog_uri=args.catalog if isinstance(args.catalog, str) else None,
         symbols=cli.symbols_of(args.symbols),
         start=args.start,
         end=args.end,

@@ -12,12 +12,14 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from strategies import registry
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+_SECRET_KEYS = {"access_key", "secret_key", "session_token"}  # never in a --catalog URI
 
 
 class Parser(argparse.ArgumentParser):
@@ -55,11 +57,12 @@ def money_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not an amount of dollars, e.g. 100000") from None
 
 
-def catalog_arg(text: str) -> Path:
-    """A catalog folder: a path, or a ``file://`` URI (pyarrow's local filesystem); other URIs are refused.
+def catalog_arg(text: str) -> Path | str:
+    """A catalog: a folder path, a ``file://`` URI (that folder), or an object-store URI kept as text.
 
-    Every trial reads the catalog as files, on whichever machine runs it, so an object
-    store (``s3://``, ``gs://``, ...) has to be mounted at the same path on each of them.
+    ``s3://bucket/prefix``, ``gs://bucket/prefix`` (any pyarrow filesystem URI) is
+    read through a local cache (``app.remote_catalog``); a URI carrying credentials
+    is refused: they come from the environment.
     """
     scheme, sep, _rest = text.partition("://")
     if not sep:
@@ -73,10 +76,15 @@ def catalog_arg(text: str) -> Path:
             raise argparse.ArgumentTypeError(f"{text!r} is not a file:// URI ({one_line(exc)})") from None
         if isinstance(fs, LocalFileSystem):
             return Path(path)
-    raise argparse.ArgumentTypeError(
-        f"{text!r}: a {scheme}:// catalog is not supported (trials read the catalog as files); mount it at "
-        "the same path on every machine (e.g. s3fs, gcsfuse, NFS) and pass that path"
-    )
+    parts = urlsplit(text)
+    if not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} names no bucket; use e.g. s3://bucket/prefix")
+    if "@" in parts.netloc or any(k.lower() in _SECRET_KEYS for k, _ in parse_qsl(parts.query)):
+        raise argparse.ArgumentTypeError(
+            "a --catalog URI must not carry credentials; set them in the environment "
+            "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)"
+        )
+    return text
 
 
 def count_arg(text: str) -> int:

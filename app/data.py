@@ -103,6 +103,26 @@ def prepare_catalog(
     return catalog, sorted(found), notes
 
 
+def prepare_remote_catalog(req: RunRequest, say: Callable[[str], None]) -> tuple[Any, list[str]]:
+    """The object-store catalog's days the run needs, copied into this machine's cache: (catalog, symbols)."""
+    from app.remote_catalog import materialise, open_remote, remote_symbols
+    from feeds.catalog import Catalog
+
+    assert req.catalog_uri is not None
+    fs, base = open_remote(req.catalog_uri)
+    found = remote_symbols(fs, base)
+    symbols = list(req.symbols) or found
+    missing = [s for s in symbols if s not in found]
+    if missing or not symbols:
+        raise BadInput(
+            f"--catalog {req.catalog_uri}: no {', '.join(missing) or 'symbol'} there "
+            f"(it holds {', '.join(found) or 'nothing'}); check --symbols or the URI"
+        )
+    say(f"catalog {req.catalog_uri}: copying the days the run needs into the local cache")
+    root = materialise(req.catalog_uri, symbols, req.start, req.end, req.warmup_days)
+    return Catalog(root), symbols
+
+
 def trading_sessions(
     catalog: Any, symbols: Sequence[str], start: date | None, end: date | None, warmup_days: int
 ) -> tuple[dict[str, list[date]], dict[str, list[date]]]:

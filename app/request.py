@@ -43,6 +43,7 @@ class RunRequest:
     strategy: str = registry.DEFAULT_STRATEGY
     data_dir: Path | None = None  # None: the bundled sample
     catalog_dir: Path | None = None  # None: <data_dir>/.catalog
+    catalog_uri: str | None = None  # s3://bucket/prefix, gs://...: read through a local cache (no ingest)
     symbols: tuple[str, ...] = ()  # (): every symbol found
     start: date | None = None
     end: date | None = None
@@ -102,6 +103,11 @@ def check_request(req: RunRequest) -> None:
         raise BadInput("--engine ray runs the trials of a sweep; give at least one --optimize")
     if req.address is not None and req.engine != ENGINE_RAY:
         raise BadInput("--address names a Ray cluster; add --engine ray or drop it")
+    if req.catalog_uri is not None and req.data_dir is not None:
+        raise BadInput(
+            f"--data with --catalog {req.catalog_uri}: ingest into an object-store catalog is not supported; "
+            "ingest into a local --catalog folder and upload it, or drop --data to read the uploaded catalog"
+        )
     if req.walk_forward is not None and not req.optimize:
         raise BadInput("--walk-forward re-optimises the --optimize ranges; give at least one --optimize")
     if req.journal_url is not None:

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.backtest import Prepared, RunFailed, build, one_line
+from app.backtest import BadInput, Prepared, RunFailed, build, one_line
 from app.grid import GridAxis
 from app.request import RunRequest
 from app.sweep_results import result_row
@@ -41,6 +41,7 @@ class TrialRequest:
     axes: tuple[str, ...]  # the swept keys: the row's first columns
     import_path: str = ""  # a folder the strategy module may be imported from (the driver's cwd)
     combo: Mapping[str, Any] = field(default_factory=dict)
+    catalog_uri: str = ""  # an object-store catalog: the worker copies the days it needs into its cache
 
 
 def trial_request(prep: Prepared, combo: Mapping[str, Any], axes: Sequence[GridAxis]) -> TrialRequest:
@@ -59,6 +60,7 @@ def trial_request(prep: Prepared, combo: Mapping[str, Any], axes: Sequence[GridA
         axes=tuple(a.name for a in axes),
         import_path=str(Path.cwd()),
         combo=dict(combo),
+        catalog_uri=req.catalog_uri or "",
     )
 
 
@@ -67,7 +69,15 @@ def _prepared(t: TrialRequest) -> Prepared:
 
     if t.import_path and t.import_path not in sys.path:
         sys.path.append(t.import_path)  # a --strategy module:Class from the driver's folder
-    root = Path(t.catalog_root)
+    if t.catalog_uri:
+        from app.remote_catalog import materialise
+
+        try:
+            root = materialise(t.catalog_uri, t.symbols, t.start, t.end, t.warmup_days)
+        except BadInput as exc:  # the driver could read it: on this worker it is a failed trial
+            raise RunFailed(f"trial: {one_line(exc)}") from exc
+    else:
+        root = Path(t.catalog_root)
     if not root.is_dir():
         raise RunFailed(f"trial: catalog {root} is not a folder on this machine; share it at the same path")
     try:
@@ -77,6 +87,7 @@ def _prepared(t: TrialRequest) -> Prepared:
     req = RunRequest(
         strategy=t.strategy,
         catalog_dir=root,
+        catalog_uri=t.catalog_uri or None,
         symbols=t.symbols,
         start=t.start,
         end=t.end,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from app.backtest import BadInput, Prepared, RunFailed, build, one_line
+from app.backtest import BadInput, Prepared, RunFailed, build, mark_stopped, one_line
 from app.data import trading_sessions
 from app.grid import GridAxis
 from app.sweep_results import result_row
@@ -138,20 +138,38 @@ class TestRun:
     row: dict[str, Any]
     trades: list[Any]
     daily: dict[date, float]  # session -> end-of-day account value, test sessions only
+    run_id: str | None = None  # its ``runs`` row in the --journal database (None: no --journal)
 
 
 def run_test_window(prep: Prepared, winner: dict[str, Any], axes: Sequence[GridAxis]) -> TestRun:
-    """Backtest ``prep`` (a test window) with ``winner`` on top of the ``--param`` values."""
+    """Backtest ``prep`` (a test window) with ``winner`` on top of the ``--param`` values.
+
+    With ``--journal`` the run is journaled like any backtest: a ``runs`` row (its
+    window's dates, the winner's params, the ``--split``) and its scalps.
+    """
     from analyzers.equity import daily_equity_map
+    from journal.writer import new_run_id
 
     params = {**prep.params, **winner}
-    cerebro = build(prep, params, journal_url=None, progress=False, equity_bars=False, criteria=False)
+    run_id = new_run_id() if prep.journal_url is not None else None
+    cerebro = build(
+        prep,
+        params,
+        journal_url=prep.journal_url,
+        progress=False,
+        equity_bars=False,
+        criteria=False,
+        run_id=run_id,
+    )
     try:
         strat = cerebro.run()[0]
-    except ScalperError as exc:
-        raise RunFailed(
-            f"walk-forward test window {prep.start}..{prep.end} stopped: {one_line(exc)}"
-        ) from exc
+    except BaseException as exc:
+        mark_stopped(prep, run_id, exc)
+        if isinstance(exc, ScalperError):
+            raise RunFailed(
+                f"walk-forward test window {prep.start}..{prep.end} stopped: {one_line(exc)}"
+            ) from exc
+        raise
     daily = daily_equity_map(strat.analyzers.equity.get_analysis())
     inside = {d: v for d, v in daily.items() if prep.start <= d <= prep.end}
-    return TestRun(row=result_row(strat, axes), trades=list(strat.closed_scalps), daily=inside)
+    return TestRun(row=result_row(strat, axes), trades=list(strat.closed_scalps), daily=inside, run_id=run_id)

@@ -52,6 +52,7 @@ def windows_frame(plan: SearchPlan, results: Sequence[WindowResult]) -> pd.DataF
                 "test_win_rate": test["win_rate"],
                 "test_profit_factor": test["profit_factor"],
                 "test_max_drawdown_pct": test["max_drawdown_pct"],
+                "test_run_id": r.test.run_id or "",
             }
         )
     return pd.DataFrame(rows)

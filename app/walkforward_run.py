@@ -4,7 +4,9 @@ The out-of-sample ledger sees everything: before the first window, ``oos.prechec
 refuses (unless ``--i-know``) a walk-forward whose range brings several parameter
 sets to out-of-sample dates; then every training trial is recorded over its
 training window (kind ``sweep``) and every winner over its test window (kind
-``run``, with the figures of its trades there).
+``run``, with the figures of its trades there). With ``--journal`` each test window's
+run is also journaled like a single backtest (``runs`` row and scalps), so the
+dashboard shows it; its ``run_id`` is in ``walkforward_windows.csv``.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def _record_training(prep: Prepared, plan: SearchPlan, rows: list[dict[str, Any]
 
 
 def _record_test(prep: Prepared, winner: dict[str, Any], test: TestRun) -> int:
-    status = oos.guard(prep, [oos.effective_params(prep, winner)], kind="run", refuse=False)
+    params = [oos.effective_params(prep, winner)]
+    status = oos.guard(prep, params, kind="run", run_id=test.run_id, refuse=False)
     oos.store_figures(status, test.trades)
     return status.oos_touches if status.touches_oos else 0
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from app.backtest_command import main
+from tests.support.object_store import S3Server, s3_server
 from tests.support.tiny_data import tiny_spy
 
 PROBE = "tests.support.probe:ProbeScalp"
+S3_URI = "s3://scalper-ray/catalog"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,15 @@ def local_csv(data, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster():
+def s3(data, tmp_path_factory) -> Iterator[S3Server]:
+    """The tiny catalog on an S3-compatible server on 127.0.0.1, started before Ray (workers inherit its env)."""
+    with s3_server(tmp_path_factory.mktemp("cache")) as server:
+        server.upload(data / ".catalog", S3_URI.removeprefix("s3://"))
+        yield server
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(s3):
     """One local Ray instance of 2 CPUs for the module (start-up takes seconds)."""
     import ray
 
@@ -63,6 +74,16 @@ def test_ray_engine_writes_the_same_rows_as_the_local_engine(local_csv, ray_clus
     assert len(frame) == 4 and (frame["attempts"] == 1).all() and frame["total_trades"].gt(0).any()
 
 
+def test_ray_workers_read_an_s3_catalog_through_their_cache(local_csv, ray_cluster, data, tmp_path, capsys):
+    argv = _argv(data, tmp_path / "s3")
+    at = argv.index("--data")
+    argv[at : at + 2] = ["--catalog", S3_URI]
+    code = main([*argv, *GRID, "--engine", "ray"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert local_csv == (tmp_path / "s3" / "optimization.csv").read_text()
+
+
 def test_ray_engine_retries_a_failed_trial_once_and_keeps_a_twice_failed_one(
     ray_cluster, data, tmp_path, capsys
 ):
@@ -85,12 +106,7 @@ def test_ray_engine_retries_a_failed_trial_once_and_keeps_a_twice_failed_one(
     assert "trial failed after 2 attempt(s), figures left empty: " in out and "fails every time" in out
 
 
-def test_unsupported_catalog_uri_and_misplaced_ray_options_exit_2(data, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        _sweep(capsys, data, tmp_path / "a", "--catalog", "s3://bucket/catalog", "--optimize", "fast=3,5")
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 2 and "s3:// catalog is not supported" in err and "mount it" in err
-    assert err.count("\n") == 1
+def test_misplaced_ray_options_exit_2(data, tmp_path, capsys):
     code, _, err = _sweep(capsys, data, tmp_path / "b", "--address", "auto", "--optimize", "fast=3,5")
     assert code == 2 and "add --engine ray" in err and err.count("\n") == 1
 
@@ -100,3 +116,4 @@ def test_a_file_uri_catalog_is_the_local_folder():
 
     assert catalog_arg("file:///tmp/some/catalog") == Path("/tmp/some/catalog")
     assert catalog_arg("relative/catalog") == Path("relative/catalog")
+    assert catalog_arg("s3://bucket/catalog") == "s3://bucket/catalog"  # read through the local cache

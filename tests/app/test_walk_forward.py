@@ -137,3 +137,34 @@ def test_walk_forward_without_a_full_window_exits_2(datasets, tmp_path, capsys):
     argv = ["--strategy", PROBE, "--data", str(same), "--out", str(tmp_path / "p"), "--quiet"]
     assert main([*argv, "--walk-forward", "train=1D,test=1D"]) == 2
     assert "give at least one --optimize" in capsys.readouterr().err
+
+
+def test_walk_forward_test_windows_are_journaled_like_backtests(datasets, tmp_path, capsys):
+    same, _ = datasets
+    db = tmp_path / "journal.sqlite"
+    code, _, err = _walk(capsys, same, tmp_path / "j", "--i-know", "--journal", f"sqlite:///{db}")
+    assert code == 0, err
+    windows = pd.read_csv(tmp_path / "j" / "walkforward_windows.csv")
+    ids = list(windows["test_run_id"])
+    assert len(set(ids)) == 2 and all(isinstance(i, str) and i for i in ids)
+    assert windows["test_trades"].sum() > 0  # scalps to journal
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        runs = {
+            r[0]: r
+            for r in conn.execute(
+                sa.text("select run_id, start_date, end_date, status, scalps, params_json from runs")
+            )
+        }
+        scalps = dict(
+            conn.execute(sa.text("select run_id, count(*) from options_scalps group by run_id")).all()
+        )
+        ledger = conn.execute(sa.text("select run_id from split_ledger where kind = 'run' order by id")).all()
+    engine.dispose()
+    for _, w in windows.iterrows():
+        run = runs[w["test_run_id"]]
+        assert (str(run[1]), str(run[2])) == (w["test_start"], w["test_end"])  # the test window's dates
+        assert run[3] == "finished" and run[4] == w["test_trades"] == scalps.get(w["test_run_id"], 0)
+        assert json.loads(run[5])["fast"] == w["fast"]  # the window's winner
+    assert [r[0] for r in ledger] == ids  # the out-of-sample ledger names the same runs
+    assert sum(scalps.get(i, 0) for i in ids) == len(pd.read_csv(tmp_path / "j" / "trades.csv"))
