@@ -21,7 +21,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy options_scalper feeds strategies analyzers brokers journal app run_backtest.py run_live.py
+	$(BIN)/mypy options_scalper feeds strategies analyzers brokers journal app dashboard run_backtest.py run_live.py
 
 test: lint
 	$(BIN)/python -m pytest
