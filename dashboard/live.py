@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dashboard.db import Journal
 from journal.models import HeartbeatRecord, LiveOrderRecord, RunRecord
@@ -122,8 +123,8 @@ def latest_heartbeat(journal: Journal, run_id: str) -> Heartbeat | None:
         return None
     h = HeartbeatRecord
     query = select(h).where(h.run_id == run_id).order_by(h.ts.desc(), h.id.desc()).limit(1)
-    with journal.engine.connect() as conn:
-        row = conn.execute(query).scalars().first()
+    with Session(journal.engine) as session:
+        row = session.scalars(query).first()
     if row is None:
         return None
     return Heartbeat(

@@ -234,7 +234,9 @@ def chain_view(
         }
     ).sort_values(["right", "expiry", "strike"], kind="stable")
     mine = table[table["right"] == direction.right.word]
-    heatmap = mine.pivot_table(index="strike", columns="expiry", values="delta", aggfunc="first")
+    heatmap = mine.pivot_table(
+        index="strike", columns="expiry", values="delta", aggfunc="first", dropna=False
+    )
 
     return ChainView(
         ts=ts,
