@@ -11,6 +11,26 @@ from dashboard.ui.fmt import usd
 from dashboard.ui.sidebar import Context
 
 REFRESH_S = 5
+COLUMNS = (
+    "option_symbol",
+    "contracts",
+    "entry_premium",
+    "bid",
+    "ask",
+    "pnl",
+    "pnl_pct",
+    "delta_entry",
+    "delta_now",
+    "theta_entry",
+    "theta_now",
+    "iv_entry",
+    "iv_now",
+    "to_expiry",
+    "to_cutoff",
+    "expiry",
+    "entry_time",
+    "cutoff",
+)
 
 
 def render(ctx: Context) -> None:
@@ -29,22 +49,26 @@ def render(ctx: Context) -> None:
             st.success(status.text)
         run = status.run or {}
         beat = status.heartbeat
-        cols = st.columns(5)
-        cols[0].metric("Run", str(run.get("run_id", "")))
-        cols[1].metric("Mode", f"{run.get('mode')} · {run.get('broker') or 'n/a'}")
+        st.caption(
+            f"run {run.get('run_id')} · {run.get('strategy')} · {run.get('mode')} on "
+            f"{run.get('broker') or 'n/a'} · started {run.get('started_at')}"
+        )
         if beat is not None:
-            cols[2].metric("State", beat.state)
-            cols[3].metric("Day P&L", usd(beat.day_pnl))
+            cols = st.columns(4)
+            cols[0].metric("State", beat.state)
+            cols[1].metric("Day P&L", usd(beat.day_pnl))
             price = "n/a" if beat.underlying_price is None else f"{beat.underlying_price:,.2f}"
-            cols[4].metric(f"{beat.underlying or 'underlying'}", price)
-            st.caption(f"data {beat.data_state or 'n/a'}; {beat.message or ''}")
+            cols[2].metric(f"{beat.underlying or 'underlying'}", price)
+            cols[3].metric("Data", beat.data_state or "n/a")
+            bar = "n/a" if beat.bar_time is None else f"{beat.bar_time:%H:%M} UTC"
+            st.caption(f"last bar {bar}; {beat.message or ''}")
         scalps = live.open_scalps_frame(beat, now)
         st.subheader(f"Open scalps ({len(scalps)})")
         if scalps.empty:
             st.caption("no open scalp in the last heartbeat")
         else:
             st.dataframe(
-                scalps.drop(columns=["to_expiry_s", "to_cutoff_s"]),
+                scalps.loc[:, list(COLUMNS)],
                 hide_index=True,
                 column_config={
                     "pnl": st.column_config.NumberColumn(format="dollar"),
