@@ -13,7 +13,7 @@ positions each minute; at the end of a session with every scalp closed both agre
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,7 @@ from analyzers.criteria import success_criteria
 from analyzers.execution import execution_cost, exit_thresholds
 from analyzers.stats import CONVICTION_BUCKETS, conviction_bucket, profit_factor
 from dashboard.scalps import closed_scalps
+from options_scalper.records import ClosedScalp
 
 GROUPS: dict[str, str] = {
     "ticker": "Ticker",
@@ -140,19 +141,29 @@ def best_worst(frame: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.DataFr
     return ordered.head(n).loc[:, cols], worst.head(n).loc[:, cols]
 
 
-def criteria_table(frame: pd.DataFrame, initial_equity: float) -> pd.DataFrame:
-    """Seed 003's success criteria (``analyzers.criteria.success_criteria``) of the frame's scalps."""
-    rows = success_criteria(closed_scalps(frame), daily_equity(frame, initial_equity), initial_equity)
+def criteria_table(
+    frame: pd.DataFrame, initial_equity: float, records: Sequence[ClosedScalp] | None = None
+) -> pd.DataFrame:
+    """Seed 003's success criteria (``analyzers.criteria.success_criteria``) of the frame's scalps.
+
+    ``records``: ``closed_scalps(frame)`` when the caller already has them.
+    """
+    scalps = closed_scalps(frame) if records is None else records
+    rows = success_criteria(scalps, daily_equity(frame, initial_equity), initial_equity)
     table = pd.DataFrame(rows, columns=["key", "name", "target", "value", "passed", "detail"])
     table["result"] = table["passed"].map(lambda p: "n/a" if p is None else ("PASS" if p else "FAIL"))
     return table
 
 
 def execution_section(
-    frame: pd.DataFrame, config_cls: type | None, params: Mapping[str, Any]
+    frame: pd.DataFrame,
+    config_cls: type | None,
+    params: Mapping[str, Any],
+    records: Sequence[ClosedScalp] | None = None,
 ) -> dict[str, Any]:
     """The report's ``execution_cost`` section for the frame's scalps and the run's exit thresholds."""
-    return execution_cost(closed_scalps(frame), exit_thresholds(config_cls, params))
+    scalps = closed_scalps(frame) if records is None else records
+    return execution_cost(scalps, exit_thresholds(config_cls, params))
 
 
 def execution_table(section: Mapping[str, Any]) -> pd.DataFrame:

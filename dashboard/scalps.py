@@ -9,14 +9,14 @@ exit (a scalp still open) is not a closed scalp and is left out.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import JSON, String, cast, select, type_coerce
 
+from analyzers.execution import DECISION_ASK_KEY, DEPTH_LIMITED_KEY
 from dashboard.db import Journal
 from dashboard.runs import Filters, where
 from journal.models import OptionsScalpRecord
@@ -55,9 +55,33 @@ COLUMNS = (
 REQUIRED = ("exit_premium", "pnl", "pnl_pct", "exit_time", "exit_reason")
 
 
-def closed_query(filters: Filters) -> Any:
-    """SELECT of the closed scalps matching ``filters`` in exit order (then entry, then id)."""
-    cols = [getattr(S, c) for c in COLUMNS]
+# the metadata keys the analyzers read (analyzers.execution), extracted by the database
+META_FLOAT = ("commission", "decision_ask")
+META_INT = ("conviction",)
+META_BOOL = ("depth_limited",)
+_TEXT_COLUMNS = ("entry_time", "exit_time", "expiry")
+
+
+def _meta(dialect: str) -> Any:
+    # SQLite's JSON functions read the TEXT column as it is; PostgreSQL needs it cast to json
+    return type_coerce(S.metadata_json, JSON) if dialect == "sqlite" else cast(S.metadata_json, JSON)
+
+
+def closed_query(filters: Filters, dialect: str = "sqlite") -> Any:
+    """SELECT of the closed scalps matching ``filters`` in exit order (then entry, then id).
+
+    Times and the expiry come as text (parsed by pandas in one pass); the metadata
+    keys the analyzers use come out of ``metadata_json`` through the database's JSON functions.
+    """
+    cols: list[Any] = [
+        cast(getattr(S, c), String).label(c) if c in _TEXT_COLUMNS else getattr(S, c)
+        for c in COLUMNS
+        if c != "metadata_json"
+    ]
+    doc = _meta(dialect)
+    cols += [doc[k].as_float().label(k) for k in META_FLOAT]
+    cols += [doc[k].as_integer().label(k) for k in META_INT]
+    cols += [doc[k].as_boolean().label(k) for k in META_BOOL]
     return (
         select(*cols)
         .where(where(filters), *(getattr(S, c).is_not(None) for c in REQUIRED))
@@ -65,35 +89,45 @@ def closed_query(filters: Filters) -> Any:
     )
 
 
-def _metadata(text: Any) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+_NAMES = (*(c for c in COLUMNS if c != "metadata_json"), *META_FLOAT, *META_INT, *META_BOOL)
 
 
 def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     """The closed scalps of ``filters`` as a frame: the table's columns (times tz-aware UTC) plus
 
-    ``metadata`` (dict), ``conviction``, ``commission``, ``hold_minutes``, ``win`` (pnl > 0),
-    ``entry_day`` / ``entry_hour`` (US/Eastern) and ``exit_day`` (US/Eastern).
+    ``commission``, ``conviction``, ``decision_ask``, ``depth_limited`` (from ``metadata_json``),
+    ``metadata`` (a dict of the last two, what ``analyzers.execution`` reads), ``hold_minutes``,
+    ``win`` (pnl > 0), ``entry_day`` / ``entry_hour`` (US/Eastern) and ``exit_day`` (US/Eastern).
     """
     with journal.engine.connect() as conn:
-        rows = conn.execute(closed_query(filters)).all()
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    meta = [_metadata(t) for t in frame["metadata_json"]]
-    frame["metadata"] = pd.Series(meta, index=frame.index, dtype=object)
-    frame["conviction"] = [int(m.get("conviction") or 0) for m in meta]
-    frame["commission"] = [float(m.get("commission") or 0.0) for m in meta]
-    frame = frame.drop(columns=["metadata_json"])
+        rows = conn.execute(closed_query(filters, journal.engine.dialect.name)).all()
+    columns = list(zip(*rows, strict=True)) or [() for _ in _NAMES]
+    frame = pd.DataFrame(dict(zip(_NAMES, columns, strict=True)))
     for col in ("entry_time", "exit_time"):
-        frame[col] = pd.to_datetime(frame[col]).dt.tz_localize(UTC)
-    for col in ("strike", "entry_premium", "exit_premium", "pnl", "pnl_pct", "entry_delta", "entry_theta"):
+        frame[col] = pd.to_datetime(frame[col], format="ISO8601", utc=True)
+    frame["expiry"] = pd.to_datetime(frame["expiry"], format="ISO8601").dt.date
+    floats = (
+        "strike",
+        "entry_premium",
+        "exit_premium",
+        "pnl",
+        "pnl_pct",
+        "entry_delta",
+        "entry_theta",
+        "entry_iv",
+    )
+    for col in floats:
         frame[col] = frame[col].astype(np.float64)
-    frame["entry_iv"] = frame["entry_iv"].astype(np.float64)
+    frame["commission"] = frame["commission"].astype(np.float64).fillna(0.0)
+    frame["conviction"] = frame["conviction"].fillna(0).astype(int)
+    frame["metadata"] = pd.Series(
+        [
+            {k: v for k, v in ((DECISION_ASK_KEY, a), (DEPTH_LIMITED_KEY, d)) if v is not None and v == v}
+            for a, d in zip(frame["decision_ask"].tolist(), frame["depth_limited"].tolist(), strict=True)
+        ],
+        index=frame.index,
+        dtype=object,
+    )
     frame["hold_minutes"] = (frame["exit_time"] - frame["entry_time"]).dt.total_seconds() / 60.0
     frame["win"] = frame["pnl"] > 0
     entry_et = frame["entry_time"].dt.tz_convert(ET)
@@ -103,20 +137,17 @@ def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     return frame
 
 
-def _py(ts: pd.Timestamp) -> datetime:
-    return ts.to_pydatetime()
-
-
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
     """The frame's rows as ``ClosedScalp`` records (metadata without the journal's added keys)."""
-    c: dict[str, list[Any]] = {name: frame[name].tolist() for name in _RECORD_COLUMNS}
+    c: dict[str, list[Any]] = {name: frame[name].tolist() for name in _RECORD_COLUMNS if name not in _TIMES}
+    for name in _TIMES:
+        c[name] = list(frame[name].dt.to_pydatetime())
     out: list[ClosedScalp] = []
     for i in range(len(frame)):
-        meta = {k: v for k, v in c["metadata"][i].items() if k not in ("conviction", "commission")}
         out.append(
             ClosedScalp(
                 signal_id=c["signal_id"][i] or "",
@@ -136,19 +167,20 @@ def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
                 exit_reason=c["exit_reason"][i],
                 pnl=c["pnl"][i],
                 pnl_pct=c["pnl_pct"][i],
-                entry_time=_py(c["entry_time"][i]),
-                exit_time=_py(c["exit_time"][i]),
+                entry_time=c["entry_time"][i],
+                exit_time=c["exit_time"][i],
                 commission=c["commission"][i],
                 conviction=int(c["conviction"][i]),
                 status=c["status"][i] or "closed",
                 broker=c["broker"][i] or "backtest",
                 order_id=c["order_id"][i] or "",
-                metadata=meta,
+                metadata=c["metadata"][i],
             )
         )
     return out
 
 
+_TIMES = ("entry_time", "exit_time")
 _RECORD_COLUMNS = (
     *(name for name in COLUMNS if name not in ("id", "run_id", "metadata_json")),
     "metadata",
