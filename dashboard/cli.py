@@ -116,17 +116,17 @@ def check(args: argparse.Namespace) -> tuple[str, str | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        journal, catalog = check(args)
-    except DashboardError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if args.host not in LOCAL_HOSTS:
         print(
             f"warning: binding to {args.host}: anyone who can reach this address sees the journal "
             "(the dashboard has no login); the default is 127.0.0.1",
             file=sys.stderr,
         )
+    try:
+        journal, catalog = check(args)
+    except DashboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from streamlit.web import cli as stcli
 
     sys.argv = streamlit_argv(journal, catalog, args.host, args.port)

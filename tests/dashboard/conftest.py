@@ -33,10 +33,11 @@ def backtest_journal(tmp_path_factory: pytest.TempPathFactory) -> BacktestJourna
     data = sample.ensure_sample(progress=False)
     url = f"sqlite:///{root / 'journal.sqlite'}"
     reports: dict[str, dict[str, Any]] = {}
-    for strategy in ("ema_cloud", "momentum_burst"):
+    for strategy, symbols in (("ema_cloud", ("SPY",)), ("momentum_burst", ())):
         request = RunRequest(
             strategy=strategy,
             data_dir=data,
+            symbols=symbols,  # ema_cloud: SPY only, a second (smaller) run for the run picker
             catalog_dir=root / "catalog",
             out_dir=root / strategy,
             journal_url=url,
