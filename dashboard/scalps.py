@@ -95,14 +95,14 @@ _NAMES = (*(c for c in COLUMNS if c != "metadata_json"), *META_FLOAT, *META_INT,
 def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     """The closed scalps of ``filters`` as a frame: the table's columns (times tz-aware UTC) plus
 
-    ``commission``, ``conviction``, ``decision_ask``, ``depth_limited`` (from ``metadata_json``),
-    ``metadata`` (a dict of the last two, what ``analyzers.execution`` reads), ``hold_minutes``,
+    ``commission``, ``conviction``, ``decision_ask``, ``depth_limited`` (from ``metadata_json``), ``hold_minutes``,
     ``win`` (pnl > 0), ``entry_day`` / ``entry_hour`` (US/Eastern) and ``exit_day`` (US/Eastern).
     """
     with journal.engine.connect() as conn:
         rows = conn.execute(closed_query(filters, journal.engine.dialect.name)).all()
     columns = list(zip(*rows, strict=True)) or [() for _ in _NAMES]
-    frame = pd.DataFrame(dict(zip(_NAMES, columns, strict=True)))
+    # object columns: no per-value conversion into Arrow strings (pandas 3's default) for 100,000 rows
+    frame = pd.DataFrame({n: pd.Series(c, dtype=object) for n, c in zip(_NAMES, columns, strict=True)})
     for col in ("entry_time", "exit_time"):
         frame[col] = pd.to_datetime(frame[col], format="ISO8601", utc=True)
     frame["expiry"] = pd.to_datetime(frame["expiry"], format="ISO8601").dt.date
@@ -118,16 +118,10 @@ def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     )
     for col in floats:
         frame[col] = frame[col].astype(np.float64)
+    for col in ("id", "dte", "contracts"):
+        frame[col] = frame[col].astype(np.int64)
     frame["commission"] = frame["commission"].astype(np.float64).fillna(0.0)
     frame["conviction"] = frame["conviction"].fillna(0).astype(int)
-    frame["metadata"] = pd.Series(
-        [
-            {k: v for k, v in ((DECISION_ASK_KEY, a), (DEPTH_LIMITED_KEY, d)) if v is not None and v == v}
-            for a, d in zip(frame["decision_ask"].tolist(), frame["depth_limited"].tolist(), strict=True)
-        ],
-        index=frame.index,
-        dtype=object,
-    )
     frame["hold_minutes"] = (frame["exit_time"] - frame["entry_time"]).dt.total_seconds() / 60.0
     frame["win"] = frame["pnl"] > 0
     entry_et = frame["entry_time"].dt.tz_convert(ET)
@@ -146,6 +140,11 @@ def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
     c: dict[str, list[Any]] = {name: frame[name].tolist() for name in _RECORD_COLUMNS if name not in _TIMES}
     for name in _TIMES:
         c[name] = list(frame[name].dt.to_pydatetime())
+    # the metadata keys analyzers.execution reads (None: the scalp did not record it)
+    metadata = [
+        {k: v for k, v in ((DECISION_ASK_KEY, a), (DEPTH_LIMITED_KEY, d)) if v is not None and v == v}
+        for a, d in zip(frame["decision_ask"].tolist(), frame["depth_limited"].tolist(), strict=True)
+    ]
     out: list[ClosedScalp] = []
     for i in range(len(frame)):
         out.append(
@@ -174,7 +173,7 @@ def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
                 status=c["status"][i] or "closed",
                 broker=c["broker"][i] or "backtest",
                 order_id=c["order_id"][i] or "",
-                metadata=c["metadata"][i],
+                metadata=metadata[i],
             )
         )
     return out
@@ -183,7 +182,6 @@ def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
 _TIMES = ("entry_time", "exit_time")
 _RECORD_COLUMNS = (
     *(name for name in COLUMNS if name not in ("id", "run_id", "metadata_json")),
-    "metadata",
     "commission",
     "conviction",
 )
