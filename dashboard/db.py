@@ -86,7 +86,11 @@ def open_journal(url: str) -> Journal:
             engine = create_engine(
                 parsed, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
             )
-        tables = frozenset(inspect(engine).get_table_names())
+        inspector = inspect(engine)
+        tables = frozenset(inspector.get_table_names())
+        run_columns = (
+            {c["name"] for c in inspector.get_columns(RUNS_TABLE)} if RUNS_TABLE in tables else set()
+        )
     except DashboardError:
         raise
     except (SQLAlchemyError, NoSuchModuleError, ImportError, OSError) as exc:
@@ -98,6 +102,12 @@ def open_journal(url: str) -> Journal:
         raise DashboardError(
             f"--journal: {label} has no {' and no '.join(sorted(missing))} table: not a journal of this "
             "toolkit (or from before revision 137); pass the journal a backtest wrote"
+        )
+    if not {"mode", "broker", "catalog_path"} <= run_columns:
+        engine.dispose()
+        raise DashboardError(
+            f"--journal: {label} is from before schema revision 139 (runs has no mode/broker column); "
+            "the dashboard never writes: upgrade it by running any backtest with --journal on it"
         )
     return Journal(engine=engine, label=label, tables=tables)
 

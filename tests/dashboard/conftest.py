@@ -105,6 +105,11 @@ def open_scalp(now) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def live_journal(backtest_journal: BacktestJournal, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A copy of the backtest journal plus a running paper run with one heartbeat (one open scalp)."""
+    return build_live_journal(backtest_journal, tmp_path_factory.mktemp("dashboard-live"))
+
+
+def build_live_journal(backtest_journal: BacktestJournal, root: Path) -> str:
+    """Copy the backtest journal (and its reports) into ``root`` and add the running paper run."""
     import shutil
     from datetime import UTC, datetime
 
@@ -113,7 +118,6 @@ def live_journal(backtest_journal: BacktestJournal, tmp_path_factory: pytest.Tem
     from journal.models import RunRecord
     from journal.writer import JournalWriter, RunEntry
 
-    root = tmp_path_factory.mktemp("dashboard-live")
     shutil.copy(backtest_journal.path, root / "journal.sqlite")
     for strategy in backtest_journal.reports:  # the reports travel with the journal
         shutil.copytree(backtest_journal.path.parent / strategy, root / strategy)

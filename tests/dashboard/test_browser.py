@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.conftest import PAPER_RUN, open_scalp, write_heartbeat
+from tests.dashboard.conftest import PAPER_RUN, build_live_journal, open_scalp, write_heartbeat
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -42,6 +42,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_journal(backtest_journal, tmp_path_factory) -> str:
+    """The app's own copy of the live journal (this module writes heartbeats into it)."""
+    return build_live_journal(backtest_journal, tmp_path_factory.mktemp("dashboard-served"))
 
 
 @pytest.fixture(scope="module")

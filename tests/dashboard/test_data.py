@@ -213,3 +213,13 @@ def test_a_file_that_is_not_a_journal_is_refused(tmp_path):
     sqlite3.connect(empty).execute("create table t (x)").connection.close()
     with pytest.raises(DashboardError, match="no options_scalps and no runs table"):
         open_journal(f"sqlite:///{empty}")
+
+
+def test_a_journal_from_before_revision_139_is_refused_in_one_line(tmp_path):
+    from journal.migrate import upgrade
+
+    old = tmp_path / "old.sqlite"
+    upgrade(f"sqlite:///{old}", "138_split_ledger")
+    with pytest.raises(DashboardError, match="before schema revision 139") as info:
+        open_journal(f"sqlite:///{old}")
+    assert "\n" not in str(info.value)
