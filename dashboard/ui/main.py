@@ -30,7 +30,11 @@ def main() -> None:
     with st.expander(f"Runs in the journal ({len(ctx.runs)})", expanded=False):
         st.dataframe(ctx.runs.drop(columns=["params_json"]), hide_index=True, key="runs_table")
     renderers = (live_tab.render, strike_tab.render, history_tab.render, performance_tab.render)
-    for name, tab, render in zip(TABS, st.tabs(list(TABS)), renderers, strict=True):
+    # only the open tab's code runs (a tab switch reruns the script): each tab costs only itself
+    tabs = st.tabs(list(TABS), key="tab", on_change="rerun")
+    for name, tab, render in zip(TABS, tabs, renderers, strict=True):
+        if not tab.open:
+            continue
         with tab:
             try:
                 render(ctx)

@@ -3,7 +3,8 @@
 The app serves a copy of the real backtest journal plus a running paper run
 (``live_journal``); each tab is opened, its numbers are compared with figures
 computed here from the journal rows (plain ``sqlite3``), a filter is changed, no
-error element may appear, and a screenshot of each tab lands in the test's folder.
+error element may appear, and a screenshot of each tab lands in the test's folder
+(``DASHBOARD_SCREENSHOTS=DIR`` keeps them in DIR).
 """
 
 from __future__ import annotations
@@ -105,6 +106,14 @@ def page(server):
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
+    """The screenshots' folder: ``$DASHBOARD_SCREENSHOTS`` if set, else the test's own temporary folder."""
+    chosen = os.environ.get("DASHBOARD_SCREENSHOTS")
+    if chosen:
+        folder = Path(chosen)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+        return folder
     return tmp_path_factory.mktemp("dashboard-screenshots")
 
 
@@ -184,7 +193,7 @@ def test_each_tab_shows_the_journals_numbers(page, backtest_journal, live_journa
     panel.locator(".js-plotly-plot").first.wait_for()
     no_errors(page)
     page.screenshot(path=shots / "performance.png", full_page=True)
-    assert sorted(p.name for p in shots.iterdir()) == [
+    assert sorted(p.name for p in shots.glob("*.png")) == [
         "live_scalps.png",
         "performance.png",
         "scalp_history.png",
