@@ -357,7 +357,7 @@ def render_times(url: str, catalog: Path | None) -> dict[str, float]:
             page.get_by_role("tab", name="Performance").wait_for()
             page.wait_for_timeout(200)
             status.wait_for(state="hidden")
-            out["first page load (every tab's script run)"] = time.perf_counter() - t
+            out["first page load (sidebar + Live Scalps, cold)"] = time.perf_counter() - t
             probes = {
                 "Live Scalps": "State",
                 "Strike Picker": "Kept by the selector",

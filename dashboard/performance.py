@@ -24,6 +24,7 @@ from analyzers.criteria import success_criteria
 from analyzers.execution import execution_cost, exit_thresholds
 from analyzers.stats import CONVICTION_BUCKETS, conviction_bucket, profit_factor
 from dashboard.scalps import closed_scalps
+from options_scalper.calendar import ET
 from options_scalper.records import ClosedScalp
 
 GROUPS: dict[str, str] = {
@@ -48,6 +49,19 @@ def equity_curves(frame: pd.DataFrame, initial_equity: float) -> pd.DataFrame:
     out["drawdown"] = out["peak"] - out["equity"]
     out["drawdown_pct"] = np.where(out["peak"] > 0, out["drawdown"] / out["peak"], 0.0)
     return out.loc[:, cols].reset_index(drop=True)
+
+
+def plot_points(curves: pd.DataFrame, max_points: int = 4000) -> pd.DataFrame:
+    """The curve rows worth drawing: all of them up to ``max_points`` a run, else per US/Eastern exit day
+    the day's last point and its deepest drawdown (so the chart keeps every day's close and low)."""
+    if curves.empty or curves.groupby("run_id").size().max() <= max_points:
+        return curves
+    day = curves["exit_time"].dt.tz_convert(ET).dt.date
+    keys = [curves["run_id"], day]
+    last = curves.groupby(keys, sort=False).tail(1).index
+    deepest = curves["drawdown"].groupby(keys, sort=False).idxmax()
+    keep = sorted(set(last) | set(deepest.to_numpy().tolist()))
+    return curves.loc[keep]
 
 
 def daily_equity(frame: pd.DataFrame, initial_equity: float) -> dict[date, float]:

@@ -26,7 +26,8 @@ def _curves(ctx: Context, frame: pd.DataFrame) -> None:
     b.metric("Max drawdown", usd(dd["max_drawdown"]))
     c.metric("Max drawdown (%)", pct(dd["max_drawdown_pct"]))
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04)
-    for run_id, part in curves.groupby("run_id", sort=False):
+    drawn = performance.plot_points(curves)
+    for run_id, part in drawn.groupby("run_id", sort=False):
         fig.add_trace(go.Scatter(x=part["exit_time"], y=part["equity"], name=str(run_id), mode="lines"), 1, 1)
         fig.add_trace(
             go.Scatter(x=part["exit_time"], y=-part["drawdown"], name=f"{run_id} drawdown", mode="lines"),
@@ -37,7 +38,12 @@ def _curves(ctx: Context, frame: pd.DataFrame) -> None:
     fig.update_yaxes(title_text="drawdown ($)", row=2, col=1)
     fig.update_layout(height=420, margin={"t": 20, "b": 20}, showlegend=len(curves["run_id"].unique()) > 1)
     st.plotly_chart(fig, key="equity_chart")
-    st.caption("realised equity: starting equity + cumulative net P&L at each scalp's exit, per run")
+    note = (
+        ""
+        if len(drawn) == len(curves)
+        else f"; drawn: each day's close and deepest point ({len(drawn):,} of {len(curves):,})"
+    )
+    st.caption(f"realised equity: starting equity + cumulative net P&L at each scalp's exit, per run{note}")
 
 
 def _groups(frame: pd.DataFrame) -> None:
@@ -45,7 +51,7 @@ def _groups(frame: pd.DataFrame) -> None:
     for i, (by, title) in enumerate(performance.GROUPS.items()):
         table = performance.group_figures(frame, by)
         with cols[i % 2]:
-            st.markdown(f"**Win rate and P&L by {title.lower()}**")
+            st.markdown(f"**Win rate and P&L by {title[0].lower()}{title[1:]}**")
             if not table.empty:
                 fig = px.bar(
                     table,

@@ -223,3 +223,15 @@ def test_a_journal_from_before_revision_139_is_refused_in_one_line(tmp_path):
     with pytest.raises(DashboardError, match="before schema revision 139") as info:
         open_journal(f"sqlite:///{old}")
     assert "\n" not in str(info.value)
+
+
+def test_a_long_curve_is_drawn_with_each_days_close_and_low(journal, backtest_journal):
+    run_id = backtest_journal.run_ids["momentum_burst"]
+    frame = scalps.load_scalps(journal, Filters(run_ids=(run_id,)))
+    curves = performance.equity_curves(frame, 100_000.0)
+    assert performance.plot_points(curves) is curves  # short: every point
+    drawn = performance.plot_points(curves, max_points=5)
+    days = frame["exit_day"].nunique()
+    assert days <= len(drawn) <= 2 * days < len(curves)
+    assert drawn["equity"].iloc[-1] == curves["equity"].iloc[-1]
+    assert drawn["drawdown"].max() == curves["drawdown"].max()
