@@ -1,0 +1,292 @@
+"""Strike Picker: one minute of one underlying's chain, put through the strategy's own selector.
+
+The snapshot is the one a backtest decides on (``ChainProvider.snapshot`` of the
+bar-close minute, with the underlying of the last minutes for carried quotes, as
+``strategies.base`` builds it). The selector is ``StrikeSelector`` built from the
+run's config (``registry.load_config_class`` + the run's params), and the pipeline
+verdict is ``OptionsScalper.process_signal`` on that snapshot:
+
+- *pick*: what the selector returns for the whole snapshot;
+- per contract of the signal's right: the selector run on that contract alone
+  (same filters, same order): *kept* with its score, or the ``RejectReason`` of
+  the first filter that refuses it. The moneyness band (a pre-filter of the delta
+  range) is then estimated from that contract alone, so a far-from-the-money
+  contract may read ``iv_unsolved`` / ``delta_out_of_range`` either way;
+- the delta heatmap: every two-sided quote's Black-Scholes delta at its mid
+  (``options_scalper.greeks``), strikes x expiries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from feeds.catalog.api import CatalogLike
+from feeds.catalog.chain import ChainProvider
+from options_scalper import greeks
+from options_scalper.calendar import ET, is_half_day, is_tradable, session_date
+from options_scalper.expiry import trading_dte
+from options_scalper.model import AccountState, ChainSnapshot, Direction, Rejection, Signal
+from options_scalper.scalper import OptionsScalper, OrderIntent
+from options_scalper.selection import StrikeSelection, StrikeSelector
+from strategies import registry
+
+DEFAULT_STRATEGY = registry.DEFAULT_STRATEGY
+DEFAULT_EQUITY = 100_000.0
+DEFAULT_CONVICTION = 80
+
+
+def strategy_config(strategy: str | None, params: Mapping[str, Any]) -> tuple[Any, list[str]]:
+    """The run's config: its strategy's config class, defaults overridden by the run's params that are fields.
+
+    Returns the config and notes (a strategy that cannot be loaded, params it refuses).
+    """
+    notes: list[str] = []
+    name = strategy or DEFAULT_STRATEGY
+    try:
+        cls = registry.load_config_class(name)
+    except Exception as exc:  # a user strategy that is not importable here: say so, use the default
+        notes.append(f"strategy {name!r}: config not loadable ({exc}); using {DEFAULT_STRATEGY}'s defaults")
+        cls = registry.load_config_class(DEFAULT_STRATEGY)
+    fields = set(cls.field_names())  # type: ignore[attr-defined]
+    known = {k: v for k, v in params.items() if k in fields}
+    try:
+        return cls().with_overrides(**known), notes
+    except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
+        notes.append(f"the run's params do not fit {cls.__name__} ({exc}); using its defaults")
+        return cls(), notes
+
+
+def minutes(catalog: CatalogLike, symbol: str, day: date) -> pd.DataFrame:
+    """The session's decision minutes: ``ts`` (bar close, aware UTC) and the underlying ``close``."""
+    bars = catalog.read_bars(symbol, day)
+    if bars is None or not len(bars):
+        return pd.DataFrame(columns=["ts", "close"])
+    start = pd.to_datetime(bars["ts"], utc=True)
+    return pd.DataFrame({"ts": start + pd.Timedelta(minutes=1), "close": bars["close"].astype(float)})
+
+
+def decision_snapshot(
+    chain: ChainProvider, bars: pd.DataFrame, ts: datetime, max_quote_age_min: float
+) -> ChainSnapshot:
+    """The snapshot a strategy decides on at bar close ``ts`` (``strategies.base`` does the same)."""
+    found = np.flatnonzero((bars["ts"] == pd.Timestamp(ts)).to_numpy())
+    if found.size == 0:
+        raise ValueError(f"{ts.isoformat()} is not a bar close of {chain.symbol} in the catalog")
+    k = int(found[0])
+    closes = bars["close"].to_numpy(np.float64)
+    snapshot = chain.snapshot(ts, float(closes[k]), half_day=is_half_day(ts))
+    n = min(k + 1, math.floor(max_quote_age_min) + 1)
+    if n < 2:
+        return snapshot
+    return dataclasses.replace(snapshot, underlying_by_age=closes[k - n + 1 : k + 1][::-1].copy())
+
+
+def tradable_expiries(config: Any, snapshot: ChainSnapshot, now: datetime) -> set[date] | Rejection:
+    """The snapshot's expiries within ``max_dte`` that the calendar lets the strategy open at ``now``."""
+    refused = is_tradable(now, None, config)
+    if refused is not None:
+        return refused
+    session = session_date(now)
+    allowed = set()
+    for expiry in np.unique(snapshot.expiry).tolist():
+        if 0 <= trading_dte(session, expiry) <= config.max_dte and is_tradable(now, expiry, config) is None:
+            allowed.add(expiry)
+    return allowed
+
+
+def _one(snapshot: ChainSnapshot, i: int) -> ChainSnapshot:
+    keep = slice(i, i + 1)
+    return dataclasses.replace(
+        snapshot,
+        symbol=snapshot.symbol[keep],
+        expiry=snapshot.expiry[keep],
+        is_call=snapshot.is_call[keep],
+        strike=snapshot.strike[keep],
+        bid=snapshot.bid[keep],
+        ask=snapshot.ask[keep],
+        bid_size=snapshot.bid_size[keep],
+        ask_size=snapshot.ask_size[keep],
+        quote_age_min=snapshot.quote_age_min[keep],
+        open_interest=snapshot.open_interest[keep],
+        volume=snapshot.volume[keep],
+    )
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """What the tab shows for one minute."""
+
+    ts: datetime
+    underlying: str
+    underlying_price: float
+    direction: Direction
+    table: pd.DataFrame  # one row per contract: quote, greeks, status, reason
+    heatmap: pd.DataFrame  # delta: index strike, columns expiry
+    pick: StrikeSelection | None
+    refusal: Rejection | None  # why the selector picked nothing
+    verdict: str  # the whole pipeline's answer (process_signal)
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Contracts of the signal's right by status (``picked``, ``kept``, ``refused``)."""
+        mine = self.table[self.table["right"] == self.direction.right.word]
+        return {str(k): int(v) for k, v in mine["status"].value_counts().items()}
+
+
+def _greeks_frame(snapshot: ChainSnapshot, now: datetime, criteria: Any) -> pd.DataFrame:
+    mid = snapshot.mid
+    spot = float(snapshot.underlying_price)
+    t = greeks.time_to_expiry_years(now, snapshot.expiry)
+    two_sided = (snapshot.bid > 0) & (snapshot.ask > snapshot.bid)
+    price = np.where(two_sided, mid, np.nan)
+    iv, g = greeks.iv_and_greeks(
+        price, spot, snapshot.strike, t, criteria.risk_free_rate, criteria.dividend_yield, snapshot.is_call
+    )
+    return pd.DataFrame({"iv": iv, "delta": g.delta, "gamma": g.gamma, "theta": g.theta_per_day})
+
+
+def chain_view(
+    catalog: CatalogLike,
+    symbol: str,
+    ts: datetime,
+    direction: Direction,
+    config: Any,
+    *,
+    equity: float = DEFAULT_EQUITY,
+    conviction: int = DEFAULT_CONVICTION,
+    notes: tuple[str, ...] = (),
+) -> ChainView:
+    """The chain of ``symbol`` at bar close ``ts`` (aware UTC) through ``config`` 's selector and pipeline."""
+    chain = ChainProvider(catalog, symbol)
+    bars = minutes(catalog, symbol, session_date(ts))
+    criteria = config.selection_criteria()
+    snapshot = decision_snapshot(chain, bars, ts, criteria.max_quote_age_minutes)
+    selector = StrikeSelector(criteria)
+    result = _pipeline(snapshot, direction, ts, config, chain, equity, conviction)
+    verdict = _verdict_text(result)
+    allowed = tradable_expiries(config, snapshot, ts)
+    if isinstance(allowed, Rejection) and isinstance(result, Rejection):
+        allowed = result  # the pipeline's code for a timing refusal (what reports count)
+    pick: StrikeSelection | None = None
+    refusal: Rejection | None = None
+    if isinstance(allowed, Rejection):
+        refusal = allowed
+    else:
+        found = selector.select(snapshot, direction, ts, allowed_expiries=allowed)
+        pick, refusal = (None, found) if isinstance(found, Rejection) else (found, None)
+
+    want_call = direction.right.word == "call"
+    status, reason, score = [], [], []
+    for i in range(len(snapshot)):
+        if bool(snapshot.is_call[i]) != want_call:
+            status.append("other right")
+            reason.append("")
+            score.append(np.nan)
+            continue
+        if isinstance(allowed, Rejection):
+            status.append("refused")
+            reason.append(allowed.reason_code)
+            score.append(np.nan)
+            continue
+        one = selector.select(_one(snapshot, i), direction, ts, allowed_expiries=allowed)
+        if isinstance(one, Rejection):
+            status.append("refused")
+            reason.append(one.reason_code)
+            score.append(np.nan)
+        else:
+            picked = pick is not None and one.option_symbol == pick.option_symbol
+            status.append("picked" if picked else "kept")
+            reason.append("")
+            score.append(one.score)
+
+    g = _greeks_frame(snapshot, ts, criteria)
+    session = session_date(ts)
+    expiries = [d.astype(date) for d in snapshot.expiry]
+    table = pd.DataFrame(
+        {
+            "option_symbol": [str(s) for s in snapshot.symbol],
+            "right": np.where(snapshot.is_call, "call", "put"),
+            "expiry": expiries,
+            "dte": [trading_dte(session, e) for e in expiries],
+            "strike": snapshot.strike,
+            "bid": snapshot.bid,
+            "ask": snapshot.ask,
+            "bid_size": snapshot.bid_size,
+            "ask_size": snapshot.ask_size,
+            "spread_pct": np.where(snapshot.mid > 0, (snapshot.ask - snapshot.bid) / snapshot.mid, np.nan),
+            "quote_age_min": snapshot.quote_age_min,
+            "open_interest": snapshot.open_interest,
+            "iv": g["iv"].to_numpy(),
+            "delta": g["delta"].to_numpy(),
+            "gamma": g["gamma"].to_numpy(),
+            "theta": g["theta"].to_numpy(),
+            "status": status,
+            "reason": reason,
+            "score": score,
+        }
+    ).sort_values(["right", "expiry", "strike"], kind="stable")
+    mine = table[table["right"] == direction.right.word]
+    heatmap = mine.pivot_table(
+        index="strike", columns="expiry", values="delta", aggfunc="first", dropna=False
+    )
+
+    return ChainView(
+        ts=ts,
+        underlying=symbol,
+        underlying_price=float(snapshot.underlying_price),
+        direction=direction,
+        table=table.reset_index(drop=True),
+        heatmap=heatmap,
+        pick=pick,
+        refusal=refusal,
+        verdict=verdict,
+        notes=notes,
+    )
+
+
+def _pipeline(
+    snapshot: ChainSnapshot,
+    direction: Direction,
+    ts: datetime,
+    config: Any,
+    chain: ChainProvider,
+    equity: float,
+    conviction: int,
+) -> OrderIntent | Rejection:
+    """``OptionsScalper.process_signal`` on the snapshot for a signal of ``conviction`` and an idle account."""
+    signal = Signal(
+        signal_id=f"dashboard-{ts:%Y%m%dT%H%M}",
+        ticker=snapshot.underlying,
+        ts=ts,
+        direction=direction,
+        conviction=conviction,
+        trigger="dashboard",
+        underlying_price=float(snapshot.underlying_price),
+    )
+    account = AccountState(equity=equity, cash=equity)
+    return OptionsScalper(config).process_signal(
+        signal, snapshot, account, iv_history=chain.iv_history(snapshot.session_date)
+    )
+
+
+def _verdict_text(result: OrderIntent | Rejection) -> str:
+    if isinstance(result, Rejection):
+        return f"refused: {result.reason_code} ({result.message})"
+    return (
+        f"would buy {result.quantity} x {result.option_symbol} at limit ${result.limit_price:.2f} "
+        f"({result.order_type}; {result.total_quantity} contracts in all)"
+    )
+
+
+def utc_minute(day: date, hhmm_et: str) -> datetime:
+    """Aware UTC of ``HH:MM`` US/Eastern on ``day``."""
+    h, m = (int(x) for x in hhmm_et.split(":"))
+    return datetime(day.year, day.month, day.day, h, m, tzinfo=ET).astimezone(UTC)

@@ -1,0 +1,1 @@
+"""The Streamlit page code of the dashboard: one module per tab, the sidebar and the cached data calls."""
