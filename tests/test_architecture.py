@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("options_scalper", "btcompat", "feeds", "brokers", "strategies", "analyzers", "journal", "app")
+PACKAGES = (
+    "options_scalper",
+    "btcompat",
+    "feeds",
+    "brokers",
+    "strategies",
+    "analyzers",
+    "journal",
+    "app",
+    "dashboard",
+)
 
 
 def modules() -> dict[str, Path]:
@@ -72,6 +82,7 @@ def test_there_are_no_import_cycles() -> None:
         ("journal", ("backtrader", "strategies", "feeds", "brokers", "app")),
         ("feeds", ("strategies", "brokers", "analyzers", "app")),
         ("btcompat", PACKAGES[2:]),
+        ("dashboard", ("brokers", "app", "alpaca", "ib_async", "ib_insync")),
     ],
 )
 def test_dependencies_point_one_way(package: str, forbidden: tuple[str, ...]) -> None:
