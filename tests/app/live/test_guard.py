@@ -107,7 +107,7 @@ class InterruptWhenOpen(bt.Analyzer):
 
 def test_ctrl_c_flattens_then_stops(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     rt = runtime(tmp_path, {})
-    strat, cerebro = run(tmp_path, tmp_path_factory, rt, extra=InterruptWhenOpen)
+    strat, _ = run(tmp_path, tmp_path_factory, rt, extra=InterruptWhenOpen)
     assert rt.interrupt.is_set() and rt.stop_requested.is_set()
     assert Cause.INTERRUPTED in rt.states.causes and rt.states.state is TradingState.REDUCING
     assert not strat.scalps  # type: ignore[attr-defined]
