@@ -20,7 +20,7 @@ def rows(tmp: Path, model: type) -> list:  # type: ignore[type-arg]
 
 
 def test_a_session_trades_journals_and_logs(tmp_path: Path, spy_catalog: Path) -> None:
-    code, console = session(tmp_path, market(spy_catalog, SPY_DAY, "11:40", "12:05"))
+    code, console = session(tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:58"))
     assert code == 0, console
     [run] = rows(tmp_path, RunRecord)
     assert (run.mode, run.broker, run.account, run.status) == ("paper", "alpaca", "PA0000REPLAY", "finished")
@@ -31,7 +31,7 @@ def test_a_session_trades_journals_and_logs(tmp_path: Path, spy_catalog: Path) -
     fills = [o for o in rows(tmp_path, LiveOrderRecord) if o.event in ("fill", "partial_fill")]
     assert all(o.execution_id and o.fill_qty and o.fill_price for o in fills)
     beats = rows(tmp_path, HeartbeatRecord)
-    assert len(beats) >= 20 and {b.state for b in beats} == {"ACTIVE"}
+    assert len(beats) >= 12 and {b.state for b in beats} == {"ACTIVE"}
     status = [line for line in console.splitlines() if " ET  SPY " in line]
     assert len(status) == len(beats)
     log = [json.loads(line) for line in (tmp_path / "live.log").read_text().splitlines()]
@@ -42,7 +42,7 @@ def test_a_session_trades_journals_and_logs(tmp_path: Path, spy_catalog: Path) -
 
 def test_ctrl_c_flattens_and_exits_130(tmp_path: Path, spy_catalog: Path) -> None:
     code, console = session(
-        tmp_path, market(spy_catalog, SPY_DAY, "11:40", "12:30"), on_bar=interrupt_when_open
+        tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:52"), on_bar=interrupt_when_open
     )
     assert code == cli.EXIT_INTERRUPTED, console
     [run] = rows(tmp_path, RunRecord)
