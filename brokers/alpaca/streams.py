@@ -9,6 +9,7 @@ through ``report(connected, message)``; the protocol is alpaca-py's own.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -22,6 +23,16 @@ from alpaca.trading.stream import TradingStream
 log = logging.getLogger(__name__)
 
 Report = Callable[[bool, str], None]
+
+# websockets logs every frame at DEBUG, the auth frame with the keys included: the clients
+# log through this logger instead, which never goes below INFO whatever the root level.
+_WS_LOG = logging.getLogger("brokers.alpaca.websocket")
+_WS_LOG.setLevel(logging.INFO)
+
+
+def websocket_params() -> dict[str, Any]:
+    """alpaca-py's own websocket defaults, plus the logger that never logs frames."""
+    return {"ping_interval": 10, "ping_timeout": 180, "max_queue": 1024, "logger": _WS_LOG}
 
 
 class _Reporting:
@@ -43,7 +54,8 @@ class _Reporting:
         try:
             stale = await cast(Any, super())._consume()
         except Exception as exc:
-            self.report(False, f"dropped ({_why(exc)}); reconnecting with backoff")
+            if getattr(self, "_should_run", True):  # not our own close()
+                self.report(False, f"dropped ({_why(exc)}); reconnecting with backoff")
             raise
         if stale:
             timeout = getattr(self, "_data_timeout", None)
@@ -102,10 +114,12 @@ class StreamThread:
         if loop is not None and loop.is_running():
             try:
                 self.stream.stop()
+                # alpaca-py notices the stop only between receives (up to 5 s): close the socket now
+                asyncio.run_coroutine_threadsafe(self.stream.close(), loop).result(timeout)
             except Exception as exc:
                 log.warning("alpaca %s stream did not stop cleanly: %s", self.name, _why(exc))
         self._thread.join(timeout)
         self._thread = None
 
 
-__all__ = ["BarStream", "OrderStream", "QuoteStream", "Report", "StreamThread"]
+__all__ = ["BarStream", "OrderStream", "QuoteStream", "Report", "StreamThread", "websocket_params"]

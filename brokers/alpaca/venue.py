@@ -33,7 +33,7 @@ from requests.adapters import HTTPAdapter
 from brokers.alpaca import parsing
 from brokers.alpaca.config import AlpacaConfig
 from brokers.alpaca.errors import permission_error, venue_error
-from brokers.alpaca.streams import BarStream, OrderStream, QuoteStream, StreamThread
+from brokers.alpaca.streams import BarStream, OrderStream, QuoteStream, StreamThread, websocket_params
 from brokers.live.venue import (
     AccountReport,
     ChainRequest,
@@ -91,21 +91,21 @@ class AlpacaVenue:
             "bars",
             BarStream(
                 key, secret, feed=DataFeed(config.stock_feed), url_override=config.stock_stream_url,
-                data_timeout=config.data_timeout, report=self._reporter("bars"),
+                data_timeout=config.data_timeout, report=self._reporter("bars"), websocket_params=websocket_params(),
             ),
         )  # fmt: skip
         self._quotes = StreamThread(
             "quotes",
             QuoteStream(
                 key, secret, feed=OptionsFeed(config.option_feed), url_override=config.option_stream_url,
-                report=self._reporter("quotes"),
+                report=self._reporter("quotes"), websocket_params=websocket_params(),
             ),
         )  # fmt: skip
         self._orders = StreamThread(
             "orders",
             OrderStream(
                 key, secret, paper=not config.live, url_override=config.trading_stream_url,
-                report=self._reporter("orders"),
+                report=self._reporter("orders"), websocket_params=websocket_params(),
             ),
         )  # fmt: skip
 

@@ -35,7 +35,9 @@ def test_warmup_bars_come_in_pages_start_stamped_closed_only(venue: AlpacaVenue,
     assert len(bars) == 2 * 390 + 30  # two warm-up sessions and 09:30-10:00 today
     assert fake.requests.count(("GET", "/v2/stocks/bars")) == 5  # 810 bars in pages of 200
     assert bars[-1].start == now - timedelta(minutes=1)
-    assert venue.historical_bars("SPY", now - timedelta(minutes=3), now - timedelta(seconds=30)) == bars[-3:-1]
+    assert (
+        venue.historical_bars("SPY", now - timedelta(minutes=3), now - timedelta(seconds=30)) == bars[-3:-1]
+    )
 
 
 def test_chain_snapshot_pages_with_alpacas_greeks(venue: AlpacaVenue, fake: FakeAlpaca) -> None:
@@ -55,7 +57,12 @@ def test_chain_snapshot_pages_with_alpacas_greeks(venue: AlpacaVenue, fake: Fake
 def test_submit_then_cancel(venue: AlpacaVenue, market: ReplayMarket) -> None:
     q = _chain(venue, market)[0]
     report = venue.submit(OrderRequest("r1-1", q.option_symbol, "buy", 1, round(q.bid - 0.5, 2)))
-    assert (report.client_order_id, report.status, report.qty, report.filled_qty) == ("r1-1", OrderStatus.ACCEPTED, 1, 0)
+    assert (report.client_order_id, report.status, report.qty, report.filled_qty) == (
+        "r1-1",
+        OrderStatus.ACCEPTED,
+        1,
+        0,
+    )
     assert [o.venue_order_id for o in venue.open_orders()] == [report.venue_order_id]
     venue.cancel(report.venue_order_id)
     found = venue.find_order("r1-1")
@@ -77,7 +84,9 @@ def test_an_http_rejection_carries_alpacas_message(venue: AlpacaVenue, fake: Fak
     assert venue.find_order("r1-2") is None
 
 
-def test_the_markets_own_refusal_is_a_rejection_with_its_reason(venue: AlpacaVenue, market: ReplayMarket) -> None:
+def test_the_markets_own_refusal_is_a_rejection_with_its_reason(
+    venue: AlpacaVenue, market: ReplayMarket
+) -> None:
     q = _chain(venue, market)[0]
     with pytest.raises(VenueError) as err:
         venue.submit(OrderRequest("r1-3", q.option_symbol, "sell", 1, q.bid))
@@ -91,7 +100,9 @@ def test_a_lost_submit_reply_is_found_again_by_client_order_id(venue: AlpacaVenu
         venue.submit(OrderRequest("r1-4", q.option_symbol, "buy", 1, round(q.bid - 0.5, 2)))
     assert err.value.kind is VenueErrorKind.LOST_REPLY and "client_order_id" in str(err.value)
     found = venue.find_order("r1-4")
-    assert found is not None and found.status is OrderStatus.ACCEPTED and found.option_symbol == q.option_symbol
+    assert (
+        found is not None and found.status is OrderStatus.ACCEPTED and found.option_symbol == q.option_symbol
+    )
     assert len(fake.market.open_orders()) == 1  # created once, never resent
 
 

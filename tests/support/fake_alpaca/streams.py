@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -24,6 +25,9 @@ from tests.support.fake_alpaca import wire
 
 if TYPE_CHECKING:
     from tests.support.fake_alpaca.server import FakeAlpaca
+
+_LOG = logging.getLogger("tests.fake_alpaca.websocket")
+_LOG.setLevel(logging.WARNING)  # the fake's frames (the clients' keys among them) are never logged
 
 BAR_PATHS = ("/v2/iex", "/v2/sip")
 QUOTE_PATHS = ("/v1beta1/indicative", "/v1beta1/opra")
@@ -76,6 +80,7 @@ class StreamServer:
             process_request=self._gate,
             ping_interval=None,
             compression=None,
+            logger=_LOG,
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
