@@ -200,20 +200,24 @@ class FakeAlpaca:
             self.streams.submit(self.streams.send_update(update))
 
     def _on_minute(self, minute: datetime) -> None:
+        """Publish minute ``minute``: the bound contracts' quotes, then the bar that closed at ``minute``.
+
+        Quotes go out a few milliseconds before the bar (two sockets, two client threads), so
+        a client holds the minute's quote when the bar closing that minute reaches its clock.
+        """
         s = self.streams
         if self.faults.take_mute():
             s.submit(s.mute_bars())
-        bars = {}
-        for symbol in s.subscribed("bars", "bars"):
-            for b in self.market.bars(symbol, minute - MINUTE, minute):
-                bars[symbol] = wire.bar_frame(b)
-        s.submit(s.send_frames("bars", "bars", bars))
         quotes = {}
         for symbol in s.subscribed("quotes", "quotes"):
             q = self.market.quote(symbol)
             if q is not None:
                 quotes[symbol] = wire.quote_frame(q)
-        s.submit(s.send_frames("quotes", "quotes", quotes))
+        bars = {}
+        for symbol in s.subscribed("bars", "bars"):
+            for b in self.market.bars(symbol, minute - MINUTE, minute):
+                bars[symbol] = wire.bar_frame(b)
+        s.submit(s.send_minute(quotes, bars))
         if self.faults.minute_passed():
             s.submit(s.drop_bars())
 

@@ -32,6 +32,7 @@ _LOG.setLevel(logging.WARNING)  # the fake's frames (the clients' keys among the
 BAR_PATHS = ("/v2/iex", "/v2/sip")
 QUOTE_PATHS = ("/v1beta1/indicative", "/v1beta1/opra")
 TRADING_PATH = "/stream"
+QUOTES_AHEAD_S = 0.01  # a minute's quotes leave this long before its bar
 _STOCK_CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds",
                    "corrections", "cancelErrors")  # fmt: skip
 _OPTION_CHANNELS = ("trades", "quotes")
@@ -194,6 +195,12 @@ class StreamServer:
                     await conn.ws.send(wire.pack(mine))
                 except ConnectionClosed:
                     self.data.discard(conn)
+
+    async def send_minute(self, quotes: dict[str, dict[str, Any]], bars: dict[str, dict[str, Any]]) -> None:
+        await self.send_frames("quotes", "quotes", quotes)
+        if quotes:
+            await asyncio.sleep(QUOTES_AHEAD_S)
+        await self.send_frames("bars", "bars", bars)
 
     async def send_update(self, update: dict[str, Any]) -> None:
         frame = _json({"stream": "trade_updates", "data": update})
