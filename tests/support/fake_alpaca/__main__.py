@@ -34,6 +34,18 @@ def _catalog(path: Path, symbols: list[str]) -> Any:
     return catalog
 
 
+def _warmup(catalog: Any, symbols: list[str], day: date, wanted: int) -> int:
+    """The warm-up sessions the catalog holds before ``day`` (at most ``wanted``); ``ValueError`` without ``day``."""
+    warmup = wanted
+    for symbol in symbols:
+        days = sorted(catalog.days(symbol))
+        if day not in days:
+            span = f"{days[0]}..{days[-1]}" if days else "no days"
+            raise ValueError(f"--day {day}: {symbol} has no data that day in the catalog ({span})")
+        warmup = min(warmup, sum(1 for d in days if d < day))
+    return warmup
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m tests.support.fake_alpaca", description=__doc__.split("\n")[0]
@@ -52,17 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--secret", default="fake-secret-key")
     args = p.parse_args(argv)
 
+    from options_scalper.model import ScalperError
     from tests.support.fake_alpaca.server import FakeAlpaca
     from tests.support.replay_market import ReplayMarket
 
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
     try:
+        catalog = _catalog(args.data, symbols)
+        warmup = _warmup(catalog, symbols, args.day, args.warmup_days)
         market = ReplayMarket(
-            _catalog(args.data, symbols), symbols, args.day, warmup_days=args.warmup_days, start_et=args.start,
+            catalog, symbols, args.day, warmup_days=warmup, start_et=args.start,
             end_et=args.end, minute_seconds=args.minute_seconds, cash=args.cash,
         )  # fmt: skip
         fake = FakeAlpaca(market, key=args.key, secret=args.secret, port=args.port).start()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ScalperError) as exc:
         print(f"fake_alpaca: cannot start: {exc}", file=sys.stderr)
         return 2
     for name, value in fake.env().items():
