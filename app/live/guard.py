@@ -83,6 +83,13 @@ class LiveGuard(bt.Analyzer):
         self._interrupt_done = False
         self._halt_cancelled = False
         self.now: datetime | None = None
+        self._recheck = 0
+        self.rt.strategy = self.strategy
+        self.rt.clock_now = self._latest
+
+    def _latest(self) -> datetime | None:
+        clocks = [c for c in self._clocks if len(c)]
+        return max(self._times.bar(c) for c in clocks) if clocks else None
 
     # ------------------------------------------------------------------ bars
     def prenext(self) -> None:
@@ -98,6 +105,11 @@ class LiveGuard(bt.Analyzer):
             rt.bar_arrived()
         self.now = now
         rt.data_state = self._data_state()
+        live_trading = rt.data_state == "LIVE" and self._trading(now)
+        if rt.pending_adoption and live_trading:
+            self._adopt()
+        if rt.reconnected.is_set() and live_trading:
+            self._after_reconnect()
         rt.poll_kill()
         if rt.interrupt.is_set():
             self._interrupted()
@@ -117,6 +129,57 @@ class LiveGuard(bt.Analyzer):
         if self._trading(now):  # not the warm-up bars
             rt.minute(now, prices, views, day_pnl, details)
         self._maybe_stop(now)
+
+    def _adopt(self) -> None:
+        from app.live.adopt import adopt
+
+        rt = self.rt
+        for symbol, (row, position) in list(rt.pending_adoption.items()):
+            why = adopt(self.strategy, self.strategy.broker, row, position)
+            del rt.pending_adoption[symbol]
+            if why is None:
+                rt.rows[(row.signal_id, symbol)] = row.row_id
+                rt.adopted[symbol] = row
+                rt.log.say(
+                    f"managing adopted {symbol} x{position.qty} (journal row {row.row_id})", event="adopted"
+                )
+            else:
+                rt.gate.block(symbol, "adopted position could not be managed")
+                rt.states.enter(Cause.RECONCILIATION, f"cannot adopt: {why}")
+
+    def _after_reconnect(self) -> None:
+        """Back after a drop and backfilled: the venue's positions must be ours, then ACTIVE again."""
+        rt = self.rt
+        if self._working() and self._recheck < 3:
+            self._recheck += 1  # fills in flight: look again on the next bar
+            return
+        ours: dict[str, int] = {}
+        for scalp in self.strategy.scalps.values():
+            size = int(self.strategy.getposition(scalp.feed).size)
+            if size:
+                ours[scalp.option_symbol] = ours.get(scalp.option_symbol, 0) + size
+        try:
+            held = {
+                p.symbol: int(p.qty)
+                for p in rt.venue.positions()
+                if p.qty and p.symbol not in rt.gate.blocked
+            }
+        except Exception as exc:  # a venue still flaky: try on the next bar
+            rt.log.event("reconcile_retry", level="warning", message=str(exc))
+            return
+        if held != ours and self._recheck < 3:
+            self._recheck += 1
+            return
+        rt.reconnected.clear()
+        self._recheck = 0
+        if held == ours:
+            rt.states.leave(Cause.DISCONNECTED, "reconnected, backfilled and reconciled")
+        else:
+            rt.states.enter(
+                Cause.RECONCILIATION,
+                f"after the reconnect the broker holds {held or 'nothing'} but this run {ours or 'nothing'}: "
+                "no new entries; check the account",
+            )
 
     def _data_state(self) -> str:
         names = {

@@ -12,18 +12,21 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from app.live.limits import OrderGate
+from app.live.expiry import flat_by, is_zero_dte
+from app.live.limits import OrderAsk, OrderGate
 from app.live.logs import LiveLog
 from app.live.states import Cause, TradingStates
 from app.live.status import ScalpView, status_line
+from brokers.live.venue import OrderEvent, OrderRequest
 from journal.live import HeartbeatRow, LiveJournal, OpenScalpRow, OrderEventRow
 from options_scalper.calendar import session_date
+from options_scalper.occ import parse_occ
 from options_scalper.records import ClosedScalp
 
 KILL_FILENAME = "KILL"
@@ -83,6 +86,13 @@ class LiveRuntime:
         self.last_status = ""
         self.data_state = ""
         self.closed_count = 0
+        self.strategy: Any = None  # set by the guard when the run starts
+        self.clock_now: Callable[[], datetime | None] | None = None
+        self.roles: dict[str, str] = {}  # client order id -> entry / exit
+        self.down_streams: set[str] = set()
+        self.reconnected = threading.Event()
+        self.venue: Any = None  # set by the session: the guard re-reads positions after a reconnect
+        self.pending_adoption: dict[str, Any] = {}  # option symbol -> (journal row, position) to adopt
         self.last_bar_wall = time.monotonic()  # this machine's clock: the watchdog's only use of it
         self.session_over = False
 
@@ -105,6 +115,82 @@ class LiveRuntime:
             self.states.enter(Cause.KILL_SWITCH, "kill switch (SIGUSR1): cancels only")
         elif self.kill_file.exists():
             self.states.enter(Cause.KILL_SWITCH, f"kill switch ({self.kill_file} exists): cancels only")
+
+    # ------------------------------------------------------------------ the broker's hooks
+    def venue_now(self) -> datetime | None:
+        """The clock's latest bar stamp (venue time), None before the first bar."""
+        return self.clock_now() if self.clock_now is not None else None
+
+    def check_order(self, request: OrderRequest) -> str | None:
+        """The ``LiveBroker`` gate: None lets ``request`` go (journaled ``submitted``), else why not."""
+        now = self.venue_now()
+        if now is None:
+            return "no bar yet: orders wait for the clock"
+        role = "entry" if request.side == "buy" else "exit"
+        symbol = request.option_symbol
+        if role == "entry" and symbol in self.pending_adoption:
+            return f"{symbol} is being adopted from an earlier run: no new entry on it"
+        scalps = list(getattr(self.strategy, "scalps", {}).values())
+        others = sum(1 for s in scalps if s.option_symbol != symbol) + len(self.pending_adoption)
+        zero_dte = None
+        try:
+            expiry = parse_occ(symbol).expiry
+        except ValueError:
+            expiry = None
+        if expiry is not None and is_zero_dte(expiry, now):
+            zero_dte = flat_by(now, self.settings.strategy_config)
+        ask = OrderAsk(
+            role, symbol, request.side, int(request.qty), request.limit_price, now, others, zero_dte
+        )
+        why = self.gate.check(ask)
+        if why is not None:
+            self.log.event(
+                "refused", symbol=symbol, side=request.side, qty=request.qty, role=role, reason=why
+            )
+            return why
+        self.roles[request.client_order_id] = role
+        self.order_event(
+            OrderEventRow(
+                ts=now, client_order_id=request.client_order_id, option_symbol=symbol, side=request.side,
+                qty=int(request.qty), event="submitted", ticker=self.ticker_of(symbol),
+                limit_price=request.limit_price, role=role,
+            )
+        )  # fmt: skip
+        return None
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        """The ``LiveBroker`` listener: every venue order event, journaled as it comes."""
+        o, ex = event.order, event.execution
+        self.order_event(
+            OrderEventRow(
+                ts=event.ts, client_order_id=o.client_order_id, venue_order_id=o.venue_order_id or None,
+                option_symbol=o.option_symbol, side=o.side, qty=int(o.qty), event=str(event.kind),
+                ticker=self.ticker_of(o.option_symbol), limit_price=o.limit_price,
+                role=self.roles.get(o.client_order_id), execution_id=ex.execution_id if ex else None,
+                fill_qty=int(ex.qty) if ex else None, fill_price=float(ex.price) if ex else None,
+                commission=ex.commission if ex else None, message=event.message or o.message or None,
+            )
+        )  # fmt: skip
+
+    def on_status(self, stream: str, connected: bool, message: str) -> None:
+        """The venue's stream reports (any thread): a drop REDUCES; all back -> the guard reconciles."""
+        if connected:
+            self.down_streams.discard(stream)
+            if not self.down_streams and Cause.DISCONNECTED in self.states.causes:
+                self.reconnected.set()
+            self.log.event("stream", stream=stream, connected=True, message=message)
+        else:
+            self.down_streams.add(stream)
+            self.reconnected.clear()
+            self.log.event("stream", level="warning", stream=stream, connected=False, message=message)
+            self.states.enter(Cause.DISCONNECTED, f"{stream} stream down ({message}): reconnecting")
+
+    @staticmethod
+    def ticker_of(symbol: str) -> str | None:
+        try:
+            return parse_occ(symbol).underlying
+        except ValueError:
+            return None
 
     # ------------------------------------------------------------------ journal
     def order_event(self, row: OrderEventRow) -> None:
