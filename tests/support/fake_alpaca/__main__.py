@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"export {name}={value}")
     print(f"# fake Alpaca replaying {','.join(symbols)} {args.day} from {args.start} ET, "
           f"{args.minute_seconds:g} s per minute; Ctrl-C stops it", file=sys.stderr)  # fmt: skip
-    market.start()
+    print("# the replay starts when a client subscribes to bars", file=sys.stderr)
+    fake.run_clock(args.minute_seconds)
     try:
         why = fake.serve_until_done(idle_seconds=args.idle_seconds)
     except KeyboardInterrupt:

@@ -46,6 +46,8 @@ class FakeAlpaca:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every REST call, for tests
         self._local = threading.local()
         self._last_touch = time.monotonic()
+        self._clock_stop = threading.Event()
+        self._clock_thread: threading.Thread | None = None
         self.rest = RestServer(self, host, port)
         self.streams = StreamServer(self, host, (port + 1 if port else 0) if ws_port is None else ws_port)
         self._rest_thread = threading.Thread(
@@ -61,6 +63,9 @@ class FakeAlpaca:
         return self
 
     def stop(self) -> None:
+        self._clock_stop.set()
+        if self._clock_thread is not None:
+            self._clock_thread.join(5)
         self.market.stop()
         self.rest.shutdown()
         self.rest.server_close()
@@ -71,6 +76,35 @@ class FakeAlpaca:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def run_clock(
+        self,
+        minute_seconds: float,
+        *,
+        fast_after: datetime | None = None,
+        fast_minute_seconds: float = 0.01,
+        wait_for_client: bool = True,
+    ) -> None:
+        """Advance the replay on a thread of the fake's own: one minute every ``minute_seconds``.
+
+        ``wait_for_client``: start once a client subscribes to bars (its warm-up is done).
+        ``fast_after``: from that minute on, ``fast_minute_seconds`` per minute (a quiet tail
+        replayed quickly up to the close, where a live run ends its session).
+        """
+
+        def run() -> None:
+            m = self.market
+            while wait_for_client and not self.streams.subscribed("bars", "bars"):
+                if self._clock_stop.wait(0.02):
+                    return
+            while not m.finished.is_set():
+                fast = fast_after is not None and m.now() >= fast_after
+                if self._clock_stop.wait(fast_minute_seconds if fast else minute_seconds):
+                    return
+                m.step()
+
+        self._clock_thread = threading.Thread(target=run, name="fake-alpaca-clock", daemon=True)
+        self._clock_thread.start()
 
     def touch(self) -> None:
         self._last_touch = time.monotonic()
