@@ -171,3 +171,14 @@ def test_nothing_listening_is_a_network_error() -> None:
         with pytest.raises(VenueError) as err:
             call()
         assert err.value.kind is VenueErrorKind.NETWORK and f"127.0.0.1:{port}" in str(err.value)
+
+
+def test_the_calendar_has_alpacas_shape_with_half_days(venue: AlpacaVenue) -> None:
+    from datetime import date
+
+    from alpaca.trading.requests import GetCalendarRequest
+
+    days = venue.trading.get_calendar(GetCalendarRequest(start=date(2024, 11, 27), end=date(2024, 12, 2)))
+    assert [(d.date.isoformat(), f"{d.open:%H:%M}", f"{d.close:%H:%M}") for d in days] == [  # type: ignore[union-attr]
+        ("2024-11-27", "09:30", "16:00"), ("2024-11-29", "09:30", "13:00"), ("2024-12-02", "09:30", "16:00"),
+    ]  # fmt: skip

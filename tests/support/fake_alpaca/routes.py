@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from brokers.live.venue import ChainRequest, OrderRequest
+from options_scalper.calendar import next_session, session_open_close, to_eastern
 from options_scalper.occ import InvalidSymbolError, parse_occ
 from tests.support.fake_alpaca import wire
 from tests.support.fake_alpaca.rest import Reply, page
@@ -27,6 +28,8 @@ def route(fake: FakeAlpaca, method: str, path: str, q: dict[str, str], body: dic
         return wire.account(a, options_level=level, account_number=number)
     if method == "GET" and path == "/v2/clock":
         return wire.clock(m.clock())
+    if method == "GET" and path == "/v2/calendar":
+        return _calendar(q, m.day)
     if method == "GET" and path == "/v2/positions":
         return [wire.position(p, _mid(fake, p.symbol)) for p in m.positions()]
     if path == "/v2/orders":
@@ -96,6 +99,18 @@ def order_request(body: dict[str, Any]) -> OrderRequest:
     if len(coid) > 128:
         raise Reply(422, message="client_order_id must be at most 128 characters")
     return OrderRequest(coid, symbol, side, int(qty), limit)
+
+
+def _calendar(q: dict[str, str], day: date) -> list[dict[str, str]]:
+    """Sessions in ``[start, end]`` (default: the replayed day), open/close in ET as Alpaca sends them."""
+    start = date.fromisoformat(q["start"][:10]) if q.get("start") else day
+    end = date.fromisoformat(q["end"][:10]) if q.get("end") else day
+    out, d = [], next_session(start - timedelta(days=1))
+    while d <= end:
+        o, c = (to_eastern(t) for t in session_open_close(d))
+        out.append({"date": d.isoformat(), "open": f"{o:%H:%M}", "close": f"{c:%H:%M}"})
+        d = next_session(d)
+    return out
 
 
 def _cancel_one(fake: FakeAlpaca, order_id: str) -> dict[str, Any]:
