@@ -103,6 +103,11 @@ class StreamThread:
         except Exception as exc:  # the stream's loop died: say so, never kill the process
             log.error("alpaca %s stream stopped: %s", self.name, _why(exc))
 
+    async def _halt(self) -> None:
+        """alpaca-py's ``stop_ws``, then close the socket: alpaca-py alone notices only between receives (5 s)."""
+        await self.stream.stop_ws()
+        await self.stream.close()
+
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread is None:
             return
@@ -113,9 +118,7 @@ class StreamThread:
             time.sleep(0.01)
         if loop is not None and loop.is_running():
             try:
-                self.stream.stop()
-                # alpaca-py notices the stop only between receives (up to 5 s): close the socket now
-                asyncio.run_coroutine_threadsafe(self.stream.close(), loop).result(timeout)
+                asyncio.run_coroutine_threadsafe(self._halt(), loop).result(timeout)
             except Exception as exc:
                 log.warning("alpaca %s stream did not stop cleanly: %s", self.name, _why(exc))
         self._thread.join(timeout)
