@@ -255,7 +255,9 @@ class LiveGuard(bt.Analyzer):
         """``now`` is in the traded session (not a warm-up bar)."""
         starts = [float(getattr(c, "trading_start_num", float("-inf"))) for c in self._clocks]
         first = min(starts) if starts else float("-inf")
-        return first == float("-inf") or now >= self._times.of(first)
+        if first == float("-inf"):
+            return True
+        return math.isfinite(first) and now >= self._times.of(first)
 
     # ------------------------------------------------------------------ fills and closes
     def notify_order(self, order: bt.Order) -> None:
