@@ -27,12 +27,19 @@ from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_MAX_QUOTE_AGE
 
 
 class LiveStore:
-    """Feeds and broker of a live (or dry) run on ``venue`` (see module doc)."""
+    """Feeds and broker of a live (or dry) run on ``venue`` (see module doc).
+
+    ``cash``: the dry run's starting cash (None: the account's); a live run's cash is the
+    account's. ``cap_to_size`` / ``max_quote_age_min``: the dry run's fill rule (the
+    backtest's); a venue fills real orders by its own. ``catalog``: the user's catalog,
+    for the ATM IV history the IV gate ranks against (None: no history, the gate says so).
+    """
 
     def __init__(
         self,
         venue: LiveVenue,
         *,
+        cash: float | None = None,
         commission: float = DEFAULT_COMMISSION_PER_CONTRACT,
         cap_to_size: bool = DEFAULT_CAP_TO_SIZE,
         max_quote_age_min: float = DEFAULT_MAX_QUOTE_AGE_MIN,
@@ -53,7 +60,7 @@ class LiveStore:
         if self.dry_run:
             from brokers.live.dryrun import DryRunVenue
 
-            venue = DryRunVenue(venue, cap_to_size=cap_to_size, max_quote_age_min=max_quote_age_min,
+            venue = DryRunVenue(venue, cash=cash, cap_to_size=cap_to_size, max_quote_age_min=max_quote_age_min,
                                 commission=commission)  # fmt: skip
         self.venue = venue
         self.commission = float(commission)

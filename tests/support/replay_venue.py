@@ -8,8 +8,9 @@ for a step in progress (a real venue's bar arrives a moment after its minute; he
 step publishes before the time can be read).
 
 Faults (``faults``): ``reject_next(message)``, ``lose_next_reply()`` (the order is placed
-but ``submit`` raises ``lost_reply``), ``drop_bars(minutes)`` (the bar stream reports
-down, sends nothing for that many minutes, then reports up again).
+but ``submit`` raises ``lost_reply``), ``drop_bars(minutes, at)`` (from minute ``at`` the
+bar stream reports down, sends nothing for that many minutes, then reports up again),
+``hide_bars(starts)`` (minutes the venue has no bar for: the clock's gaps).
 
 ``Lockstep`` drives a Cerebro and the market in step (a thread steps the market once the
 strategy has processed the market's current minute; tests never wait real minutes).
@@ -18,8 +19,9 @@ strategy has processed the market's current minute; tests never wait real minute
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +48,8 @@ class Faults:
     reject_message: str | None = None
     lose_reply: bool = False
     drop_minutes: int = 0
+    drop_at: datetime | None = None  # with drop_bars(n, at=...): the minute the drop starts
+    hidden: set[datetime] = field(default_factory=set)  # bar starts the venue never has (gaps)
 
     def reject_next(self, message: str) -> None:
         self.reject_message = message
@@ -53,8 +57,13 @@ class Faults:
     def lose_next_reply(self) -> None:
         self.lose_reply = True
 
-    def drop_bars(self, minutes: int) -> None:
+    def drop_bars(self, minutes: int, at: datetime | None = None) -> None:
         self.drop_minutes = int(minutes)
+        self.drop_at = at
+
+    def hide_bars(self, starts: set[datetime]) -> None:
+        """The venue has no bar starting at these minutes (neither history nor stream)."""
+        self.hidden |= set(starts)
 
 
 class ReplayVenue:
@@ -71,6 +80,7 @@ class ReplayVenue:
         self._quote_subs: dict[str, Callable[[OptionQuote], None]] = {}
         self._dropping = 0
         self.chain_calls = 0
+        self.history_calls: list[tuple[str, datetime, datetime]] = []
         self.subscribe_calls = 0
         self.unsubscribe_calls = 0
         market.on_minute(self._publish)
@@ -105,7 +115,8 @@ class ReplayVenue:
 
     # market data -----------------------------------------------------------------
     def historical_bars(self, symbol: str, start: datetime, end: datetime) -> list[LiveBar]:
-        return self.market.bars(symbol, start, end)
+        self.history_calls.append((symbol, start, end))
+        return [b for b in self.market.bars(symbol, start, end) if b.start not in self.faults.hidden]
 
     def subscribe_bars(self, symbols: Sequence[str], on_bar: Callable[[LiveBar], None]) -> None:
         self._bar_subs.append(({s.upper() for s in symbols}, on_bar))
@@ -157,7 +168,7 @@ class ReplayVenue:
             q = self.market.quote(symbol)
             if q is not None:
                 cb(q)
-        if self.faults.drop_minutes:
+        if self.faults.drop_minutes and (self.faults.drop_at is None or now >= self.faults.drop_at):
             self.faults.drop_minutes, self._dropping = 0, self.faults.drop_minutes
             for listener in self._status:
                 listener(STREAM_BARS, False, "replay: bar stream dropped")
@@ -171,7 +182,8 @@ class ReplayVenue:
         for symbols, cb in self._bar_subs:
             for symbol in symbols:
                 for bar in self.market.bars(symbol, now - MINUTE, now):
-                    cb(bar)
+                    if bar.start not in self.faults.hidden:
+                        cb(bar)
 
 
 class _Processed(bt.Analyzer):
@@ -205,22 +217,23 @@ class Lockstep:
 
     def _caught_up(self, target: datetime) -> bool:
         clock = self._clock
-        return (
-            self._seen is not None
-            and self._seen >= target
-            and clock is not None
-            and clock._laststatus == clock.LIVE
-            and not clock.haslivedata()
-        )
+        if clock is None or clock.haslivedata():
+            return False
+        if clock._laststatus == clock.CONNBROKEN:
+            return True  # nothing can arrive before the stream is back: let the market move on
+        return self._seen is not None and self._seen >= target and clock._laststatus == clock.LIVE
 
     def _drive(self) -> None:
         market = self.venue.market
         try:
             target = last_grid_minute(market)
             while True:
+                deadline = time.monotonic() + self.timeout
                 with self._cond:
-                    if not self._cond.wait_for(lambda t=target: self._caught_up(t), timeout=self.timeout):
-                        raise TimeoutError(f"the strategy never processed {target} (last {self._seen})")
+                    while not self._caught_up(target):  # polled too: a dropped stream processes nothing
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"the strategy never processed {target} (last {self._seen})")
+                        self._cond.wait(0.005)
                 if market.now() >= market.end_utc:
                     break
                 target = self.venue.step()
