@@ -94,7 +94,7 @@ def test_a_real_money_account_needs_live_and_the_typed_number(tmp_path: Path, sp
         with pytest.raises(LiveStop) as err:
             session(tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:46", paper=False), **kw)  # type: ignore[arg-type]
         assert err.value.code == cli.EXIT_LIVE_REFUSED
-    assert select_all(tmp_path, RunRecord) == []
+    assert not (tmp_path / "journal.sqlite").exists() and not (tmp_path / "live.log").exists()
 
 
 def test_a_closed_market_waits_with_a_countdown_or_exits(tmp_path: Path, spy_catalog: Path) -> None:
