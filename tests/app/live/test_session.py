@@ -50,3 +50,33 @@ def test_ctrl_c_flattens_and_exits_130(tmp_path: Path, spy_catalog: Path) -> Non
     [scalp] = rows(tmp_path, OptionsScalpRecord)
     assert scalp.status == "closed" and scalp.exit_reason == "end_of_day"
     assert "REDUCING: Ctrl-C" in console
+
+
+def test_a_dropped_bar_stream_reduces_then_resumes_after_backfill_and_reconciliation(
+    tmp_path: Path, spy_catalog: Path
+) -> None:
+    dropped: list[object] = []
+
+    def drop_once(strategy, rt):  # type: ignore[no-untyped-def]
+        if not dropped and rt.data_state == "LIVE":
+            dropped.append(rt.venue_now())
+            rt.venue.faults.drop_bars(3)
+
+    code, console = session(tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:52"), on_bar=drop_once)
+    assert code == 0, console
+    lines = console.splitlines()
+    down = next(i for i, line in enumerate(lines) if line.startswith("REDUCING: bars stream down"))
+    back = next(i for i, line in enumerate(lines) if line == "ACTIVE: reconnected, backfilled and reconciled")
+    assert down < back
+    beats = rows(tmp_path, HeartbeatRecord)
+    assert beats[-1].state == "ACTIVE"
+
+
+def test_a_dry_run_sends_no_order_to_the_venue(tmp_path: Path, spy_catalog: Path) -> None:
+    mkt = market(spy_catalog, SPY_DAY, "11:44", "11:58")
+    code, console = session(tmp_path, mkt, dry_run=True)
+    assert code == 0, console
+    [run] = rows(tmp_path, RunRecord)
+    assert run.mode == "dry_run"
+    assert rows(tmp_path, OptionsScalpRecord), "the dry run books its simulated scalp"
+    assert mkt.find_order(f"{run.run_id}-1") is None and mkt.positions() == []
