@@ -84,6 +84,7 @@ class LiveGuard(bt.Analyzer):
         self._halt_cancelled = False
         self.now: datetime | None = None
         self._recheck = 0
+        self._mismatches_seen = 0
         self.rt.strategy = self.strategy
         self.rt.clock_now = self._latest
 
@@ -110,6 +111,7 @@ class LiveGuard(bt.Analyzer):
             self._adopt()
         if rt.reconnected.is_set() and live_trading:
             self._after_reconnect()
+        self._broker_mismatches()
         rt.poll_kill()
         if rt.interrupt.is_set():
             self._interrupted()
@@ -180,6 +182,18 @@ class LiveGuard(bt.Analyzer):
                 f"after the reconnect the broker holds {held or 'nothing'} but this run {ours or 'nothing'}: "
                 "no new entries; check the account",
             )
+
+    def _broker_mismatches(self) -> None:
+        """The broker's periodic position check found the venue holding other than this run booked."""
+        found = getattr(self.strategy.broker, "mismatches", None)
+        if not found or len(found) <= self._mismatches_seen:
+            return
+        for _when, symbol, local, held in found[self._mismatches_seen :]:
+            self.rt.states.enter(
+                Cause.RECONCILIATION,
+                f"the venue holds {held} of {symbol} but this run booked {local}: no new entries; check the account",
+            )
+        self._mismatches_seen = len(found)
 
     def _data_state(self) -> str:
         names = {
