@@ -32,7 +32,9 @@ _LOG.setLevel(logging.WARNING)  # the fake's frames (the clients' keys among the
 BAR_PATHS = ("/v2/iex", "/v2/sip")
 QUOTE_PATHS = ("/v1beta1/indicative", "/v1beta1/opra")
 TRADING_PATH = "/stream"
-QUOTES_AHEAD_S = 0.01  # a minute's quotes leave this long before its bar
+# a minute's trade updates and quotes leave this long before its bar: three sockets, three
+# client threads, and a client should hold the minute's fills and quotes when its bar arrives
+AHEAD_OF_BAR_S = 0.02
 _STOCK_CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds",
                    "corrections", "cancelErrors")  # fmt: skip
 _OPTION_CHANNELS = ("trades", "quotes")
@@ -198,8 +200,8 @@ class StreamServer:
 
     async def send_minute(self, quotes: dict[str, dict[str, Any]], bars: dict[str, dict[str, Any]]) -> None:
         await self.send_frames("quotes", "quotes", quotes)
-        if quotes:
-            await asyncio.sleep(QUOTES_AHEAD_S)
+        if bars:
+            await asyncio.sleep(AHEAD_OF_BAR_S)
         await self.send_frames("bars", "bars", bars)
 
     async def send_update(self, update: dict[str, Any]) -> None:
