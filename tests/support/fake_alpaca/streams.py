@@ -58,6 +58,7 @@ class StreamServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._stopped: asyncio.Future[None] | None = None
+        self._work: asyncio.Queue[Any] | None = None
         self._thread = threading.Thread(target=self._run, name="fake-alpaca-ws", daemon=True)
 
     def start(self) -> None:
@@ -76,6 +77,8 @@ class StreamServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopped = self._loop.create_future()
+        self._work = asyncio.Queue()
+        worker = asyncio.create_task(self._worker())
         async with serve(
             self._dialog,
             self.host,
@@ -88,13 +91,27 @@ class StreamServer:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
             await self._stopped
+        worker.cancel()
 
     def submit(self, coro: Any) -> None:
-        """Run ``coro`` on the server's loop (from any thread), in submission order."""
-        if self._loop is not None and not self._loop.is_closed():
-            asyncio.run_coroutine_threadsafe(coro, self._loop)
-        else:
+        """Run ``coro`` on the server's loop (from any thread), one after another in submission order."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._work is None:
             coro.close()
+            return
+        try:
+            loop.call_soon_threadsafe(self._work.put_nowait, coro)
+        except RuntimeError:  # the loop is closing
+            coro.close()
+
+    async def _worker(self) -> None:
+        assert self._work is not None
+        while True:
+            coro = await self._work.get()
+            try:
+                await coro
+            except Exception:
+                _LOG.exception("fake alpaca: publishing failed")
 
     # ------------------------------------------------------------------ dialogs
     def _gate(self, connection: ServerConnection, request: Request) -> Response | None:
