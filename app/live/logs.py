@@ -44,10 +44,16 @@ class LiveLog:
         self.console = console if console is not None else sys.stdout
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._handler: logging.Handler | None = None
+        if path is not None:
+            self.open_file(path)
+
+    def open_file(self, path: Path) -> None:
+        """Start writing the JSON log to ``path`` (appended)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self.path = path
+            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def event(self, name: str, level: str = "info", **fields: Any) -> None:
         if self._file is None:

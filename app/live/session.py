@@ -75,19 +75,14 @@ def run(
     env = os.environ if env is None else env
     cls, params = resolve_strategy(RunRequest(strategy=req.strategy, params=req.params, profile=req.profile))
     check_live_request(req, params)
-    out = ensure_writable_dir(
-        (req.out_dir or default_live_out(req.broker, req.strategy)).expanduser(), "--out"
-    )
-    from journal.errors import JournalError
-    from journal.writer import default_url, open_engine
+    out = (req.out_dir or default_live_out(req.broker, req.strategy)).expanduser()
+    from journal.writer import default_url
 
     url = req.journal_url or default_url(out)
-    try:
-        open_engine(url).dispose()
-    except JournalError as exc:
-        raise BadInput(f"--journal: {cli.one_line(exc)}") from exc
+    _check_dialect(url)
     say = (lambda line: print(line, file=console)) if console is not None else print
     if req.compare_with is not None and req.run_id is not None:
+        prepare_outputs(out, url)
         return compare_run(url, req.run_id, req.compare_with, out, say)
     session = Session(
         req, cls, params, out, url, env, ask if ask is not None else _ask_tty(), console, harness
@@ -96,6 +91,34 @@ def run(
     if req.compare_with is not None and session.run_id is not None and code in (0, cli.EXIT_INTERRUPTED):
         compare_run(url, session.run_id, req.compare_with, out, say)
     return code
+
+
+def _check_dialect(url: str) -> None:
+    """A journal URL whose database driver is missing fails before anything connects."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from journal.errors import mask_url
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise BadInput(
+            f"--journal {mask_url(url)!r}: {cli.one_line(exc)}; use e.g. sqlite:///out/journal.sqlite or "
+            "postgresql+psycopg://user:pw@host/db"
+        ) from None
+
+
+def prepare_outputs(out: Path, url: str) -> None:
+    """Create ``--out`` and bring the journal's schema up to date (``BadInput`` naming what failed)."""
+    from journal.errors import JournalError
+    from journal.writer import open_engine
+
+    ensure_writable_dir(out, "--out")
+    try:
+        open_engine(url).dispose()
+    except JournalError as exc:
+        raise BadInput(f"--journal: {cli.one_line(exc)}") from exc
 
 
 def compare_run(url: str, run_id: str, backtest_out: Path, out: Path, say: Callable[[str], None]) -> int:
@@ -148,15 +171,12 @@ class Session:
         self.harness = harness or Harness()
         self.req, self.cls, self.params, self.out, self.url = req, cls, params, out, url
         self.env, self.ask = env, ask
-        self.log = LiveLog(out / LOG_FILENAME, secrets_of(env), console=console)
+        self.log = LiveLog(None, secrets_of(env), console=console)  # the file once the venue said yes
         self.run_id: str | None = None
         self.runtime: LiveRuntime | None = None
 
     def run(self) -> int:
         req, log = self.req, self.log
-        log.capture_library_logs()
-        log.event("start", broker=req.broker, strategy=req.strategy, params=self.params, symbols=req.symbols,
-                  dry_run=req.dry_run, limits=req.limits.__dict__, out=str(self.out))  # fmt: skip
         venue = None
         lock: AccountLock | None = None
         journal = None
@@ -176,6 +196,11 @@ class Session:
             if warning:
                 log.warn(warning)
             clock = wait_for_open(venue, clock, log.say, exit_if_closed=not req.wait_for_open)
+            prepare_outputs(self.out, self.url)  # nothing is written before the venue said yes
+            log.open_file(self.out / LOG_FILENAME)
+            log.capture_library_logs()
+            log.event("start", broker=req.broker, strategy=req.strategy, params=self.params, symbols=req.symbols,
+                      dry_run=req.dry_run, limits=req.limits.__dict__, out=str(self.out), skew_warning=warning)  # fmt: skip
             from journal.live import LiveJournal
             from journal.live_read import realized_today
             from journal.writer import RunEntry, new_run_id

@@ -117,13 +117,16 @@ def test_a_dropped_stream_is_backfilled_and_the_bars_are_the_same(
     venue = replay(spy_catalog, "SPY", SPY_DAY, "10:30")
     drop_at = venue.market.open_utc + timedelta(minutes=23)
     venue.faults.drop_bars(6, at=drop_at)
+    venue.faults.history_failures_after_drop = 2  # the first backfill attempts time out: retried
     rec, clock = _live(venue)
     bars, macro = _until(backtest_bars, venue.market.end_utc)
     assert _same(rec.bars, bars) and _same(rec.macro, macro)
     assert clock.backfills == 2 and rec.states == ["DELAYED", "LIVE", "CONNBROKEN", "DELAYED", "LIVE"]
+    assert len(venue.history_calls) == 1 + 3  # the warm-up, two failed attempts, the backfill
     start, end = venue.history_calls[-1][1:]
-    assert start == venue.market.open_utc and end == drop_at + timedelta(minutes=5)
+    assert start == venue.market.open_utc and end >= drop_at + timedelta(minutes=5)
     assert clock.duplicate_bars == 22  # the backfill repeats the 22 minutes streamed before the drop
+    assert "SPY: the bar stream dropped; 1 backfill(s) after reconnecting" in clock.data_notes()
 
 
 def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
@@ -145,5 +148,50 @@ def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
     bars, macro = _until(expected, venue.market.end_utc)
     assert _same(rec.bars, bars) and _same(rec.macro, macro)
     assert clock.filled_bars == len(hidden)
+    assert f"SPY: {len(hidden)} minute(s) without a bar filled flat at the last close" in clock.data_notes()
     flat = [b for b in rec.bars if b[5] == 0.0]
     assert len(flat) >= len(hidden) and all(b[1] == b[2] == b[3] == b[4] for b in flat)
+
+
+def test_the_clock_ends_after_its_last_session_and_the_run_returns(spy_catalog: Path) -> None:
+    import threading
+
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "16:00", start_et="15:45")
+    store = LiveStore(venue, clock_params=FAST_CLOCK)
+    cerebro = bt.Cerebro(stdstats=False)
+    clock = store.getdata("SPY", fromdate=SPY_DAY, todate=SPY_DAY, warmup_days=1)
+    cerebro.adddata(clock, name="SPY")
+    for feed in store.getcontracts(clock, 1):
+        cerebro.adddata(feed, name=feed.p.name)
+    cerebro.addstrategy(Recorder.__base__)  # a plain bt.Strategy
+
+    def steps() -> None:
+        while not venue.market.finished.is_set():
+            venue.step()
+            threading.Event().wait(0.01)
+
+    driver = threading.Thread(target=steps, daemon=True)
+    driver.start()
+    cerebro.run()  # returns on its own: the clock said its last session is over
+    driver.join(timeout=5)
+    assert clock.ended and clock.produced == 2 * 390
+    assert bt.num2date(clock.stamp(clock.produced - 1)[0]).replace(tzinfo=UTC) == venue.market.close_utc
+
+
+def test_late_and_repeated_stream_bars_are_dropped_and_counted(
+    spy_catalog: Path, backtest_bars: Recorder
+) -> None:
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "10:00")
+    open_ = venue.market.open_utc
+    late, twice = open_ + timedelta(minutes=12), open_ + timedelta(minutes=20)
+    venue.faults.late.add(late)
+    venue.faults.repeat.add(twice)
+    rec, clock = _live(venue)
+    bars, _ = _until(backtest_bars, venue.market.end_utc)
+    late_close = bt.date2num((late + timedelta(minutes=1)).replace(tzinfo=None))
+    differ = [k for k, (a, b) in enumerate(zip(rec.bars, bars, strict=True)) if a != b]
+    # the late minute was emitted flat (it was a gap when its time came); its bar then dropped
+    assert len(rec.bars) == len(bars) and [rec.bars[k][0] for k in differ] == [late_close]
+    flat = rec.bars[differ[0]]
+    assert flat[1] == flat[2] == flat[3] == flat[4] == rec.bars[differ[0] - 1][4] and flat[5] == 0.0
+    assert clock.dropped_bars == 1 and clock.duplicate_bars == 1 and clock.filled_bars == 1
