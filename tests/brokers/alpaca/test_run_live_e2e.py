@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from app import live_command
-from app.cerebro import build_cerebro
 from app.live.limits import LiveLimits
 from app.live.request import LiveRequest
 from app.live.session import Harness, run
@@ -31,24 +30,15 @@ from options_scalper.eastern import ET
 from strategies.ema_cloud import EmaCloudScalp
 from strategies.momentum_burst import MomentumBurstScalp
 from tests.app.live.session_runs import StoppableLockstep
+from tests.brokers.alpaca.conftest import backtest_scalps
 from tests.support.fake_alpaca import FakeAlpaca
-from tests.support.live_runs import ANY_BID, SPY_DAY, TSLA_DAY, sample_catalog
+from tests.support.live_runs import ANY_BID, SPY_DAY, TSLA_DAY
 from tests.support.replay_market import ReplayMarket
 
 # the backtest knows no runtime limits: none of them may bind for the trades to match
 NO_LIMITS = LiveLimits(max_daily_loss=1e9, max_orders_per_minute=1000, max_open_scalps=100,
                        max_premium_per_order=1e9)  # fmt: skip
 SOCKET_CLOCK = dict(gap_grace_seconds=5.0, clock_poll_seconds=0.0, qcheck=0.1)
-
-
-@pytest.fixture(scope="module")
-def spy_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_catalog(tmp_path_factory, "SPY", SPY_DAY)
-
-
-@pytest.fixture(scope="module")
-def tsla_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_catalog(tmp_path_factory, "TSLA", TSLA_DAY)
 
 
 class _Stepper:
@@ -133,8 +123,8 @@ def test_run_live_on_the_fake_takes_the_backtests_trades(
     assert code == 0, console.getvalue()
     assert ("POST", "/v2/orders") in requests and ("GET", f"/v1beta1/options/snapshots/{symbol}") in requests
     live = sorted(_journal_key(s) for s in _whole_scalps(out, symbol))
-    backtest = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day).run()[0]
-    expected = sorted(_backtest_key(s) for s in backtest.closed_scalps if s.exit_time <= market.end_utc)
+    closed = backtest_scalps(catalog, strategy, symbol, day)
+    expected = sorted(_backtest_key(s) for s in closed if s.exit_time <= market.end_utc)
     assert expected and live == expected
     text = (out / "live.log").read_text() + console.getvalue()
     assert fake.key not in text and fake.secret not in text
@@ -151,43 +141,23 @@ def _free_running(spy_sample: Path, out: Path, run_session: Any) -> tuple[int, s
         return code, text, market.finished.is_set()
 
 
-def test_a_free_running_session_completes_whole_scalps_and_ends_with_the_day(
-    tmp_path: Path, spy_sample: Path
-) -> None:
-    """Nothing replaced: the venue from the environment, Cerebro's own run, the fake's own pace."""
-    out = tmp_path / "out"
-
-    def session(env: dict[str, str]) -> tuple[int, str]:
-        req = LiveRequest(broker="alpaca", strategy="ema_cloud", symbols=("SPY",), out_dir=out, warmup_days=1,
-                          limits=LiveLimits(max_open_scalps=1), data_timeout=30.0)  # fmt: skip
-        console = io.StringIO()
-        return run(req, env=env, console=console), console.getvalue()
-
-    code, text, finished = _free_running(spy_sample, out, session)
-    assert code == 0, text
-    assert finished and "session over" in text  # the session ran to the replayed day's close
-    scalps = _whole_scalps(out, "SPY")
-    assert min(s.entry_time for s in scalps) >= _naive(_et(SPY_DAY, "11:35"))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app/live_command.py request_from_args reads args.warmup_days, which its parser never defines",
-)
-def test_the_run_live_command_itself_on_the_fake(
+def test_the_run_live_command_completes_whole_scalps_and_ends_with_the_day(
     tmp_path: Path, spy_sample: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``run_live.py``'s main with nothing replaced: the venue from the environment, Cerebro's own
+    run, the fake's own pace (slow around the signal, a quick tail to the close)."""
     out = tmp_path / "out"
 
     def command(env: dict[str, str]) -> tuple[int, str]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         code = live_command.main(["--broker", "alpaca", "--strategy", "ema_cloud", "--symbols", "SPY",
-                                  "--out", str(out), "--data-timeout", "30", "--max-open-scalps", "1"])  # fmt: skip
+                                  "--out", str(out), "--data-timeout", "30", "--max-open-scalps", "1",
+                                  "--warmup-days", "1"])  # fmt: skip
         captured = capsys.readouterr()
         return code, captured.out + captured.err
 
     code, text, finished = _free_running(spy_sample, out, command)
     assert code == 0, text
-    assert finished and _whole_scalps(out, "SPY")
+    assert finished and "session over" in text
+    assert _whole_scalps(out, "SPY")
