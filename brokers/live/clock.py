@@ -111,8 +111,7 @@ class LiveClock(bt.feed.DataBase):
         days = [*warmup_sessions(self.today, self.p.warmup_days), self.today]
         for day in days:
             self._sessions.append(Session(day_grid(day), {}))
-        self.trading_start_num = float(day_grid(self.today).num_list[0])
-        self.put_notification(self.DELAYED)
+        self.put_notification(self.DELAYED)  # trading starts with the first live bar (_go_live)
         venue.on_status(self._on_status)
         venue.subscribe_bars([self.symbol], self._on_bar)  # first: no gap between history and stream
         self._backfill(self._sessions[0].grid.open_utc or now, now)
@@ -144,7 +143,7 @@ class LiveClock(bt.feed.DataBase):
         loaded = self._emit()
         self._has_ready = bool(loaded) and self._ready()
         if not loaded and self._laststatus == self.DELAYED and self._stream_up and not self._ready():
-            self.put_notification(self.LIVE)  # caught up with everything the venue has closed
+            self._go_live(None)  # caught up with everything the venue has closed
         return loaded
 
     def _drain(self, block: bool) -> None:
@@ -323,8 +322,28 @@ class LiveClock(bt.feed.DataBase):
         self.produced += 1
         self._last_close_dt = s.grid.stamps[k]
         if self._laststatus == self.DELAYED and self._stream_up and not self._ready():
-            self.put_notification(self.LIVE)  # the last backfilled bar: what comes next is live
+            self._go_live(num)  # the last backfilled bar: the newest closed minute, what comes next is live
         return True
+
+    def put_notification(self, status: int, *args: Any, **kwargs: Any) -> None:
+        if status in (self.DELAYED, self.CONNBROKEN):
+            self.trading_start_num = math.inf  # bars replayed from history never trigger entries
+        super().put_notification(status, *args, **kwargs)
+
+    def _go_live(self, current_num: float | None) -> None:
+        """LIVE: signals from ``current_num`` (the newest closed minute, being delivered) or the next bar on.
+
+        A run started mid-session (or caught up after a reconnect) does not enter on the
+        minutes it replayed from history: orders for them could only be refused. Exits are
+        managed on every bar. Started before the open, this is today's first bar, as in the
+        backtest.
+        """
+        if current_num is None:
+            last = self.stamps[-1][0] if self.stamps else -math.inf
+            current_num = float(np.nextafter(last, math.inf))  # any later bar
+        first_today = day_grid(self.today).num_list[0]  # warm-up sessions never trade
+        self.trading_start_num = max(float(current_num), first_today)
+        self.put_notification(self.LIVE)
 
     def data_notes(self) -> list[str]:
         """One line per data problem met so far (for the run's notes and the status line)."""

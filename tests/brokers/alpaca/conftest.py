@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +50,35 @@ def venue(fake: FakeAlpaca) -> Iterator[AlpacaVenue]:
     v.connect()
     yield v
     v.close()
+
+
+@pytest.fixture(scope="session")
+def spy_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample's SPY (2024-10-28 warm-up, 2024-10-29 traded)."""
+    from tests.support.live_runs import SPY_DAY, sample_catalog
+
+    return sample_catalog(tmp_path_factory, "SPY", SPY_DAY)
+
+
+@pytest.fixture(scope="session")
+def tsla_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.support.live_runs import TSLA_DAY, sample_catalog
+
+    return sample_catalog(tmp_path_factory, "TSLA", TSLA_DAY)
+
+
+_BACKTESTS: dict[tuple[str, str, str, str], list[Any]] = {}
+
+
+def backtest_scalps(catalog: Path, strategy: type, symbol: str, day: date) -> list[Any]:
+    """The backtest's closed scalps of ``strategy`` on ``day`` (run once per session)."""
+    key = (str(catalog), strategy.__name__, symbol, day.isoformat())
+    if key not in _BACKTESTS:
+        from app.cerebro import build_cerebro
+
+        run = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day).run()[0]
+        _BACKTESTS[key] = list(run.closed_scalps)
+    return _BACKTESTS[key]
 
 
 def wait_for(check: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:

@@ -72,14 +72,14 @@ def _backtest(catalog: Any, use_macro_feed: bool) -> Recorder:
     return result
 
 
-def _live(venue: ReplayVenue) -> tuple[Recorder, LiveClock]:
+def _live(venue: ReplayVenue, recorder: type[Recorder] | None = None) -> tuple[Recorder, LiveClock]:
     store = LiveStore(venue, clock_params=FAST_CLOCK)
     cerebro = bt.Cerebro(stdstats=False)
     clock = store.getdata("SPY", fromdate=SPY_DAY, todate=SPY_DAY, warmup_days=1)
     cerebro.adddata(clock, name="SPY")
     assert store.getmacro(clock, 10) is None  # cerebro_for resamples the live clock
     cerebro.resampledata(clock, timeframe=bt.TimeFrame.Minutes, compression=10, name="SPY_10m")
-    cerebro.addstrategy(Recorder)
+    cerebro.addstrategy(recorder or Recorder)
     result: Recorder = Lockstep(venue, cerebro).run()[0]
     return result, clock
 
@@ -195,3 +195,28 @@ def test_late_and_repeated_stream_bars_are_dropped_and_counted(
     flat = rec.bars[differ[0]]
     assert flat[1] == flat[2] == flat[3] == flat[4] == rec.bars[differ[0] - 1][4] and flat[5] == 0.0
     assert clock.dropped_bars == 1 and clock.duplicate_bars == 1 and clock.filled_bars == 1
+
+
+def test_a_run_started_mid_session_enters_only_from_the_newest_closed_minute(spy_catalog: Path) -> None:
+    """The minutes replayed from history warm the indicators but never trigger an entry."""
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "11:00", start_et="10:30")
+    rec, clock = _live(venue)
+    start = bt.num2date(clock.trading_start_num).replace(tzinfo=UTC)
+    assert start == venue.market.start_utc  # the bar that closed as the run started: the newest
+    assert len(rec.bars) == 390 + 90 and rec.states[:2] == ["DELAYED", "LIVE"]
+
+
+def test_a_reconnect_holds_entries_until_the_stream_is_live_again(spy_catalog: Path) -> None:
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "10:30")
+    venue.faults.drop_bars(6, at=venue.market.open_utc + timedelta(minutes=23))
+    seen: list[tuple[str, float]] = []
+
+    class Watch(Recorder):
+        def notify_data(self, data: Any, status: int, *args: Any, **kwargs: Any) -> None:
+            super().notify_data(data, status, *args, **kwargs)
+            seen.append((data._getstatusname(status), data.trading_start_num))
+
+    _live(venue, recorder=Watch)
+    held = [num for state, num in seen if state in ("CONNBROKEN", "DELAYED")]
+    assert held and all(math.isinf(num) for num in held)
+    assert seen[-1][0] == "LIVE" and seen[-1][1] > seen[1][1]  # resumed after the replayed minutes

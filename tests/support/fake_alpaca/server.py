@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.support.replay_market import ReplayMarket
 
 MINUTE = timedelta(minutes=1)
 DATA_PREFIXES = ("/v2/stocks", "/v1beta1/")
+CLIENT_WAIT_S = 60.0
 
 
 class FakeAlpaca:
@@ -47,6 +49,7 @@ class FakeAlpaca:
         self._local = threading.local()
         self._last_touch = time.monotonic()
         self._clock_stop = threading.Event()
+        self._client_idle = threading.Event()
         self._clock_thread: threading.Thread | None = None
         self.rest = RestServer(self, host, port)
         self.streams = StreamServer(self, host, (port + 1 if port else 0) if ws_port is None else ws_port)
@@ -81,25 +84,32 @@ class FakeAlpaca:
         self,
         minute_seconds: float,
         *,
-        fast_after: datetime | None = None,
-        fast_minute_seconds: float = 0.01,
+        pace: Sequence[tuple[datetime, float]] = (),
         wait_for_client: bool = True,
     ) -> None:
         """Advance the replay on a thread of the fake's own: one minute every ``minute_seconds``.
 
-        ``wait_for_client``: start once a client subscribes to bars (its warm-up is done).
-        ``fast_after``: from that minute on, ``fast_minute_seconds`` per minute (a quiet tail
-        replayed quickly up to the close, where a live run ends its session).
+        ``pace``: ``(from_minute, seconds)`` steps that change the pace from that minute on
+        (e.g. slow around a signal, quick through a quiet tail to the close, where a live
+        session ends). ``wait_for_client``: start once a client has subscribed to bars and
+        then asked for the venue's time (a live clock asks only when it has nothing left to
+        process: its warm-up is done), or after ``CLIENT_WAIT_S`` at the latest.
         """
+        schedule = sorted(pace)
+
+        def seconds(now: datetime) -> float:
+            current = minute_seconds
+            for start, value in schedule:
+                if now >= start:
+                    current = value
+            return current
 
         def run() -> None:
             m = self.market
-            while wait_for_client and not self.streams.subscribed("bars", "bars"):
-                if self._clock_stop.wait(0.02):
-                    return
-            while not m.finished.is_set():
-                fast = fast_after is not None and m.now() >= fast_after
-                if self._clock_stop.wait(fast_minute_seconds if fast else minute_seconds):
+            if wait_for_client:
+                self._client_idle.wait(CLIENT_WAIT_S)
+            while not m.finished.is_set() and not self._clock_stop.is_set():
+                if self._clock_stop.wait(seconds(m.now())):
                     return
                 m.step()
 
@@ -160,6 +170,8 @@ class FakeAlpaca:
 
     def route(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> Any:
         self.requests.append((method, path))
+        if path == "/v2/clock" and self.streams.subscribed("bars", "bars"):
+            self._client_idle.set()
         return routes.route(self, method, path, query, body)
 
     def control(self, method: str, name: str, body: dict[str, Any]) -> Any:
@@ -236,8 +248,9 @@ class FakeAlpaca:
     def _on_minute(self, minute: datetime) -> None:
         """Publish minute ``minute``: the bound contracts' quotes, then the bar that closed at ``minute``.
 
-        Quotes go out a few milliseconds before the bar (two sockets, two client threads), so
-        a client holds the minute's quote when the bar closing that minute reaches its clock.
+        The market's fills of this minute went out already (it emits events first); trade
+        updates and quotes get a few milliseconds' head start on the bar (three sockets, three
+        client threads), as the backtest's broker fills at bar m before the strategy sees it.
         """
         s = self.streams
         if self.faults.take_mute():

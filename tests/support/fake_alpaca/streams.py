@@ -32,7 +32,9 @@ _LOG.setLevel(logging.WARNING)  # the fake's frames (the clients' keys among the
 BAR_PATHS = ("/v2/iex", "/v2/sip")
 QUOTE_PATHS = ("/v1beta1/indicative", "/v1beta1/opra")
 TRADING_PATH = "/stream"
-QUOTES_AHEAD_S = 0.01  # a minute's quotes leave this long before its bar
+# a minute's trade updates and quotes leave this long before its bar: three sockets, three
+# client threads, and a client should hold the minute's fills and quotes when its bar arrives
+AHEAD_OF_BAR_S = 0.02
 _STOCK_CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds",
                    "corrections", "cancelErrors")  # fmt: skip
 _OPTION_CHANNELS = ("trades", "quotes")
@@ -56,6 +58,7 @@ class StreamServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._stopped: asyncio.Future[None] | None = None
+        self._work: asyncio.Queue[Any] | None = None
         self._thread = threading.Thread(target=self._run, name="fake-alpaca-ws", daemon=True)
 
     def start(self) -> None:
@@ -74,6 +77,8 @@ class StreamServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopped = self._loop.create_future()
+        self._work = asyncio.Queue()
+        worker = asyncio.create_task(self._worker())
         async with serve(
             self._dialog,
             self.host,
@@ -86,13 +91,27 @@ class StreamServer:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
             await self._stopped
+        worker.cancel()
 
     def submit(self, coro: Any) -> None:
-        """Run ``coro`` on the server's loop (from any thread), in submission order."""
-        if self._loop is not None and not self._loop.is_closed():
-            asyncio.run_coroutine_threadsafe(coro, self._loop)
-        else:
+        """Run ``coro`` on the server's loop (from any thread), one after another in submission order."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._work is None:
             coro.close()
+            return
+        try:
+            loop.call_soon_threadsafe(self._work.put_nowait, coro)
+        except RuntimeError:  # the loop is closing
+            coro.close()
+
+    async def _worker(self) -> None:
+        assert self._work is not None
+        while True:
+            coro = await self._work.get()
+            try:
+                await coro
+            except Exception:
+                _LOG.exception("fake alpaca: publishing failed")
 
     # ------------------------------------------------------------------ dialogs
     def _gate(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -198,8 +217,8 @@ class StreamServer:
 
     async def send_minute(self, quotes: dict[str, dict[str, Any]], bars: dict[str, dict[str, Any]]) -> None:
         await self.send_frames("quotes", "quotes", quotes)
-        if quotes:
-            await asyncio.sleep(QUOTES_AHEAD_S)
+        if bars:
+            await asyncio.sleep(AHEAD_OF_BAR_S)
         await self.send_frames("bars", "bars", bars)
 
     async def send_update(self, update: dict[str, Any]) -> None:
