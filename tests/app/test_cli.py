@@ -39,5 +39,5 @@ def test_live_names_missing_credentials_without_echoing_values(
     monkeypatch.setenv("APCA_API_SECRET_KEY", "not-a-real-secret-value")
     code = live_command.main(["--broker", "alpaca", "--strategy", "momentum_burst"])
     err = capsys.readouterr().err
-    assert code == cli.EXIT_BAD_INPUT and "APCA_API_KEY_ID" in err
+    assert code == cli.EXIT_AUTH and "APCA_API_KEY_ID" in err
     assert "not-a-real-secret-value" not in err
