@@ -6,7 +6,8 @@ Attached to the live Cerebro (no change to ``strategies/``). On every bar, venue
   then (``--exits-on-interrupt flatten``) every scalp closed through the strategy's own
   ``close_scalp``, or (``keep``) every working order cancelled and positions left for
   the next run to adopt; the run stops once that is done;
-* HALTED: every working order cancelled (cancels only);
+* HALTED: every working order cancelled (cancels only), except that a 0DTE is still
+  closed at the expiry-safety time (left open, the broker would liquidate or exercise it);
 * expiry safety: a 0DTE still open at ``app.live.expiry.flat_by`` is closed with
   ``ExitReason.ZERO_DTE_CUTOFF``;
 * the daily-loss limit on realized + open P&L at the bid;
@@ -116,7 +117,8 @@ class LiveGuard(bt.Analyzer):
         if rt.interrupt.is_set():
             self._interrupted()
         if rt.states.state is TradingState.HALTED:
-            self._cancel_all(entries_only=False)
+            # cancels only, but a 0DTE's expiry-safety exit stays (``app.live.limits.expiry_exit``)
+            self._cancel_all(entries_only=now >= flat_by(now, rt.settings.strategy_config))
         self._expiry_safety(now)
         scalps = list(self.strategy.scalps.values())
         views = [scalp_view(s) for s in scalps]

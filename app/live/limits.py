@@ -67,6 +67,21 @@ class OrderAsk:
     zero_dte_flat_by: datetime | None = None  # the contract is a 0DTE that must be flat by then
 
 
+def expiry_exit(ask: OrderAsk) -> bool:
+    """A 0DTE exit at or after its flat-by time: allowed even when HALTED.
+
+    HALTED stops everything but cancels; a 0DTE still held at the expiry-safety time would
+    otherwise be left to the broker (Alpaca liquidates unfunded expiring ITM positions around
+    15:15 ET, and an ITM long is exercised at the close). Closing it only reduces risk.
+    """
+    return (
+        ask.role == "exit"
+        and ask.side == "sell"
+        and ask.zero_dte_flat_by is not None
+        and ask.now >= ask.zero_dte_flat_by
+    )
+
+
 Say = Callable[[str, str], None]  # (key, one line): console + log
 
 
@@ -97,6 +112,8 @@ class OrderGate:
 
     def _why_not(self, ask: OrderAsk) -> str | None:
         lim = self.limits
+        if expiry_exit(ask) and ask.option_symbol not in self.blocked:
+            return None  # flat before expiry outranks every state: see ``expiry_exit``
         if not self.states.allows(ask.role):
             return self._hit(
                 f"state-{self.states.state}", ask.now,

@@ -94,6 +94,21 @@ def test_daily_loss_halts_once() -> None:
     assert gate.check(OrderAsk("exit", "SPY241105C00575000", "sell", 1, 1.0, T0)) is not None
 
 
+def test_halted_still_closes_a_0dte_at_the_expiry_safety_time() -> None:
+    """HALTED is cancels only, but a 0DTE left open would be liquidated or exercised by the broker."""
+    states = TradingStates()
+    gate = OrderGate(LiveLimits(), states)
+    states.enter(Cause.KILL_SWITCH, "KILL file")
+    flat = T0 + timedelta(hours=4, minutes=10)  # 15:10 ET
+    sell = OrderAsk("exit", "SPY241105C00575000", "sell", 1, 1.0, flat, zero_dte_flat_by=flat)
+    assert gate.check(sell) is None
+    early = OrderAsk("exit", "SPY241105C00575000", "sell", 1, 1.0, T0, zero_dte_flat_by=flat)
+    assert gate.check(early) is not None  # before the flat-by time HALTED holds
+    assert gate.check(entry(now=flat, zero_dte_flat_by=flat)) is not None
+    gate.block("SPY241105C00575000", "not ours")
+    assert gate.check(sell) is not None  # a position this runtime does not own is never traded
+
+
 def test_limits_name_bad_values() -> None:
     assert LiveLimits().problems() == []
     bad = LiveLimits(max_daily_loss=0, max_orders_per_minute=0, max_open_scalps=0, max_premium_per_order=-1)
