@@ -40,7 +40,8 @@ def fake(spy_catalog: Path) -> Iterator[FakeAlpaca]:
 
 def start_when_live(fake: FakeAlpaca, out: Path, proc: subprocess.Popen[str], timeout: float = 90) -> None:
     """Step the replay by hand until the runtime prints its first status line (warm-up and backfill
-    done, data LIVE), then let the fake's clock run: a replayed minute every 0.5 s."""
+    done, data LIVE), then let the fake's clock run: a replayed minute every second (a loaded
+    machine must still get each minute's signal, order and fill through in time)."""
     log = out / "live.log"
     deadline = time.monotonic() + timeout
     last_step = time.monotonic()
@@ -54,7 +55,7 @@ def start_when_live(fake: FakeAlpaca, out: Path, proc: subprocess.Popen[str], ti
             fake.market.step()
             last_step = time.monotonic()
         time.sleep(0.1)
-    fake.run_clock(0.5, wait_for_client=False)
+    fake.run_clock(1.0, wait_for_client=False)
 
 
 def launch(fake: FakeAlpaca, out: Path) -> subprocess.Popen[str]:
