@@ -7,7 +7,8 @@ feeds keep Backtrader's OHLC rules). On a contract feed:
 * an order never fills on the bar it was submitted on: the bar stamped t
   carries the quotes of minute t, which the strategy already saw; the first
   chance is the bar stamped t + 1 minute.
-* Market BUY fills at that bar's ASK, Market SELL at its BID.
+* the rule itself is ``options_scalper.fills`` (shared with the dry run and the fakes):
+  Market BUY fills at that bar's ASK, Market SELL at its BID.
 * Limit BUY fills only when ask <= limit, at the ASK (the price on the screen,
   which is at or below the limit: a marketable limit takes the offer, it does
   not pay its own limit); Limit SELL only when bid >= limit, at the BID.
@@ -42,7 +43,7 @@ import backtrader as bt
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
 from feeds.backtest.contracts import ContractFeed
 from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CASH, DEFAULT_MAX_QUOTE_AGE_MIN
-from options_scalper.quotes import side_ok
+from options_scalper.fills import fill_price, fill_quantity
 
 EXPIRY_REASON = "expiry"
 
@@ -70,14 +71,10 @@ class QuoteBroker(bt.brokers.BackBroker):
     # ------------------------------------------------------------------ sizes
     def _fill_size(self, order: bt.Order, price: float, ago: int) -> float:
         remaining = abs(order.executed.remsize)
-        if not self.p.cap_to_size or order.info.get("settle_price") is not None:
-            return remaining
-        if not isinstance(order.data, ContractFeed):
+        if order.info.get("settle_price") is not None or not isinstance(order.data, ContractFeed):
             return remaining
         shown = order.data.asksize[ago] if order.isbuy() else order.data.bidsize[ago]
-        if shown is None or math.isnan(shown) or shown <= 0:
-            return remaining  # unknown size: not capped
-        return min(remaining, max(1, int(shown)))
+        return fill_quantity(remaining, shown, self.p.cap_to_size)
 
     # ------------------------------------------------------------------ cash check
     def check_submitted(self) -> None:
@@ -110,17 +107,12 @@ class QuoteBroker(bt.brokers.BackBroker):
             self.notify(order)
             self._ococheck(order)
             return
-        buy = order.isbuy()
-        price = data.ask[0] if buy else data.bid[0]
         max_age = order.info.get("max_quote_age_min", self.p.max_quote_age_min)
-        if not side_ok(price, data.quoteage[0], max_age):
-            self.no_fill["no_ask" if buy else "no_bid"] += 1
+        limit = order.created.price if order.exectype == bt.Order.Limit else None
+        price, why = fill_price(order.isbuy(), limit, data.bid[0], data.ask[0], data.quoteage[0], max_age)
+        if price is None:
+            self.no_fill[str(why)] += 1
             return
-        if order.exectype == bt.Order.Limit:
-            limit = order.created.price
-            if (buy and price > limit + 1e-9) or (not buy and price < limit - 1e-9):
-                self.no_fill["limit_not_reached"] += 1
-                return
         self._execute(order, ago=0, price=price)
 
     def _expire(self, order: bt.Order, dt: float) -> None:

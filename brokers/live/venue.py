@@ -100,6 +100,9 @@ class OptionQuote:
 
     Prices <= 0 or NaN mean no quote on that side (IB sends -1). ``delayed``: the venue
     said the quote is delayed (IB tick types 66-68, Alpaca's indicative feed).
+    ``open_interest`` / ``volume``: as published by the venue (yesterday's open interest;
+    today's volume so far), None when the venue gave none (the selector then skips those
+    filters, as it does for a catalog without statistics).
     """
 
     option_symbol: str
@@ -114,6 +117,8 @@ class OptionQuote:
     vega: float | None = None
     iv: float | None = None
     delayed: bool = False
+    open_interest: float | None = None
+    volume: float | None = None
 
 
 @dataclass(frozen=True)
