@@ -218,6 +218,12 @@ class ChainRequest:
 
 ConnectionListener = Callable[[str, bool, str], None]  # (stream name, connected, message)
 
+# The stream names ``on_status`` listeners receive (an adapter with one socket for several
+# streams reports each of them): the live clock backfills after ``bars`` comes back.
+STREAM_BARS = "bars"
+STREAM_QUOTES = "quotes"
+STREAM_ORDERS = "orders"
+
 
 @runtime_checkable
 class LiveVenue(Protocol):
@@ -287,6 +293,9 @@ class LiveVenue(Protocol):
 
 
 __all__ = [
+    "STREAM_BARS",
+    "STREAM_ORDERS",
+    "STREAM_QUOTES",
     "AccountReport",
     "ChainRequest",
     "ConnectionListener",

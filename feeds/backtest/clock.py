@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from feeds.backtest.gapfill import fill_session
 from feeds.backtest.gridfeed import (
     CONTRACT_KEEP_BARS,
     NAN,
@@ -84,40 +85,14 @@ class _MinuteBarsFeed(_GridFeed):
 
     def _begin_day(self, grid: DayGrid) -> None:
         assert self.catalog is not None
-        n = len(grid.ns)
-        out = np.full((n, 5), np.nan)
-        have = np.zeros(n, dtype=bool)
         loaded = self._read_day_bars(grid.day)
-        if loaded is not None:
-            start_ns, values = loaded
-            close_ns = start_ns + NS_PER_MINUTE
-            order = np.argsort(close_ns, kind="stable")
-            close_ns = close_ns[order]
-            values = values[order]
-            idx = np.searchsorted(grid.ns, close_ns)
-            on_grid = (idx < n) & (grid.ns[np.minimum(idx, n - 1)] == close_ns)
-            self.dropped_bars += int((~on_grid).sum())
-            out[idx[on_grid]] = values[on_grid]
-            have[idx[on_grid]] = True
-        # Flat bars at the previous close for minutes without a trade bar.
-        prev = self._last_close
-        if np.isnan(prev) and have.any():
-            prev = out[np.argmax(have), 0]  # very first day: open of the first real bar
-        pos = np.where(have, np.arange(n), -1)
-        np.maximum.accumulate(pos, out=pos)
-        prev_close = np.where(pos >= 0, out[np.maximum(pos, 0), 3], prev)
-        # a gap's flat price is the close of the latest real bar before it
-        carry = np.r_[prev, prev_close[:-1]]
-        gaps = ~have
-        for col in range(4):
-            out[gaps, col] = carry[gaps]
-        # no trades in a gap minute means volume 0, unless the day's bars carry no volume at
-        # all (a parity underlying): then a gap's volume is as unknown as every other bar's
-        volume_unknown = bool(have.any()) and not bool(np.isfinite(out[have, 4]).any())
-        out[gaps, 4] = np.nan if volume_unknown else 0.0
-        self.filled_bars += int(gaps.sum())
-        if n:
-            self._last_close = float(out[-1, 3])
+        start_ns, values = loaded if loaded is not None else (None, None)
+        filled = fill_session(grid.ns, start_ns, values, self._last_close)
+        self.dropped_bars += filled.dropped
+        self.filled_bars += int(filled.gaps.sum())
+        out = filled.ohlcv
+        if len(out):
+            self._last_close = filled.last_close
         self._ohlcv = out
         # (open, high, low, close, volume, openinterest) as Python floats, in VALUE_LINES order
         self._rows = [(*row, 0.0) for row in out.tolist()]

@@ -23,11 +23,11 @@ from typing import Any
 
 from feeds.backtest.gridfeed import DayGrid, FeedError, _GridFeed
 from options_scalper.ports import ChainSource
-from options_scalper.quotes import ContractSpec
+from options_scalper.quotes import ContractSpec, Quote
 
 NAN = float("nan")
 # An unbound bar: no prices, no quote, volume and open interest 0 (VALUE_LINES order).
-_UNBOUND_BAR = (NAN, NAN, NAN, NAN, 0.0, 0.0, NAN, NAN, NAN, NAN, NAN)
+UNBOUND_BAR = (NAN, NAN, NAN, NAN, 0.0, 0.0, NAN, NAN, NAN, NAN, NAN)
 
 
 class ContractFeed(_GridFeed):
@@ -81,25 +81,36 @@ class ContractFeed(_GridFeed):
         spec = self._active = self.spec
         if spec is None or self.source is None:
             self._last_mark = NAN
-            return _UNBOUND_BAR
+            return UNBOUND_BAR
         q = self.source.quote(spec.option_symbol, int(grid.ns[i]))
-        if q is None:
-            bid = ask = bsz = asz = age = NAN
-        else:
-            bid, ask, bsz, asz, age = q
-        if bid > 0 and ask > 0 and ask >= bid:
-            mark = (bid + ask) / 2.0
-            self._last_mark = mark
-        elif not math.isnan(self._last_mark):
-            mark = self._last_mark
-        else:  # no two-sided quote yet: mark at whichever side exists (bid first)
-            mark = bid if bid > 0 else (ask if ask > 0 else NAN)
-        return (mark, mark, mark, mark, 0.0, 0.0, bid, ask, bsz, asz, age)
+        values, self._last_mark = quote_bar(q, self._last_mark)
+        return values
 
     @property
     def streaming(self) -> ContractSpec | None:
         """The contract the CURRENT bar carries (None while that bar is unbound)."""
         return self._active
+
+
+def quote_bar(q: Quote | None, last_mark: float) -> tuple[tuple[float, ...], float]:
+    """A bound contract's bar values (VALUE_LINES order) from its quote, and the mark to carry.
+
+    OHLC = mid when both sides are quoted; else the last valid mid (a mark for the
+    broker's portfolio value, never a fill price); with no two-sided quote yet,
+    whichever side exists (bid first). Shared by the backtest and live contract feeds.
+    """
+    if q is None:
+        bid = ask = bsz = asz = age = NAN
+    else:
+        bid, ask, bsz, asz, age = q
+    if bid > 0 and ask > 0 and ask >= bid:
+        mark = (bid + ask) / 2.0
+        last_mark = mark
+    elif not math.isnan(last_mark):
+        mark = last_mark
+    else:  # no two-sided quote yet: mark at whichever side exists (bid first)
+        mark = bid if bid > 0 else (ask if ask > 0 else NAN)
+    return (mark, mark, mark, mark, 0.0, 0.0, bid, ask, bsz, asz, age), last_mark
 
 
 def make_contract_feeds(n: int, **feed_kwargs: Any) -> list[ContractFeed]:
@@ -109,4 +120,4 @@ def make_contract_feeds(n: int, **feed_kwargs: Any) -> list[ContractFeed]:
     return [make(name=f"{symbol}_opt{i}", **feed_kwargs) for i in range(n)]
 
 
-__all__ = ["ContractFeed", "make_contract_feeds"]
+__all__ = ["UNBOUND_BAR", "ContractFeed", "make_contract_feeds", "quote_bar"]

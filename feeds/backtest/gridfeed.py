@@ -121,6 +121,31 @@ class _Ring(collections.deque[Any]):
         return _get(self, i)
 
 
+def bound_line_buffers(feed: Any, keep: int, owner: str) -> None:
+    """Make every line of ``feed`` a ring buffer of ``keep`` values (before its first bar is loaded).
+
+    Backtrader's ``LineBuffer.qbuffer`` + ``minbuffer``, exactly what ``exactbars`` does to
+    a data feed; a buffer that Backtrader has already bounded keeps the larger size, and a
+    feed with look-ahead room (``cerebro.run(lookahead=...)``) is left unbounded. ``keep``
+    0 keeps every bar. Shared by the catalog feeds and the live feeds.
+    """
+    if keep < 0:
+        raise FeedError(f"{type(feed).__name__}: keep_bars={keep}; pass a bar count >= 1, or 0 to keep all")
+    lines = feed.lines.lines
+    if not keep or any(line.extension for line in lines):
+        return
+    for line in lines:
+        if line.mode != line.QBuffer:
+            line.qbuffer(savemem=1)
+        line.minbuffer(keep)
+        ring = _Ring(line.array, maxlen=line.array.maxlen)
+        ring.owner = owner
+        line.array = ring
+        # LineBuffer.reset() leaves a QBuffer's index where a previous run stopped (its
+        # set_idx ignores moves once the index reached lenmark): start the run at -1
+        line._idx = -1
+
+
 class _GridFeed(bt.feed.DataBase):
     """Shared day-by-day walk over the session grid (used by the clock and the contract feeds).
 
@@ -191,30 +216,10 @@ class _GridFeed(bt.feed.DataBase):
         )
 
     def _bound_buffers(self) -> None:
-        """Make every line a ring buffer of ``keep_bars`` values (before the first bar is loaded).
-
-        Backtrader's ``LineBuffer.qbuffer`` + ``minbuffer``, exactly what ``exactbars`` does to
-        a data feed; a buffer that Backtrader has already bounded keeps the larger size, and a
-        feed with look-ahead room (``cerebro.run(lookahead=...)``) is left unbounded.
-        """
-        keep = int(self.p.keep_bars or 0)
-        if keep < 0:
-            raise FeedError(
-                f"{type(self).__name__}: keep_bars={keep}; pass a bar count >= 1, or 0 to keep all"
-            )
-        lines = self.lines.lines
-        if not keep or any(line.extension for line in lines):
-            return
-        for line in lines:
-            if line.mode != line.QBuffer:
-                line.qbuffer(savemem=1)
-            line.minbuffer(keep)
-            ring = _Ring(line.array, maxlen=line.array.maxlen)
-            ring.owner = f"{self._name or self.symbol} ({type(self).__name__})"
-            line.array = ring
-            # LineBuffer.reset() leaves a QBuffer's index where a previous run stopped (its
-            # set_idx ignores moves once the index reached lenmark): start the run at -1
-            line._idx = -1
+        """Make every line a ring buffer of ``keep_bars`` values (``bound_line_buffers``)."""
+        bound_line_buffers(
+            self, int(self.p.keep_bars or 0), f"{self._name or self.symbol} ({type(self).__name__})"
+        )
 
     def rewind(self, size: int = 1) -> None:
         if self.lines.lines[0].mode == bt.linebuffer.LineBuffer.QBuffer and self._keeps_bars():
