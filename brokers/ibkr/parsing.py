@@ -186,8 +186,8 @@ def action_of(side: Side) -> str:
     return "BUY" if side == "buy" else "SELL"
 
 
-def report_of(trade: Any, *, message: str = "") -> OrderReport:
-    """An ib ``Trade`` (order + status + contract) as an ``OrderReport``."""
+def report_of(trade: Any, *, message: str = "", submitted_at: datetime | None = None) -> OrderReport:
+    """An ib ``Trade`` (order + status + contract) as an ``OrderReport`` (``submitted_at``: venue time)."""
     order, status = trade.order, trade.orderStatus
     qty = round(float(order.totalQuantity))
     lmt = float(order.lmtPrice)
@@ -203,7 +203,7 @@ def report_of(trade: Any, *, message: str = "") -> OrderReport:
         limit_price=lmt if math.isfinite(lmt) and 0 < lmt < 1e300 else None,
         status=status_of(status.status),
         message=message,
-        submitted_at=aware_utc(trade.log[0].time) if getattr(trade, "log", None) else None,
+        submitted_at=submitted_at,
     )
 
 

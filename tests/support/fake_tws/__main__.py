@@ -35,10 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         market = ReplayMarket(root, args.symbols.split(","), args.day, start_et=args.start, end_et=args.end,
                               minute_seconds=args.minute_seconds)  # fmt: skip
         fake = FakeTWS(market, port=args.port).start()
-    except Exception as exc:  # noqa: BLE001 - one line for a command-line user
+    except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"fake TWS on 127.0.0.1:{fake.port} replaying {args.symbols} {args.day} (account {fake.account})", flush=True)
+    print(
+        f"fake TWS on 127.0.0.1:{fake.port} replaying {args.symbols} {args.day} (account {fake.account})",
+        flush=True,
+    )
     market.start()
     try:
         while not market.finished.wait(0.5):

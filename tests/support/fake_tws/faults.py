@@ -10,7 +10,9 @@ class Faults:
     """What goes wrong next. One-shot fields are consumed by the request they hit."""
 
     reject_next: str | None = None  # the next placeOrder: error 201 with this text + orderStatus Inactive
-    lose_next_reply: bool = False  # the next placeOrder reaches the market but no openOrder/orderStatus comes back
+    lose_next_reply: bool = (
+        False  # the next placeOrder reaches the market but no openOrder/orderStatus comes back
+    )
     split_next_fill: bool = False  # the next execution arrives as two execDetails (partial then the rest)
     commission: str = "now"  # now | late (one minute after the fill) | never
     no_market_data: bool = False  # reqMktData of an option: error 354, no ticks

@@ -102,69 +102,268 @@ class RequestContract:
         f = fields[at : at + 12]
         strike = float(f[4]) if f[4] else 0.0
         right = {"CALL": "C", "PUT": "P"}.get(f[5].upper(), f[5].upper()[:1])
-        return cls(int(f[0] or 0), f[1], f[2], f[3], strike, right, f[6], f[7], f[8], f[9], f[10], f[11]), at + 12
+        return cls(
+            int(f[0] or 0), f[1], f[2], f[3], strike, right, f[6], f[7], f[8], f[9], f[10], f[11]
+        ), at + 12
 
 
-def contract_details(req_id: int, c: FakeContract, *, long_name: str = "", liquid_hours: str = "", under_con_id: int = 0, under_symbol: str = "", under_sec_type: str = "") -> list[Any]:
+def contract_details(
+    req_id: int,
+    c: FakeContract,
+    *,
+    long_name: str = "",
+    liquid_hours: str = "",
+    under_con_id: int = 0,
+    under_symbol: str = "",
+    under_sec_type: str = "",
+) -> list[Any]:
     """contractDetails (10) at v>=164: no version field."""
     min_tick = 0.01 if c.sec_type != "OPT" or c.trading_class not in ("SPX", "SPXW") else 0.05
     return [
-        10, req_id, c.symbol, c.sec_type, c.expiry, c.strike if c.sec_type == "OPT" else 0.0, c.right,
-        c.exchange, c.currency, c.local_symbol, c.trading_class or c.symbol, c.trading_class, c.con_id, min_tick,
-        c.multiplier, "LMT,MKT", "SMART,CBOE" if c.sec_type != "STK" else "SMART,ARCA,NYSE", 1, under_con_id,
-        long_name or c.symbol, c.primary_exchange, c.expiry[:6], "", "", "", "US/Eastern", liquid_hours, liquid_hours,
-        "", "", 0,  # evRule, evMultiplier, numSecIds
-        1, under_symbol, under_sec_type, "26" if c.sec_type == "OPT" else "", c.expiry, "", 1, 1, 1,
+        10,
+        req_id,
+        c.symbol,
+        c.sec_type,
+        c.expiry,
+        c.strike if c.sec_type == "OPT" else 0.0,
+        c.right,
+        c.exchange,
+        c.currency,
+        c.local_symbol,
+        c.trading_class or c.symbol,
+        c.trading_class,
+        c.con_id,
+        min_tick,
+        c.multiplier,
+        "LMT,MKT",
+        "SMART,CBOE" if c.sec_type != "STK" else "SMART,ARCA,NYSE",
+        1,
+        under_con_id,
+        long_name or c.symbol,
+        c.primary_exchange,
+        c.expiry[:6],
+        "",
+        "",
+        "",
+        "US/Eastern",
+        liquid_hours,
+        liquid_hours,
+        "",
+        "",
+        0,  # evRule, evMultiplier, numSecIds
+        1,
+        under_symbol,
+        under_sec_type,
+        "26" if c.sec_type == "OPT" else "",
+        c.expiry,
+        "",
+        1,
+        1,
+        1,
     ]
 
 
-def order_status(order_id: int, status: str, filled: float, remaining: float, avg: float, perm_id: int, last: float, client_id: int) -> list[Any]:
+def order_status(
+    order_id: int,
+    status: str,
+    filled: float,
+    remaining: float,
+    avg: float,
+    perm_id: int,
+    last: float,
+    client_id: int,
+) -> list[Any]:
     """orderStatus (3): no version field at v176."""
     return [3, order_id, status, filled, remaining, avg, perm_id, 0, last, client_id, "", 0.0]
 
 
 def open_order(
-    order_id: int, c: FakeContract, *, action: str, qty: float, lmt: float, tif: str, account: str,
-    order_ref: str, client_id: int, perm_id: int, status: str,
+    order_id: int,
+    c: FakeContract,
+    *,
+    action: str,
+    qty: float,
+    lmt: float,
+    tif: str,
+    account: str,
+    order_ref: str,
+    client_id: int,
+    perm_id: int,
+    status: str,
 ) -> list[Any]:
     """openOrder (5) at v176 (faProfile still present below 177); no combo, algo or conditions."""
-    head: list[Any] = [5, order_id, *c.fields11(), action, qty, "LMT", lmt, "", tif, "", account, "O", 0, order_ref,
-                       client_id, perm_id, 0, 0, 0.0, "", "", "", "", "", ""]
+    head: list[Any] = [
+        5,
+        order_id,
+        *c.fields11(),
+        action,
+        qty,
+        "LMT",
+        lmt,
+        "",
+        tif,
+        "",
+        account,
+        "O",
+        0,
+        order_ref,
+        client_id,
+        perm_id,
+        0,
+        0,
+        0.0,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
     # modelCode .. deltaNeutralAuxPrice (29 fields)
-    mid: list[Any] = ["", "", "", "", "", 0, "", "", 0, "", "", "", "", "", "", 0, 0, 0, "", 0, 0, 0, 0, 0, 0, "", 0, "", ""]
+    mid: list[Any] = [
+        "",
+        "",
+        "",
+        "",
+        "",
+        0,
+        "",
+        "",
+        0,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        0,
+        0,
+        0,
+        "",
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        "",
+        0,
+        "",
+        "",
+    ]
     tail: list[Any] = [0, 0, "", "", "", 0, ""]  # continuousUpdate .. comboLegsDescrip
     tail += [0, 0, 0]  # combo legs, order combo legs, smart combo routing params
     tail += ["", "", ""]  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
     tail += [""]  # hedgeType
     tail += [0, "", "", 0, 0]  # optOutSmartRouting, clearingAccount, clearingIntent, notHeld, dncPresent
     tail += [""]  # algoStrategy
-    tail += [0, 0, status] + [""] * 9 + ["", "", "", "", ""] + [0, 0]  # solicited, whatIf, state..., randomize*
+    tail += (
+        [0, 0, status] + [""] * 9 + ["", "", "", "", ""] + [0, 0]
+    )  # solicited, whatIf, state..., randomize*
     tail += [0]  # conditions
-    tail += ["", "", "", "", "", "", "", "", "", "", "", "", 0, 0, "", 0]  # adjustedOrderType .. usePriceMgmtAlgo
+    tail += [
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        0,
+        0,
+        "",
+        0,
+    ]  # adjustedOrderType .. usePriceMgmtAlgo
     tail += ["", 0, 0]  # duration, postToAts, autoCancelParent
     tail += ["", "", "", "", ""]  # minTradeQty .. midOffsetAtHalf
     return head + mid + tail
 
 
 def exec_details(
-    req_id: int, order_id: int, c: FakeContract, *, exec_id: str, time_utc: str, account: str, side: str,
-    shares: float, price: float, perm_id: int, client_id: int, cum_qty: float, avg_price: float, order_ref: str,
+    req_id: int,
+    order_id: int,
+    c: FakeContract,
+    *,
+    exec_id: str,
+    time_utc: str,
+    account: str,
+    side: str,
+    shares: float,
+    price: float,
+    perm_id: int,
+    client_id: int,
+    cum_qty: float,
+    avg_price: float,
+    order_ref: str,
 ) -> list[Any]:
     """execDetails (11): reqId (-1 live), orderId, contract(11), execId, time, account, exchange, side, ..."""
-    return [11, req_id, order_id, *c.fields11(exchange="CBOE"), exec_id, time_utc, account, "CBOE", side, shares, price,
-            perm_id, client_id, 0, cum_qty, avg_price, order_ref, "", "", "", 2]
+    return [
+        11,
+        req_id,
+        order_id,
+        *c.fields11(exchange="CBOE"),
+        exec_id,
+        time_utc,
+        account,
+        "CBOE",
+        side,
+        shares,
+        price,
+        perm_id,
+        client_id,
+        0,
+        cum_qty,
+        avg_price,
+        order_ref,
+        "",
+        "",
+        "",
+        2,
+    ]
 
 
 def commission_report(exec_id: str, commission: float, realized: float | None = None) -> list[Any]:
-    return [59, 1, exec_id, commission, "USD", realized if realized is not None else UNSET_DOUBLE, UNSET_DOUBLE, ""]
+    return [
+        59,
+        1,
+        exec_id,
+        commission,
+        "USD",
+        realized if realized is not None else UNSET_DOUBLE,
+        UNSET_DOUBLE,
+        "",
+    ]
 
 
 def error(req_id: int, code: int, text: str) -> list[Any]:
     return [4, 2, req_id, code, text, ""]
 
 
-def sec_def_param(req_id: int, exchange: str, under_con_id: int, trading_class: str, expiries: Sequence[str], strikes: Sequence[float]) -> list[Any]:
-    return [75, req_id, exchange, under_con_id, trading_class, "100", len(expiries), *expiries, len(strikes), *strikes]
+def sec_def_param(
+    req_id: int,
+    exchange: str,
+    under_con_id: int,
+    trading_class: str,
+    expiries: Sequence[str],
+    strikes: Sequence[float],
+) -> list[Any]:
+    return [
+        75,
+        req_id,
+        exchange,
+        under_con_id,
+        trading_class,
+        "100",
+        len(expiries),
+        *expiries,
+        len(strikes),
+        *strikes,
+    ]
 
 
 __all__ = [

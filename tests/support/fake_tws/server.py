@@ -177,7 +177,13 @@ class FakeTWS:
         def blip() -> None:
             for s in self.sessions:
                 s.send(P.error(-1, 1100, "Connectivity between IB and Trader Workstation has been lost."))
-                s.send(P.error(-1, 1102, "Connectivity between IB and Trader Workstation has been restored - data maintained."))
+                s.send(
+                    P.error(
+                        -1,
+                        1102,
+                        "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+                    )
+                )
 
         self.call(blip)
 
@@ -217,9 +223,17 @@ class FakeTWS:
 
     def _start_api(self, s: Session, f: list[str]) -> None:
         client_id = int(f[2])
-        busy = client_id in self.faults.busy_client_ids or any(x.client_id == client_id for x in self.sessions)
+        busy = client_id in self.faults.busy_client_ids or any(
+            x.client_id == client_id for x in self.sessions
+        )
         if busy:
-            s.send(P.error(-1, 326, f"Unable to connect as the client id is already in use. Retry with a unique client id."))
+            s.send(
+                P.error(
+                    -1,
+                    326,
+                    "Unable to connect as the client id is already in use. Retry with a unique client id.",
+                )
+            )
             s.writer.close()
             return
         s.client_id, s.ready = client_id, True
@@ -322,7 +336,11 @@ class FakeTWS:
         sub = Subscription(req_id, c, "ticks", delayed=self.faults.delayed)
         s.subs[req_id] = sub
         if sub.delayed:
-            s.send(P.error(req_id, 10167, "Requested market data is not subscribed. Displaying delayed market data."))
+            s.send(
+                P.error(
+                    req_id, 10167, "Requested market data is not subscribed. Displaying delayed market data."
+                )
+            )
             s.send([58, 1, req_id, 3])
         self._send_ticks(s, sub)
 
@@ -352,7 +370,9 @@ class FakeTWS:
         if g is not None:
             iv, delta, gamma, vega, theta, under = g
             mid = (q.bid + q.ask) / 2.0
-            s.send([21, sub.req_id, 83 if sub.delayed else 13, 1, iv, delta, mid, 0.0, gamma, vega, theta, under])
+            s.send(
+                [21, sub.req_id, 83 if sub.delayed else 13, 1, iv, delta, mid, 0.0, gamma, vega, theta, under]
+            )
 
     def _model_greeks(self, c: FakeContract) -> tuple[float, ...] | None:
         from brokers.live.venue import ChainRequest
@@ -360,7 +380,14 @@ class FakeTWS:
         occ = parse_occ(c.occ)
         for q in self.market.chain(ChainRequest(c.symbol, [occ.expiry], c.strike, c.strike)):
             if q.option_symbol == c.occ and q.iv is not None and q.delta is not None:
-                return (q.iv, q.delta, q.gamma or 0.0, q.vega or 0.0, q.theta or 0.0, self.market.last_price(c.symbol))
+                return (
+                    q.iv,
+                    q.delta,
+                    q.gamma or 0.0,
+                    q.vega or 0.0,
+                    q.theta or 0.0,
+                    self.market.last_price(c.symbol),
+                )
         return None
 
     def _historical(self, s: Session, f: list[str]) -> None:
@@ -370,14 +397,26 @@ class FakeTWS:
         keep_up = f[at + 7] == "1" if len(f) > at + 7 else False
         if self.faults.pacing_next > 0:
             self.faults.pacing_next -= 1
-            s.send(P.error(req_id, 162, "Historical Market Data Service error message:API historical data query cancelled: pacing violation"))
+            s.send(
+                P.error(
+                    req_id,
+                    162,
+                    "Historical Market Data Service error message:API historical data query cancelled: pacing violation",
+                )
+            )
             return
         found = self.universe.match(req)
         if len(found) != 1 or found[0].sec_type == "OPT":
             s.send(P.error(req_id, 200, "No security definition has been found for the request"))
             return
         if bar_size.strip() != "1 min":
-            s.send(P.error(req_id, 321, f"Error validating request: the fake serves '1 min' bars only, not {bar_size!r}"))
+            s.send(
+                P.error(
+                    req_id,
+                    321,
+                    f"Error validating request: the fake serves '1 min' bars only, not {bar_size!r}",
+                )
+            )
             return
         c = found[0]
         now = self.market.now()
@@ -399,12 +438,13 @@ class FakeTWS:
         s.subs.pop(int(f[2]) if len(f) > 2 else int(f[1]), None)
 
     def _on_minute(self, now: datetime) -> None:
-        for s in list(self.sessions):
-            for sub in list(s.subs.values()):
-                if sub.kind == "bars":
-                    self._push_bar(s, sub, now)
-                else:
-                    self._send_ticks(s, sub)
+        for kind in ("bars", "ticks"):  # the bar closing at ``now`` first, then the new minute's quotes
+            for s in list(self.sessions):
+                for sub in [x for x in s.subs.values() if x.kind == kind]:
+                    if kind == "bars":
+                        self._push_bar(s, sub, now)
+                    else:
+                        self._send_ticks(s, sub)
         for x in self.executions:
             if not x.commission_sent and x.due is not None and now >= x.due:
                 self._send_commission(x)
@@ -421,10 +461,30 @@ class FakeTWS:
     def _place_order(self, s: Session, f: list[str]) -> None:
         order_id = int(f[1])
         req, at = RequestContract.take(f, 2)
-        _sec_id_type, _sec_id, action, qty, order_type, lmt, _aux, tif, _oca, _acct, _oc, _origin, order_ref = f[at : at + 13]
+        (
+            _sec_id_type,
+            _sec_id,
+            action,
+            qty,
+            order_type,
+            lmt,
+            _aux,
+            tif,
+            _oca,
+            _acct,
+            _oc,
+            _origin,
+            order_ref,
+        ) = f[at : at + 13]
         self._next_order_id = max(self._next_order_id, order_id + 1)
         if self.faults.readonly:
-            s.send(P.error(order_id, 321, "Error validating request.-'bN' : cause - The API interface is currently in Read-Only mode."))
+            s.send(
+                P.error(
+                    order_id,
+                    321,
+                    "Error validating request.-'bN' : cause - The API interface is currently in Read-Only mode.",
+                )
+            )
             return
         found = self.universe.match(req)
         if len(found) != 1:
@@ -434,7 +494,9 @@ class FakeTWS:
             s.send(P.error(order_id, 387, f"the fake accepts LMT orders only, not {order_type}"))
             return
         c = found[0]
-        o = FakeOrder(order_id, s.client_id, next(self._perm), c, action, float(qty), float(lmt), tif, order_ref)
+        o = FakeOrder(
+            order_id, s.client_id, next(self._perm), c, action, float(qty), float(lmt), tif, order_ref
+        )
         self.orders[o.perm_id] = o
         if self.faults.reject_next is not None:
             text, self.faults.reject_next = self.faults.reject_next, None
@@ -444,7 +506,9 @@ class FakeTWS:
             return
         lose = self.faults.lose_next_reply
         self.faults.lose_next_reply = False
-        report = self.market.submit(OrderRequest(order_ref, c.occ, "buy" if action == "BUY" else "sell", int(o.qty), o.lmt))
+        report = self.market.submit(
+            OrderRequest(order_ref, c.occ, "buy" if action == "BUY" else "sell", int(o.qty), o.lmt)
+        )
         o.venue_order_id = report.venue_order_id
         if report.status is OrderStatus.REJECTED:
             o.status = "Inactive"
@@ -461,11 +525,17 @@ class FakeTWS:
             o.order_id, o.contract, action=o.action, qty=o.qty, lmt=o.lmt, tif=o.tif, account=self.account,
             order_ref=o.order_ref, client_id=o.client_id, perm_id=o.perm_id, status=o.status,
         ))  # fmt: skip
-        s.send(P.order_status(o.order_id, o.status, o.filled, o.qty - o.filled, o.avg, o.perm_id, o.last_price, o.client_id))
+        s.send(
+            P.order_status(
+                o.order_id, o.status, o.filled, o.qty - o.filled, o.avg, o.perm_id, o.last_price, o.client_id
+            )
+        )
 
     def _cancel_order(self, s: Session, f: list[str]) -> None:
         order_id = int(f[2])
-        o = next((x for x in self.orders.values() if x.order_id == order_id and x.client_id == s.client_id), None)
+        o = next(
+            (x for x in self.orders.values() if x.order_id == order_id and x.client_id == s.client_id), None
+        )
         if o is None or o.status in ("Filled", "Cancelled", "Inactive"):
             s.send(P.error(order_id, 10147, f"OrderId {order_id} that needs to be cancelled is not found."))
             return
@@ -519,25 +589,69 @@ class FakeTWS:
                 o.notional += qty * ex.price
                 o.last_price = ex.price
                 per = ex.commission / ex.qty if ex.commission is not None and ex.qty else 0.0
-                x = FakeExecution(o, f"{ex.execution_id}.{k}", ex.ts, float(qty), ex.price, o.filled, o.avg, per * qty)
+                x = FakeExecution(
+                    o, f"{ex.execution_id}.{k}", ex.ts, float(qty), ex.price, o.filled, o.avg, per * qty
+                )
                 self.executions.append(x)
                 o.status = "Filled" if o.filled >= o.qty else "Submitted"
                 if s is not None:
                     s.send(self._exec_fields(-1, x))
-                    s.send(P.order_status(o.order_id, o.status, o.filled, o.qty - o.filled, o.avg, o.perm_id, o.last_price, o.client_id))
+                    s.send(
+                        P.order_status(
+                            o.order_id,
+                            o.status,
+                            o.filled,
+                            o.qty - o.filled,
+                            o.avg,
+                            o.perm_id,
+                            o.last_price,
+                            o.client_id,
+                        )
+                    )
                 if self.faults.commission == "now":
                     self._send_commission(x)
                 elif self.faults.commission == "late":
                     x.due = ex.ts + MINUTE
+            self._push_account()
         elif event.kind in (EventKind.CANCELED, EventKind.EXPIRED):
             o.status = "Cancelled"
             if s is not None:
-                s.send(P.order_status(o.order_id, "Cancelled", o.filled, o.qty - o.filled, o.avg, o.perm_id, o.last_price, o.client_id))
+                s.send(
+                    P.order_status(
+                        o.order_id,
+                        "Cancelled",
+                        o.filled,
+                        o.qty - o.filled,
+                        o.avg,
+                        o.perm_id,
+                        o.last_price,
+                        o.client_id,
+                    )
+                )
         elif event.kind is EventKind.REJECTED and o.status != "Inactive":
             o.status = "Inactive"
             if s is not None:
                 s.send(P.error(o.order_id, 201, f"Order rejected - reason:{event.message}"))
                 s.send(P.order_status(o.order_id, "Inactive", 0.0, o.qty, 0.0, o.perm_id, 0.0, o.client_id))
+
+    def _push_account(self) -> None:
+        """What TWS streams to subscribed clients after a fill: the position and the account values."""
+        held = {p.symbol: p for p in self.market.positions()}
+        for s in self.sessions:
+            for c in {x.order.contract for x in self.executions}:
+                p = held.get(c.occ)
+                s.send(
+                    [
+                        61,
+                        3,
+                        self.account,
+                        *c.fields11(),
+                        float(p.qty) if p else 0.0,
+                        p.avg_price * 100.0 if p else 0.0,
+                    ]
+                )
+            for key, value in self._account_values():
+                s.send([6, 2, key, value, "USD", self.account])
 
     def _send_commission(self, x: FakeExecution) -> None:
         x.commission_sent = True
@@ -575,7 +689,9 @@ def _parse_end(text: str) -> datetime:
 def _parse_duration(text: str) -> timedelta:
     n, unit = text.split()
     k = int(n)
-    return {"S": timedelta(seconds=k), "D": timedelta(days=k), "W": timedelta(weeks=k)}.get(unit, timedelta(days=k))
+    return {"S": timedelta(seconds=k), "D": timedelta(days=k), "W": timedelta(weeks=k)}.get(
+        unit, timedelta(days=k)
+    )
 
 
 from options_scalper.eastern import ET as _ET  # noqa: E402

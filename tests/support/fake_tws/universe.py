@@ -20,7 +20,15 @@ def con_id_of(name: str) -> int:
 def underlying(symbol: str) -> FakeContract:
     if symbol in INDEX_EXCHANGES:
         return FakeContract(con_id_of(symbol), symbol, "IND", INDEX_EXCHANGES[symbol], local_symbol=symbol)
-    return FakeContract(con_id_of(symbol), symbol, "STK", "SMART", local_symbol=symbol, primary_exchange="ARCA", trading_class=symbol)
+    return FakeContract(
+        con_id_of(symbol),
+        symbol,
+        "STK",
+        "SMART",
+        local_symbol=symbol,
+        primary_exchange="ARCA",
+        trading_class=symbol,
+    )
 
 
 def option(occ_symbol: str) -> FakeContract:
