@@ -290,7 +290,7 @@ class StreamsMixin:
             except ibapi.RequestError as exc:
                 if not is_pacing(int(exc.code), str(exc.message)) or attempt == _HISTORY_TRIES - 1:
                     raise self._request_error(exc, f"{symbol} 1-minute bars") from None  # type: ignore[attr-defined]
-                self.notices.append(self._classify(int(exc.code), str(exc.message), symbol).line)  # type: ignore[attr-defined]
+                # the line is in ``notices`` already (IBVenue._on_error)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 60.0)
         raise AssertionError("unreachable")

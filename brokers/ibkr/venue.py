@@ -147,8 +147,16 @@ class IBVenue(StreamsMixin):
         c = self.config
         self._connect_errors = []
         try:
-            await self.ib.connectAsync(c.host, c.port, clientId=c.client_id, timeout=c.connect_timeout,
-                                       readonly=c.readonly, account=c.account)  # fmt: skip
+            task = asyncio.ensure_future(self.ib.connectAsync(c.host, c.port, clientId=c.client_id, timeout=c.connect_timeout,
+                                                              readonly=c.readonly, account=c.account))  # fmt: skip
+            while not task.done():  # IB refuses a client id in use with 326 and hangs up: do not wait the timeout
+                if any(e.kind is VenueErrorKind.AUTH for e in self._connect_errors):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+                    raise ConnectionError("refused")
+                await asyncio.sleep(0.02)
+            await task
         except ConnectionRefusedError:
             raise not_listening(c.host, c.port) from None
         except (TimeoutError, ConnectionError, OSError) as exc:
@@ -353,11 +361,12 @@ class IBVenue(StreamsMixin):
                     VenueErrorKind.REJECTED, rejection or f"IB rejected order {request.client_order_id}"
                 )
             last = trade.log[-1] if trade.log else None
-            if last is not None and getattr(last, "errorCode", 0) and trade.isDone():
-                self._reported[request.client_order_id] = OrderStatus.REJECTED
-                raise self._classify(
-                    int(last.errorCode), _ib_text(last.message), request.option_symbol
-                ).venue_error()
+            code = int(getattr(last, "errorCode", 0) or 0)
+            if code:  # 201 rejections cancel the trade; 321 (read-only, validation) only flags it
+                err = self._classify(code, _ib_text(last.message), request.option_symbol)
+                if err.kind is not None:
+                    self._reported[request.client_order_id] = OrderStatus.REJECTED
+                    raise err.venue_error()
             if trade.orderStatus.status in _ACK_STATES and (trade.order.permId or trade.orderStatus.permId):
                 return self._report(trade)
             await asyncio.sleep(0.01)
