@@ -44,6 +44,8 @@ class StreamsMixin:
     config: Any
     _loop: Any
     notices: list[str]
+    _run: Callable[..., Any]  # IBVenue's: run a coroutine on the IB loop, VenueError on timeout
+    _request_error: Callable[[BaseException, str], VenueError]
 
     def __init__(self) -> None:
         self._contracts: dict[str, Any] = {}  # OCC -> qualified Contract
@@ -96,7 +98,7 @@ class StreamsMixin:
         try:
             details = await self.ib.reqContractDetailsAsync(contract)
         except ibapi.RequestError as exc:
-            raise self._request_error(exc, what) from None  # type: ignore[attr-defined]
+            raise self._request_error(exc, what) from None
         if not details:
             raise VenueError(
                 VenueErrorKind.BAD_SYMBOL, f"IB lists no contract {what}: check the symbol (and tradingClass)"
@@ -109,6 +111,10 @@ class StreamsMixin:
                 "the request is ambiguous; name the tradingClass (SPXW for dailies/weeklies, SPX for AM-settled monthlies)",
             )
         return details[0].contract
+
+    def qualify(self, contract: Any, what: str) -> Any:
+        """The one contract IB lists for ``contract`` (an ambiguous or unknown one is a VenueError line)."""
+        return self._run(self._details(contract, what), what=f"IB contract {what}")
 
     def qualified(self, option_symbol: str) -> Any:
         if option_symbol not in self._contracts:
@@ -289,7 +295,7 @@ class StreamsMixin:
                 )  # fmt: skip
             except ibapi.RequestError as exc:
                 if not is_pacing(int(exc.code), str(exc.message)) or attempt == _HISTORY_TRIES - 1:
-                    raise self._request_error(exc, f"{symbol} 1-minute bars") from None  # type: ignore[attr-defined]
+                    raise self._request_error(exc, f"{symbol} 1-minute bars") from None
                 # the line is in ``notices`` already (IBVenue._on_error)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 60.0)

@@ -149,7 +149,9 @@ class IBVenue(StreamsMixin):
         try:
             task = asyncio.ensure_future(self.ib.connectAsync(c.host, c.port, clientId=c.client_id, timeout=c.connect_timeout,
                                                               readonly=c.readonly, account=c.account))  # fmt: skip
-            while not task.done():  # IB refuses a client id in use with 326 and hangs up: do not wait the timeout
+            while (
+                not task.done()
+            ):  # IB refuses a client id in use with 326 and hangs up: do not wait the timeout
                 if any(e.kind is VenueErrorKind.AUTH for e in self._connect_errors):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -301,7 +303,11 @@ class IBVenue(StreamsMixin):
 
     def find_order(self, client_order_id: str) -> OrderReport | None:
         trade = self._trade_by_ref(client_order_id)
-        if trade is None or trade.orderStatus.status in ("PendingSubmit", "ApiPending", ""):  # ask IB, not our cache
+        if trade is None or trade.orderStatus.status in (
+            "PendingSubmit",
+            "ApiPending",
+            "",
+        ):  # ask IB, not our cache
             self._run(
                 awaited(self.ib.reqAllOpenOrdersAsync), what=f"IB open orders (looking for {client_order_id})"
             )
@@ -363,7 +369,7 @@ class IBVenue(StreamsMixin):
             last = trade.log[-1] if trade.log else None
             code = int(getattr(last, "errorCode", 0) or 0)
             if code:  # 201 rejections cancel the trade; 321 (read-only, validation) only flags it
-                err = self._classify(code, _ib_text(last.message), request.option_symbol)
+                err = self._classify(code, _ib_text(getattr(last, "message", "")), request.option_symbol)
                 if err.kind is not None:
                     self._reported[request.client_order_id] = OrderStatus.REJECTED
                     raise err.venue_error()
@@ -409,7 +415,7 @@ class IBVenue(StreamsMixin):
             return
         if rejection or status == "Inactive" or (code and code != 202 and status == "Cancelled"):
             message = rejection or (
-                self._classify(code, _ib_text(last_log.message)).line
+                self._classify(code, _ib_text(getattr(last_log, "message", ""))).line
                 if code
                 else "IB rejected the order (Inactive)"
             )

@@ -40,7 +40,13 @@ def test_nothing_listening_is_one_network_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("port", "live", "says"), [(7496, False, "LIVE trading port"), (4001, False, "LIVE"), (7497, True, "PAPER port"), (4002, True, "PAPER")]
+    ("port", "live", "says"),
+    [
+        (7496, False, "LIVE trading port"),
+        (4001, False, "LIVE"),
+        (7497, True, "PAPER port"),
+        (4002, True, "PAPER"),
+    ],
 )
 def test_a_port_that_contradicts_live_is_refused_before_connecting(port: int, live: bool, says: str) -> None:
     venue = venue_from_environment({"live": live}, {"IB_PORT": str(port)})
@@ -50,7 +56,10 @@ def test_a_port_that_contradicts_live_is_refused_before_connecting(port: int, li
 
 
 def test_cli_options_win_over_the_environment() -> None:
-    cfg = config_from({"host": None, "port": 4002, "client_id": None}, {"IB_HOST": "gw", "IB_PORT": "7497", "IB_CLIENT_ID": "9"})
+    cfg = config_from(
+        {"host": None, "port": 4002, "client_id": None},
+        {"IB_HOST": "gw", "IB_PORT": "7497", "IB_CLIENT_ID": "9"},
+    )
     assert (cfg.host, cfg.port, cfg.client_id) == ("gw", 4002, 9)
     with pytest.raises(VenueError) as err:
         config_from({}, {"IB_PORT": "seven"})

@@ -16,7 +16,7 @@ from brokers.live.venue import (
     VenueError,
     VenueErrorKind,
 )
-from tests.brokers.ibkr.conftest import DAY, make_venue, wait_for
+from tests.brokers.ibkr.conftest import DAY, wait_for
 
 MINUTE = timedelta(minutes=1)
 
@@ -62,10 +62,17 @@ def test_warm_up_history_then_only_closed_live_bars(venue: Any, market: Any) -> 
 def test_chain_band_is_qualified_and_quoted_with_model_greeks(venue: Any, market: Any, fake: Any) -> None:
     request = _band(market)
     quotes = venue.chain(request)
-    assert quotes and all(request.strike_low <= float(q.option_symbol[-8:]) / 1000 <= request.strike_high for q in quotes)
+    assert quotes and all(
+        request.strike_low <= float(q.option_symbol[-8:]) / 1000 <= request.strike_high for q in quotes
+    )
     for q in quotes:
         expected = market.quote(q.option_symbol)
-        assert (q.bid, q.ask, q.bid_size, q.ask_size) == (expected.bid, expected.ask, expected.bid_size, expected.ask_size)
+        assert (q.bid, q.ask, q.bid_size, q.ask_size) == (
+            expected.bid,
+            expected.ask,
+            expected.bid_size,
+            expected.ask_size,
+        )
         assert q.delta is not None and q.iv is not None and not q.delayed
         assert q.ts == market.now()
     assert venue.market_data_lines() == len(quotes)  # the band, not the chain
@@ -105,9 +112,13 @@ def test_limit_order_fills_at_the_next_minute_and_books_its_commission(venue: An
     kinds = [e.kind for e in events]
     assert kinds == [EventKind.ACCEPTED, EventKind.FILL, EventKind.COMMISSION]
     fill = events[1].execution
-    assert fill.qty == 2 and fill.price == market.quote(q.option_symbol).ask  # buy at the ask of the fill minute
+    assert (
+        fill.qty == 2 and fill.price == market.quote(q.option_symbol).ask
+    )  # buy at the ask of the fill minute
     assert fill.commission is None and fill.ts == market.now()  # booked without waiting for the report
-    assert events[2].execution.execution_id == fill.execution_id and events[2].execution.commission == pytest.approx(1.30)
+    assert events[2].execution.execution_id == fill.execution_id and events[
+        2
+    ].execution.commission == pytest.approx(1.30)
     wait_for(lambda: venue.positions())
     assert [(p.symbol, p.qty) for p in venue.positions()] == [(q.option_symbol, 2)]
     assert venue.positions()[0].avg_price == pytest.approx(fill.price)
@@ -115,7 +126,9 @@ def test_limit_order_fills_at_the_next_minute_and_books_its_commission(venue: An
 
 
 @pytest.mark.parametrize("commission", ["late", "never"])
-def test_partial_then_full_fill_booked_per_execution(venue: Any, market: Any, fake: Any, commission: str) -> None:
+def test_partial_then_full_fill_booked_per_execution(
+    venue: Any, market: Any, fake: Any, commission: str
+) -> None:
     events: list[Any] = []
     venue.subscribe_orders(events.append)
     fake.faults.split_next_fill, fake.faults.commission = True, commission
@@ -132,7 +145,9 @@ def test_partial_then_full_fill_booked_per_execution(venue: Any, market: Any, fa
     market.step()
     if commission == "late":
         wait_for(lambda: sum(e.kind is EventKind.COMMISSION for e in events) == 2)
-        assert sum(e.execution.commission for e in events if e.kind is EventKind.COMMISSION) == pytest.approx(3 * 0.65)
+        assert sum(e.execution.commission for e in events if e.kind is EventKind.COMMISSION) == pytest.approx(
+            3 * 0.65
+        )
     else:
         venue.clock()  # a round trip: everything the fake sent before it has been handled
         assert not [e for e in events if e.kind is EventKind.COMMISSION]
@@ -156,7 +171,9 @@ def test_rejection_carries_ibs_text(venue: Any, market: Any, fake: Any) -> None:
         venue.submit(OrderRequest("run1-r1", q.option_symbol, "buy", 1, q.ask))
     assert err.value.kind is VenueErrorKind.REJECTED
     assert "insufficient buying power" in str(err.value) and "\n" not in str(err.value)
-    with pytest.raises(VenueError) as err2:  # the market's own refusal (more than the cash) travels the same way
+    with pytest.raises(
+        VenueError
+    ) as err2:  # the market's own refusal (more than the cash) travels the same way
         venue.submit(OrderRequest("run1-r2", q.option_symbol, "buy", 5000, q.ask))
     assert err2.value.kind is VenueErrorKind.REJECTED and "insufficient buying power" in str(err2.value)
 
@@ -172,7 +189,9 @@ def test_lost_order_reply_is_found_by_its_order_ref(venue: Any, market: Any, fak
     assert len(fake.requests(3)) == 1  # never resent
 
 
-def test_dropped_connection_reconnects_resubscribes_and_books_missed_fills(venue: Any, market: Any, fake: Any) -> None:
+def test_dropped_connection_reconnects_resubscribes_and_books_missed_fills(
+    venue: Any, market: Any, fake: Any
+) -> None:
     status: list[tuple[str, bool, str]] = []
     venue.on_status(lambda *s: status.append(s))
     events: list[Any] = []
