@@ -204,7 +204,7 @@ class StreamsMixin:
         deadline = loop.time() + wait
         while symbols and loop.time() < deadline:
             if all(
-                _ticked(self._tickers[s]) or s in self._line_errors for s in symbols if s in self._tickers
+                _complete(self._tickers[s]) or s in self._line_errors for s in symbols if s in self._tickers
             ):
                 return
             await asyncio.sleep(0.01)
@@ -348,6 +348,11 @@ class StreamsMixin:
                 self._add_line(occ)
         if self._bar_lists:
             await self._keep_bars(list(self._bar_lists))
+
+
+def _complete(ticker: Any) -> bool:
+    """Quoted and IB's model greeks in: a new line's first snapshot is whole."""
+    return _ticked(ticker) and ticker.modelGreeks is not None
 
 
 def _ticked(ticker: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -28,9 +29,26 @@ def wait_for(cond: Callable[[], Any], timeout: float = 5.0) -> Any:
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+SPY_ENV, SPX_ENV = (
+    "OPTIONS_SCALPER_TEST_SPY_CATALOG",
+    "OPTIONS_SCALPER_TEST_SPX_CATALOG",
+)  # the fallback pass reuses ours
+
+
 @pytest.fixture(scope="session")
 def spy_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get(SPY_ENV):
+        return Path(os.environ[SPY_ENV])
     return tiny_spy(tmp_path_factory) / ".catalog"
+
+
+@pytest.fixture(scope="session")
+def spx_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get(SPX_ENV):
+        return Path(os.environ[SPX_ENV])
+    from tests.brokers.ibkr.spx_data import spx_catalog
+
+    return spx_catalog(tmp_path_factory)
 
 
 @pytest.fixture
@@ -58,7 +76,7 @@ def make_venue(fake: Any, **kw: Any) -> Any:
     kw.setdefault("client_id", next(_client_ids))
     kw.setdefault("reconnect_initial", 0.05)
     kw.setdefault("request_timeout", 5.0)
-    ack = kw.pop("order_ack_timeout", 2.0)
+    ack = kw.pop("order_ack_timeout", 1.0)
     return IBVenue(IBConfig(port=fake.port, **kw), order_ack_timeout=ack)
 
 

@@ -22,14 +22,8 @@ from options_scalper.model import AccountState, ChainSnapshot, Direction, Reject
 from options_scalper.occ import parse_occ
 from options_scalper.scalper import OptionsScalper, OrderIntent
 from tests.brokers.ibkr.conftest import make_venue, wait_for
-from tests.brokers.ibkr.spx_data import spx_catalog
 
 EXPIRY = date(2024, 1, 19)
-
-
-@pytest.fixture(scope="module")
-def spx_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return spx_catalog(tmp_path_factory)
 
 
 @pytest.fixture

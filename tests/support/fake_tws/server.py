@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from brokers.live.venue import EventKind, OrderEvent, OrderRequest, OrderStatus
-from options_scalper.occ import parse_occ
 from tests.support.fake_tws import protocol as P
 from tests.support.fake_tws.faults import Faults
 from tests.support.fake_tws.protocol import FakeContract, RequestContract
@@ -106,6 +105,8 @@ class FakeTWS:
         self.received: list[list[str]] = []  # every request (tests count pacing, resubscriptions)
         self._perm = itertools.count(1_000_001)
         self._next_order_id = 1
+        self._greeks_at: tuple[str, datetime] | None = None
+        self._greeks: dict[str, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -361,12 +362,12 @@ class FakeTWS:
         if key == sub.last_sent:
             return
         sub.last_sent = key
+        g = self._model_greeks(c)  # computed before anything goes out: one burst per line and minute
         bid_t, ask_t, bsz_t, asz_t = (66, 67, 69, 70) if sub.delayed else (1, 2, 0, 3)
         s.send([1, 6, sub.req_id, bid_t, q.bid if q.bid > 0 else -1.0, q.bid_size, 0])
         s.send([1, 6, sub.req_id, ask_t, q.ask if q.ask > 0 else -1.0, q.ask_size, 0])
         s.send([2, 6, sub.req_id, bsz_t, q.bid_size])
         s.send([2, 6, sub.req_id, asz_t, q.ask_size])
-        g = self._model_greeks(c)
         if g is not None:
             iv, delta, gamma, vega, theta, under = g
             mid = (q.bid + q.ask) / 2.0
@@ -377,17 +378,22 @@ class FakeTWS:
     def _model_greeks(self, c: FakeContract) -> tuple[float, ...] | None:
         from brokers.live.venue import ChainRequest
 
-        occ = parse_occ(c.occ)
-        for q in self.market.chain(ChainRequest(c.symbol, [occ.expiry], c.strike, c.strike)):
-            if q.option_symbol == c.occ and q.iv is not None and q.delta is not None:
-                return (
-                    q.iv,
-                    q.delta,
-                    q.gamma or 0.0,
-                    q.vega or 0.0,
-                    q.theta or 0.0,
-                    self.market.last_price(c.symbol),
-                )
+        now = self.market.now()
+        if self._greeks_at != (c.symbol, now):  # the whole chain's model once per minute, not per line
+            self._greeks_at = (c.symbol, now)
+            self._greeks = {
+                q.option_symbol: q for q in self.market.chain(ChainRequest(c.symbol, [], 0.0, 1e12))
+            }
+        q = self._greeks.get(c.occ)
+        if q is not None and q.iv is not None and q.delta is not None:
+            return (
+                q.iv,
+                q.delta,
+                q.gamma or 0.0,
+                q.vega or 0.0,
+                q.theta or 0.0,
+                self.market.last_price(c.symbol),
+            )
         return None
 
     def _historical(self, s: Session, f: list[str]) -> None:
