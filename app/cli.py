@@ -16,6 +16,13 @@ from strategies import registry
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
+# run_live.py: one code per condition a trader acts on differently (README "Live trading")
+EXIT_NETWORK = 3  # the venue cannot be reached (network down, nothing listening)
+EXIT_AUTH = 4  # keys missing or rejected (401/403), an IB client id in use
+EXIT_PERMISSION = 5  # no options approval, no market data subscription
+EXIT_ACCOUNT_LOCKED = 6  # another run_live.py holds this account
+EXIT_LIVE_REFUSED = 7  # a real-money account without --live or without the typed confirmation
+EXIT_MARKET_CLOSED = 8  # --exit-if-closed and the market is closed
 EXIT_INTERRUPTED = 130
 
 

@@ -1,0 +1,249 @@
+"""What a live restart reads back from the journal: open scalps, orders, today's realized P&L.
+
+All reads are scoped to one broker account (``runs.broker`` / ``runs.account``),
+whatever run wrote the rows, so a new run of ``run_live.py`` sees what every earlier
+run on that account left open. Values are plain dataclasses (aware UTC times).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from journal.errors import JournalError
+from journal.models import LiveOrderRecord, OptionsScalpRecord, RunRecord
+from options_scalper.records import ClosedScalp
+
+TERMINAL_EVENTS = frozenset({"fill", "canceled", "expired", "rejected"})
+
+
+def aware(ts: datetime | None) -> datetime | None:
+    return None if ts is None else ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+@dataclass(frozen=True)
+class JournalScalp:
+    """An ``options_scalps`` row still ``open``."""
+
+    row_id: int
+    run_id: str | None
+    signal_id: str
+    ticker: str
+    option_symbol: str
+    option_type: str
+    strike: float
+    expiry: date
+    dte: int
+    direction: str
+    contracts: int
+    entry_premium: float
+    entry_time: datetime
+    entry_delta: float | None = None
+    entry_theta: float | None = None
+    entry_iv: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JournalOrder:
+    """One order's events summed up: its last event and the quantity its fills booked."""
+
+    client_order_id: str
+    run_id: str
+    venue_order_id: str | None
+    option_symbol: str
+    side: str
+    qty: int
+    role: str | None
+    last_event: str
+    filled_qty: int
+
+    @property
+    def working(self) -> bool:
+        """Not known to be done: no cancel/expiry/rejection and not fully filled."""
+        if self.last_event in ("canceled", "expired", "rejected"):
+            return False
+        return self.filled_qty < self.qty
+
+
+def _account_runs(engine: Engine, broker: str, account: str) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(RunRecord.run_id).where(RunRecord.broker == broker, RunRecord.account == account)
+        )
+        return [r[0] for r in rows]
+
+
+def _read(what: str, fn: Any) -> Any:
+    try:
+        return fn()
+    except SQLAlchemyError as exc:
+        raise JournalError(f"journal: cannot read {what}: {str(exc).splitlines()[0]}") from exc
+
+
+def open_scalps(engine: Engine, broker: str, account: str) -> list[JournalScalp]:
+    """Every ``open`` scalp row journaled by a run of ``broker``/``account``, oldest first."""
+
+    def go() -> list[JournalScalp]:
+        runs = _account_runs(engine, broker, account)
+        if not runs:
+            return []
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(OptionsScalpRecord)
+                .where(OptionsScalpRecord.run_id.in_(runs), OptionsScalpRecord.status == "open")
+                .order_by(OptionsScalpRecord.id)
+            ).all()
+        return [
+            JournalScalp(
+                row_id=r.id, run_id=r.run_id, signal_id=r.signal_id or "", ticker=r.ticker,
+                option_symbol=r.option_symbol, option_type=r.option_type, strike=r.strike,
+                expiry=r.expiry, dte=r.dte, direction=r.direction, contracts=r.contracts,
+                entry_premium=r.entry_premium, entry_time=aware(r.entry_time),  # type: ignore[arg-type]
+                entry_delta=r.entry_delta, entry_theta=r.entry_theta, entry_iv=r.entry_iv,
+                metadata=json.loads(r.metadata_json) if r.metadata_json else {},
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    result: list[JournalScalp] = _read("the open scalps", go)
+    return result
+
+
+def summarize_orders(rows: Iterable[Any]) -> list[JournalOrder]:
+    """``live_orders`` rows (any order) -> one ``JournalOrder`` per client order id, first seen first."""
+    orders: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        o = orders.setdefault(
+            r.client_order_id,
+            {"run_id": r.run_id, "venue": r.venue_order_id, "symbol": r.option_symbol, "side": r.side,
+             "qty": r.qty, "role": r.role, "last": r.event, "filled": 0},
+        )  # fmt: skip
+        o["venue"] = o["venue"] or r.venue_order_id
+        o["role"] = o["role"] or r.role
+        if r.event in ("partial_fill", "fill") and r.fill_qty:
+            o["filled"] += int(r.fill_qty)
+        if o["last"] not in ("canceled", "expired", "rejected"):
+            o["last"] = r.event
+    return [
+        JournalOrder(coid, o["run_id"], o["venue"], o["symbol"], o["side"], int(o["qty"]), o["role"],
+                     o["last"], o["filled"])
+        for coid, o in orders.items()
+    ]  # fmt: skip
+
+
+def account_orders(engine: Engine, broker: str, account: str) -> list[JournalOrder]:
+    """Every order a run of ``broker``/``account`` journaled, summed up per client order id."""
+
+    def go() -> list[JournalOrder]:
+        runs = _account_runs(engine, broker, account)
+        if not runs:
+            return []
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(LiveOrderRecord)
+                .where(LiveOrderRecord.run_id.in_(runs))
+                .order_by(LiveOrderRecord.ts, LiveOrderRecord.id)
+            ).all()
+        return summarize_orders(rows)
+
+    result: list[JournalOrder] = _read("the live orders", go)
+    return result
+
+
+def realized_today(engine: Engine, broker: str, account: str, day: date, tz: Any) -> float:
+    """Net P&L of the account's scalps closed on session ``day`` (``tz``: US/Eastern)."""
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+    end = start + timedelta(days=1)
+
+    def go() -> float:
+        runs = _account_runs(engine, broker, account)
+        if not runs:
+            return 0.0
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(OptionsScalpRecord.pnl).where(
+                    OptionsScalpRecord.run_id.in_(runs),
+                    OptionsScalpRecord.status.in_(("closed", "expired")),
+                    OptionsScalpRecord.exit_time >= start,
+                    OptionsScalpRecord.exit_time < end,
+                )
+            ).all()
+        return float(sum(r[0] for r in rows if r[0] is not None))
+
+    result: float = _read("today's realized P&L", go)
+    return result
+
+
+def run_closed_scalps(engine: Engine, run_id: str) -> list[ClosedScalp]:
+    """The closed scalps a run journaled, by entry time (what ``--compare-with`` compares)."""
+
+    def go() -> list[ClosedScalp]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(OptionsScalpRecord)
+                .where(
+                    OptionsScalpRecord.run_id == run_id, OptionsScalpRecord.status.in_(("closed", "expired"))
+                )
+                .order_by(OptionsScalpRecord.entry_time, OptionsScalpRecord.id)
+            ).all()
+        out = []
+        for r in rows:
+            meta = json.loads(r.metadata_json) if r.metadata_json else {}
+            out.append(
+                ClosedScalp(
+                    signal_id=r.signal_id or "", ticker=r.ticker, option_symbol=r.option_symbol,
+                    option_type=r.option_type, strike=r.strike, expiry=r.expiry, dte=r.dte,
+                    direction=r.direction, contracts=r.contracts, entry_premium=r.entry_premium,
+                    exit_premium=r.exit_premium if r.exit_premium is not None else float("nan"),
+                    entry_delta=r.entry_delta or 0.0, entry_theta=r.entry_theta or 0.0,
+                    entry_iv=r.entry_iv or 0.0, exit_reason=r.exit_reason or "",
+                    pnl=r.pnl if r.pnl is not None else float("nan"),
+                    pnl_pct=r.pnl_pct if r.pnl_pct is not None else float("nan"),
+                    entry_time=aware(r.entry_time),  # type: ignore[arg-type]
+                    exit_time=aware(r.exit_time or r.entry_time),  # type: ignore[arg-type]
+                    commission=float(meta.get("commission") or 0.0),
+                    conviction=int(meta.get("conviction") or 0), status=r.status or "closed",
+                    broker=r.broker or "", order_id=r.order_id or "", metadata=meta,
+                )
+            )  # fmt: skip
+        return out
+
+    result: list[ClosedScalp] = _read(f"the scalps of run {run_id}", go)
+    return result
+
+
+def latest_live_run(engine: Engine) -> str | None:
+    """The most recent live/paper/dry-run run id in the journal (None: none)."""
+
+    def go() -> str | None:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(RunRecord.run_id)
+                .where(RunRecord.mode.in_(("paper", "live", "dry_run")))
+                .order_by(RunRecord.started_at.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else str(row[0])
+
+    result: str | None = _read("the live runs", go)
+    return result
+
+
+__all__ = [
+    "TERMINAL_EVENTS",
+    "JournalOrder",
+    "JournalScalp",
+    "account_orders",
+    "latest_live_run",
+    "open_scalps",
+    "realized_today",
+    "run_closed_scalps",
+    "summarize_orders",
+]
