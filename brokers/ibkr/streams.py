@@ -61,7 +61,8 @@ class StreamsMixin:
         self._now: datetime | None = None
         self._delayed: set[str] = set()
         self._line_errors: dict[str, IBError] = {}  # OCC -> the market-data error IB sent for it
-        self._pacing_wait = 0.0
+        self._delivery_lock = asyncio.Lock()
+        self._deliveries: list[asyncio.Future[None]] = []
 
     # ------------------------------------------------------------------ helpers
     def venue_now(self) -> datetime | None:
@@ -182,7 +183,13 @@ class StreamsMixin:
         limit = max(0, self.config.max_quote_lines - len(self._bound))
         return sorted({s for _, s in candidates[:limit]})
 
+    async def _barrier(self) -> None:
+        """One round trip: every tick IB sent before it has been applied to the tickers (TCP keeps order)."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ib.reqCurrentTimeAsync(), self.config.request_timeout)
+
     async def _set_band(self, band: set[str]) -> None:
+        await self._barrier()  # the snapshot is of the minute the clock has just seen, not the one before
         old, self._band = self._band, band
         for occ in old - band - self._bound:
             self._drop_line(occ)
@@ -236,6 +243,7 @@ class StreamsMixin:
         self._raise_line_errors(list(option_symbols))
 
     async def _bind(self, symbols: list[str]) -> None:
+        await self._barrier()
         self._bound.update(symbols)
         new = [s for s in symbols if s not in self._tickers]
         for s in new:
@@ -333,11 +341,17 @@ class StreamsMixin:
             if last is not None and closed.start <= last:
                 return
             self._last_bar[symbol] = closed.start
-            self._last_bar_wall = datetime.now(UTC)
-            if self._bar_cb is not None:
-                self._bar_cb(closed)
+            self._deliveries.append(asyncio.ensure_future(self._deliver(closed)))
 
         return on_update
+
+    async def _deliver(self, bar: LiveBar) -> None:
+        """Hand a closed bar on after one round trip, so the quotes IB sent with it are in first."""
+        async with self._delivery_lock:
+            await self._barrier()
+            if self._bar_cb is not None:
+                self._bar_cb(bar)
+        self._deliveries = [d for d in self._deliveries if not d.done()]
 
     async def _resubscribe(self) -> None:
         """After a reconnect (or 1101): market data and live bars again; backfill is the caller's."""

@@ -116,7 +116,9 @@ class DryRunVenue:
 
         self.real.subscribe_bars(symbols, bar_then_forward)
 
-    def subscribe_quotes(self, option_symbols: Sequence[str], on_quote: Callable[[OptionQuote], None]) -> None:
+    def subscribe_quotes(
+        self, option_symbols: Sequence[str], on_quote: Callable[[OptionQuote], None]
+    ) -> None:
         def keep_then_forward(q: OptionQuote) -> None:
             with self._lock:
                 last = self._quotes.get(q.option_symbol)
@@ -188,7 +190,9 @@ class DryRunVenue:
             if order is None or order.status.done:
                 return
             order.status = OrderStatus.CANCELED
-            event = OrderEvent(EventKind.CANCELED, order.report(), self._minute or datetime.now().astimezone())
+            event = OrderEvent(
+                EventKind.CANCELED, order.report(), self._minute or datetime.now().astimezone()
+            )
         self._emit([event])
 
     def _advance(self, minute: datetime) -> None:
