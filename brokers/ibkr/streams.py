@@ -61,8 +61,7 @@ class StreamsMixin:
         self._now: datetime | None = None
         self._delayed: set[str] = set()
         self._line_errors: dict[str, IBError] = {}  # OCC -> the market-data error IB sent for it
-        self._delivery_lock = asyncio.Lock()
-        self._deliveries: list[asyncio.Future[None]] = []
+        self._closed_bars: list[LiveBar] = []  # closed by the packet being read, out at its end
 
     # ------------------------------------------------------------------ helpers
     def venue_now(self) -> datetime | None:
@@ -265,6 +264,12 @@ class StreamsMixin:
         self._loop.call(release)
 
     def _on_tickers(self, tickers: Any) -> None:
+        try:
+            self._push_quotes(tickers)
+        finally:
+            self._flush_bars()
+
+    def _push_quotes(self, tickers: Any) -> None:
         if self._quote_cb is None or not self._bound:
             return
         ts = self._now or datetime.now(UTC)
@@ -341,17 +346,21 @@ class StreamsMixin:
             if last is not None and closed.start <= last:
                 return
             self._last_bar[symbol] = closed.start
-            self._deliveries.append(asyncio.ensure_future(self._deliver(closed)))
+            self._closed_bars.append(closed)
 
         return on_update
 
-    async def _deliver(self, bar: LiveBar) -> None:
-        """Hand a closed bar on after one round trip, so the quotes IB sent with it are in first."""
-        async with self._delivery_lock:
-            await self._barrier()
-            if self._bar_cb is not None:
+    def _on_packet(self) -> None:
+        """End of one socket read: hand on the bars it closed, unless its quotes are still to be applied."""
+        if self._closed_bars and not self.ib.wrapper.pendingTickers:
+            self._flush_bars()
+
+    def _flush_bars(self) -> None:
+        """Closed bars go out after the quotes that came with them (IB sends the minute's ticks with its bar)."""
+        bars, self._closed_bars = self._closed_bars, []
+        if self._bar_cb is not None:
+            for bar in bars:
                 self._bar_cb(bar)
-        self._deliveries = [d for d in self._deliveries if not d.done()]
 
     async def _resubscribe(self) -> None:
         """After a reconnect (or 1101): market data and live bars again; backfill is the caller's."""

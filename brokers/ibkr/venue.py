@@ -141,6 +141,7 @@ class IBVenue(StreamsMixin):
         ib.execDetailsEvent += self._on_exec_details
         ib.commissionReportEvent += self._on_commission
         ib.pendingTickersEvent += self._on_tickers
+        ib.updateEvent += self._on_packet
         self.ib = ib
 
     async def _connect_once(self) -> None:

@@ -84,9 +84,19 @@ class Session:
     subs: dict[int, Subscription] = field(default_factory=dict)
     market_data_type: int = 1
 
+    batch: list[bytes] | None = None
+
     def send(self, fields: list[Any]) -> None:
-        if not self.writer.is_closing():
+        if self.batch is not None:
+            self.batch.append(P.frame(fields))
+        elif not self.writer.is_closing():
             self.writer.write(P.frame(fields))
+
+    def flush(self) -> None:
+        """One write for a minute's burst (its bar, then its quotes), as TWS streams them together."""
+        frames, self.batch = self.batch or [], None
+        if frames and not self.writer.is_closing():
+            self.writer.write(b"".join(frames))
 
 
 class FakeTWS:
@@ -444,6 +454,15 @@ class FakeTWS:
         s.subs.pop(int(f[2]) if len(f) > 2 else int(f[1]), None)
 
     def _on_minute(self, now: datetime) -> None:
+        for s in self.sessions:
+            s.batch = []
+        try:
+            self._publish(now)
+        finally:
+            for s in self.sessions:
+                s.flush()
+
+    def _publish(self, now: datetime) -> None:
         for kind in ("bars", "ticks"):  # the bar closing at ``now`` first, then the new minute's quotes
             for s in list(self.sessions):
                 for sub in [x for x in s.subs.values() if x.kind == kind]:
