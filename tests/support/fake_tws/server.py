@@ -198,6 +198,10 @@ class FakeTWS:
 
         self.call(blip)
 
+    def bar_subscribers(self) -> int:
+        """Sessions streaming keepUpToDate bars (a driver starts the replay once a client listens)."""
+        return sum(any(x.kind == "bars" for x in list(s.subs.values())) for s in list(self.sessions))
+
     def requests(self, msg_id: int) -> list[list[str]]:
         return [f for f in self.received if f and f[0] == str(msg_id)]
 
