@@ -192,6 +192,7 @@ def request_from_args(args: argparse.Namespace) -> LiveRequest:
         port=args.port,
         client_id=args.client_id,
         allow_delayed=args.allow_delayed,
+        warmup_days=args.warmup_days,
     )
 
 

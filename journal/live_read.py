@@ -1,7 +1,8 @@
 """What a live restart reads back from the journal: open scalps, orders, today's realized P&L.
 
-All reads are scoped to one broker account (``runs.broker`` / ``runs.account``),
-whatever run wrote the rows, so a new run of ``run_live.py`` sees what every earlier
+All reads are scoped to one broker account (``runs.broker`` / ``runs.account``) and
+to real runs (paper, live) or dry runs (``dry_run=True``: a dry run's simulated
+positions never meet a real one's), whatever run wrote the rows, so a new run of ``run_live.py`` sees what every earlier
 run on that account left open. Values are plain dataclasses (aware UTC times).
 """
 
@@ -72,10 +73,14 @@ class JournalOrder:
         return self.filled_qty < self.qty
 
 
-def _account_runs(engine: Engine, broker: str, account: str) -> list[str]:
+def _account_runs(engine: Engine, broker: str, account: str, dry_run: bool = False) -> list[str]:
+    """The runs of ``broker``/``account``: the paper and live ones, or (``dry_run``) the dry ones."""
+    modes = ("dry_run",) if dry_run else ("paper", "live")
     with engine.connect() as conn:
         rows = conn.execute(
-            select(RunRecord.run_id).where(RunRecord.broker == broker, RunRecord.account == account)
+            select(RunRecord.run_id).where(
+                RunRecord.broker == broker, RunRecord.account == account, RunRecord.mode.in_(modes)
+            )
         )
         return [r[0] for r in rows]
 
@@ -87,11 +92,11 @@ def _read(what: str, fn: Any) -> Any:
         raise JournalError(f"journal: cannot read {what}: {str(exc).splitlines()[0]}") from exc
 
 
-def open_scalps(engine: Engine, broker: str, account: str) -> list[JournalScalp]:
+def open_scalps(engine: Engine, broker: str, account: str, dry_run: bool = False) -> list[JournalScalp]:
     """Every ``open`` scalp row journaled by a run of ``broker``/``account``, oldest first."""
 
     def go() -> list[JournalScalp]:
-        runs = _account_runs(engine, broker, account)
+        runs = _account_runs(engine, broker, account, dry_run)
         if not runs:
             return []
         with engine.connect() as conn:
@@ -138,11 +143,11 @@ def summarize_orders(rows: Iterable[Any]) -> list[JournalOrder]:
     ]  # fmt: skip
 
 
-def account_orders(engine: Engine, broker: str, account: str) -> list[JournalOrder]:
+def account_orders(engine: Engine, broker: str, account: str, dry_run: bool = False) -> list[JournalOrder]:
     """Every order a run of ``broker``/``account`` journaled, summed up per client order id."""
 
     def go() -> list[JournalOrder]:
-        runs = _account_runs(engine, broker, account)
+        runs = _account_runs(engine, broker, account, dry_run)
         if not runs:
             return []
         with engine.connect() as conn:
@@ -157,13 +162,15 @@ def account_orders(engine: Engine, broker: str, account: str) -> list[JournalOrd
     return result
 
 
-def realized_today(engine: Engine, broker: str, account: str, day: date, tz: Any) -> float:
+def realized_today(
+    engine: Engine, broker: str, account: str, day: date, tz: Any, dry_run: bool = False
+) -> float:
     """Net P&L of the account's scalps closed on session ``day`` (``tz``: US/Eastern)."""
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
     end = start + timedelta(days=1)
 
     def go() -> float:
-        runs = _account_runs(engine, broker, account)
+        runs = _account_runs(engine, broker, account, dry_run)
         if not runs:
             return 0.0
         with engine.connect() as conn:

@@ -126,7 +126,7 @@ class LiveGuard(bt.Analyzer):
             for s, v in zip(scalps, views, strict=True)
         ]
         prices = {c.symbol: float(c.close[0]) for c in clocks}
-        if self._trading(now):  # not the warm-up bars
+        if self._trading(now) and rt.data_state != "DELAYED":  # not the warm-up bars, not a backfill
             rt.minute(now, prices, views, day_pnl, details)
         self._maybe_stop(now)
 
@@ -205,21 +205,19 @@ class LiveGuard(bt.Analyzer):
 
     def _interrupted(self) -> None:
         rt = self.rt
+        how = rt.settings.exits_on_interrupt
         if not self._interrupt_done:
             self._interrupt_done = True
-            how = rt.settings.exits_on_interrupt
             rt.states.enter(
                 Cause.INTERRUPTED,
                 f"Ctrl-C: working entries cancelled, positions {'closed' if how == 'flatten' else 'kept'} "
                 "(--exits-on-interrupt), then the run stops",
             )
-            self._cancel_all(entries_only=how == "flatten")
-            if how == "flatten":
-                for scalp in list(self.strategy.scalps.values()):
-                    if scalp.open_qty > 0:
-                        self.strategy.close_scalp(scalp, ExitReason.END_OF_DAY)
-        elif rt.settings.exits_on_interrupt == "keep":
-            self._cancel_all(entries_only=False)
+        self._cancel_all(entries_only=how == "flatten")
+        if how == "flatten":  # every bar until flat: an exit the venue refused is sent again
+            for scalp in list(self.strategy.scalps.values()):
+                if scalp.open_qty > 0 and (scalp.exit_order is None or not scalp.exit_order.alive()):
+                    self.strategy.close_scalp(scalp, ExitReason.END_OF_DAY)
 
     def _cancel_all(self, entries_only: bool) -> None:
         for scalp in list(self.strategy.scalps.values()):
@@ -255,7 +253,9 @@ class LiveGuard(bt.Analyzer):
         """``now`` is in the traded session (not a warm-up bar)."""
         starts = [float(getattr(c, "trading_start_num", float("-inf"))) for c in self._clocks]
         first = min(starts) if starts else float("-inf")
-        return first == float("-inf") or now >= self._times.of(first)
+        if first == float("-inf"):
+            return True
+        return math.isfinite(first) and now >= self._times.of(first)
 
     # ------------------------------------------------------------------ fills and closes
     def notify_order(self, order: bt.Order) -> None:

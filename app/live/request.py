@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.live.limits import LiveLimits
-from app.request import BadInput, RunRequest, check_request
+from app.request import DEFAULT_WARMUP_DAYS, BadInput, RunRequest, check_request
 
 BROKERS = ("alpaca", "ibkr")
 INTERRUPT_EXITS = ("flatten", "keep")
@@ -38,6 +38,7 @@ class LiveRequest:
     port: int | None = None
     client_id: int | None = None
     allow_delayed: bool = False
+    warmup_days: int = DEFAULT_WARMUP_DAYS
 
     def venue_options(self) -> dict[str, Any]:
         """The options ``venue_from_environment`` takes (None values left out)."""
@@ -91,6 +92,8 @@ def check_live_request(req: LiveRequest, params: dict[str, Any]) -> None:
         )
     if req.port is not None and not 0 < req.port < 65536:
         raise BadInput(f"--port {req.port}: not a TCP port (TWS paper 7497, IB Gateway paper 4002)")
+    if req.warmup_days < 0:
+        raise BadInput(f"--warmup-days {req.warmup_days}: must be >= 0 sessions")
     if req.run_id is not None and req.compare_with is None:
         raise BadInput("--run-id names the live run --compare-with compares; add --compare-with BACKTEST_OUT")
     check_request(RunRequest(strategy=req.strategy, journal_url=req.journal_url))

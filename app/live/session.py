@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -49,11 +50,26 @@ def _ask_tty() -> Callable[[str], str] | None:
     return input if sys.stdin is not None and sys.stdin.isatty() else None
 
 
+@dataclass(frozen=True)
+class Harness:
+    """What a test (or an embedding program) hands the session instead of the defaults.
+
+    ``venue``: an already-built ``LiveVenue`` (default: the broker adapter from the
+    environment); ``runner``: runs the Cerebro (default ``cerebro.run()``);
+    ``store_options``: extra ``LiveStore`` settings (clock polling, exit slippage).
+    """
+
+    venue: Any = None
+    runner: Callable[[Any, Any], Any] | None = None
+    store_options: dict[str, Any] = field(default_factory=dict)
+
+
 def run(
     req: LiveRequest,
     env: Mapping[str, str] | None = None,
     ask: Callable[[str], str] | None = None,
     console: IO[str] | None = None,
+    harness: Harness | None = None,
 ) -> int:
     """Run ``req``; return the exit code. ``ask`` reads the typed account number (default: the tty)."""
     env = os.environ if env is None else env
@@ -73,7 +89,9 @@ def run(
     say = (lambda line: print(line, file=console)) if console is not None else print
     if req.compare_with is not None and req.run_id is not None:
         return compare_run(url, req.run_id, req.compare_with, out, say)
-    session = Session(req, cls, params, out, url, env, ask if ask is not None else _ask_tty(), console)
+    session = Session(
+        req, cls, params, out, url, env, ask if ask is not None else _ask_tty(), console, harness
+    )
     code = session.run()
     if req.compare_with is not None and session.run_id is not None and code in (0, cli.EXIT_INTERRUPTED):
         compare_run(url, session.run_id, req.compare_with, out, say)
@@ -125,7 +143,9 @@ class Session:
         env: Mapping[str, str],
         ask: Callable[[str], str] | None,
         console: IO[str] | None,
+        harness: Harness | None = None,
     ) -> None:
+        self.harness = harness or Harness()
         self.req, self.cls, self.params, self.out, self.url = req, cls, params, out, url
         self.env, self.ask = env, ask
         self.log = LiveLog(out / LOG_FILENAME, secrets_of(env), console=console)
@@ -142,7 +162,7 @@ class Session:
         journal = None
         status = "failed"
         try:
-            venue = load_venue(req.broker, req.venue_options(), self.env)
+            venue = self.harness.venue or load_venue(req.broker, req.venue_options(), self.env)
             connect(venue)
             try:
                 account = venue.account()
@@ -186,19 +206,28 @@ class Session:
                 symbols=req.symbols, exits_on_interrupt=req.exits_on_interrupt,
                 strategy_config=wiring.strategy_config(self.cls, self.params),
             )  # fmt: skip
-            before = realized_today(journal.engine, req.broker, account.account_number, today, ET)
+            dry = mode == "dry_run"
+            before = realized_today(
+                journal.engine, req.broker, account.account_number, today, ET, dry_run=dry
+            )
             rt = self.runtime = LiveRuntime(settings, states, gate, log, journal, before, today)
-            rec = reconcile_at_start(venue, journal, account.account_number, today, clock.now)
+            venue.on_status(rt.on_status)
+            rec = reconcile_at_start(venue, journal, account.account_number, today, clock.now, dry_run=dry)
             for line in rec.lines():
                 log.say(line, event="reconcile")
             gate.blocked.update(rec.blocked)
+            rt.pending_adoption.update({a.scalp.option_symbol: (a.scalp, a.position) for a in rec.adopt})
             if not rec.ok:
                 states.enter(
                     Cause.RECONCILIATION, "start-up reconciliation mismatch: no new entries this run"
                 )
-            cerebro = wiring.build(venue, req, self.cls, self.params, rt, account, rec)
+            cerebro, store = wiring.build(
+                venue, req, self.cls, self.params, rt, today, self.harness.store_options
+            )
+            rt.venue = store.venue
+            runner = self.harness.runner or (lambda _venue, c: c.run())
             with self._signals(rt), Watchdog(rt, req.data_timeout, cerebro):
-                cerebro.run()
+                runner(venue, cerebro)
             status = "interrupted" if rt.interrupt.is_set() else "finished"
             log.say(f"run {run_id} {status}: {rt.closed_count} scalps closed; state {states.state}",
                     event="end", status=status)  # fmt: skip
@@ -248,4 +277,4 @@ class Session:
                 signal.signal(s, handler)
 
 
-__all__ = ["RunFailed", "Session", "compare_run", "run"]
+__all__ = ["Harness", "RunFailed", "Session", "compare_run", "run"]

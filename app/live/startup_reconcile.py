@@ -20,7 +20,7 @@ from journal.live_read import account_orders, open_scalps
 CANCEL_WAIT_SECONDS = 15.0
 
 
-def _read(venue: LiveVenue, journal: LiveJournal, account: str, today: date) -> Reconciliation:
+def _read(venue: LiveVenue, journal: LiveJournal, account: str, today: date, dry_run: bool) -> Reconciliation:
     try:
         positions, orders = venue.positions(), venue.open_orders()
     except VenueError as exc:
@@ -42,9 +42,10 @@ def reconcile_at_start(
     today: date,
     now: datetime,
     wait_seconds: float = CANCEL_WAIT_SECONDS,
+    dry_run: bool = False,
 ) -> Reconciliation:
     """Reconcile; cancel our earlier runs' working orders and reconcile again once they are done."""
-    first = _read(venue, journal, account, today)
+    first = _read(venue, journal, account, today, dry_run)
     if not first.cancel:
         _settle(journal, first)
         return first
@@ -76,7 +77,7 @@ def reconcile_at_start(
                 )  # fmt: skip
         if pending:
             wall.sleep(0.1)
-    second = _read(venue, journal, account, today)
+    second = _read(venue, journal, account, today, dry_run)
     extra = tuple(
         f"order {coid} of an earlier run did not cancel within {wait_seconds:g} s" for coid in pending
     )

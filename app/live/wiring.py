@@ -7,11 +7,13 @@ event listener (journal), and adopts the scalps reconciliation matched.
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
 import backtrader as bt
 
+from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CONTRACT_FEEDS
 from strategies import registry
 from strategies.params import config_from_params
 
@@ -36,9 +38,50 @@ def add_runtime(cerebro: bt.Cerebro, runtime: Any) -> bt.Cerebro:
 
 
 def build(
-    venue: Any, req: Any, cls: type, params: dict[str, Any], runtime: Any, account: Any, rec: Any
-) -> bt.Cerebro:
-    raise NotImplementedError("waiting for brokers.live.store.LiveStore (branch live-core)")
+    venue: Any,
+    req: Any,
+    cls: type,
+    params: dict[str, Any],
+    runtime: Any,
+    today: date,
+    store_options: dict[str, Any] | None = None,
+) -> tuple[bt.Cerebro, Any]:
+    """The live Cerebro of ``req`` on ``venue`` and its store (``store_options``: extra ``LiveStore`` settings)."""
+    from app.cerebro import DEFAULT_MACRO_MINUTES, cerebro_for
+    from brokers.live.store import LiveStore
+
+    own, venue_params = registry.split_venue_params(params)
+    options: dict[str, Any] = {"cap_to_size": bool(venue_params.get("cap_to_size", DEFAULT_CAP_TO_SIZE))}
+    options.update(store_options or {})
+    store = LiveStore(
+        venue,
+        dry_run=bool(req.dry_run),
+        catalog=str(req.catalog_dir) if req.catalog_dir else None,
+        run_id=runtime.settings.run_id,
+        listener=runtime.on_order_event,
+        gate=runtime.check_order,
+        **options,
+    )
+    try:
+        cerebro = cerebro_for(
+            store,
+            cls,
+            list(req.symbols),
+            fromdate=today,
+            todate=today,
+            warmup_days=int(req.warmup_days),
+            pool_size=int(venue_params.get("pool_size", DEFAULT_CONTRACT_FEEDS)),
+            macro_minutes=int(own.get("macro_compression", DEFAULT_MACRO_MINUTES)),
+            exactbars=-1,
+            **own,
+        )
+    except TypeError as exc:
+        from app.cli import one_line
+        from app.request import BadInput
+
+        raise BadInput(f"--param: {one_line(exc)}") from exc
+    add_runtime(cerebro, runtime)
+    return cerebro, store
 
 
 __all__ = ["add_runtime", "build", "strategy_config"]

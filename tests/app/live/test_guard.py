@@ -57,11 +57,12 @@ def run(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, rt: LiveRuntim
     return cerebro.run()[0], cerebro
 
 
-def test_journal_rows_and_heartbeats_follow_the_strategy(
+def test_journal_rows_heartbeats_and_expiry_safety(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    rt = runtime(tmp_path, {})
-    strat, _ = run(tmp_path, tmp_path_factory, rt)
+    late = {"zero_dte_cutoff": "15:45"}  # the strategy alone would hold 0DTE until 15:45 ET
+    rt = runtime(tmp_path, late)
+    strat, _ = run(tmp_path, tmp_path_factory, rt, **late)
     closed = strat.closed_scalps  # type: ignore[attr-defined]
     assert closed, "the probe trades on the tiny data"
     engine = rt.journal.engine  # type: ignore[union-attr]
@@ -75,23 +76,16 @@ def test_journal_rows_and_heartbeats_follow_the_strategy(
     assert beats == 390  # one a minute of the traded session (none for the warm-up bars)
     assert rt.closed_count == len(closed)
     assert "day " in rt.last_status and "ACTIVE" in rt.last_status
-
-
-def test_expiry_safety_flattens_every_0dte_by_1510_et(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    late = {"zero_dte_cutoff": "15:45"}  # the strategy alone would hold 0DTE until 15:45 ET
-    rt = runtime(tmp_path, late)
-    strat, _ = run(tmp_path, tmp_path_factory, rt, **late)
-    zero_dte = [c for c in strat.closed_scalps if c.expiry == to_eastern(c.entry_time).date()]  # type: ignore[attr-defined]
+    # expiry safety: every 0DTE flat by 15:10 ET, although the strategy's own cutoff is 15:45
+    zero_dte = [c for c in closed if c.expiry == to_eastern(c.entry_time).date()]
     assert zero_dte
     by_guard = 0
     for c in zero_dte:
         deadline = flat_by(c.entry_time, rt.settings.strategy_config)
         assert to_eastern(deadline).time() == time(15, 10)
         assert (c.exit_time - max(deadline, c.entry_time)).total_seconds() <= 120, c
-        by_guard += c.entry_time < deadline <= c.exit_time
         if c.entry_time < deadline <= c.exit_time:
+            by_guard += 1
             assert c.exit_reason == "zero_dte_cutoff"
     assert by_guard >= 1, "a scalp was open at 15:10 ET and the guard closed it"
 

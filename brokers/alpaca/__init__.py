@@ -1,0 +1,1 @@
+"""Alpaca: the live venue on alpaca-py (config, parsing, errors, streams, venue, store)."""
