@@ -24,6 +24,7 @@ from app.live.limits import (
     LiveLimits,
 )
 from app.live.request import BROKERS, DEFAULT_DATA_TIMEOUT, INTERRUPT_EXITS, LiveRequest
+from app.request import DEFAULT_WARMUP_DAYS
 
 EPILOG = f"""\
 keys come only from the environment: Alpaca APCA_API_KEY_ID / APCA_API_SECRET_KEY (endpoints
@@ -130,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_PREMIUM_PER_ORDER,
         metavar="USD",
         help=f"refuse an entry costing more (price x qty x 100; default {DEFAULT_MAX_PREMIUM_PER_ORDER:g})",
+    )
+    p.add_argument(
+        "--warmup-days",
+        type=cli.count_arg,
+        default=DEFAULT_WARMUP_DAYS,
+        metavar="N",
+        help=f"sessions of history before today that warm the indicators up (default {DEFAULT_WARMUP_DAYS}, as the backtest)",
     )
     p.add_argument(
         "--data-timeout",
