@@ -95,7 +95,8 @@ def test_ib_statuses() -> None:
 )
 def test_error_codes_are_one_line_each(code: int, text: str, kind: VenueErrorKind) -> None:
     err = classify(code, text, what="SPY240104C00575000", host="127.0.0.1", port=7497, client_id=3)
-    assert (err.kind is kind and "\n" not in err.line and str(code) in err.line) or code in (201,)
+    assert err.kind is kind and "\n" not in err.line
+    assert (text in err.line) if code == 201 else (str(code) in err.line)  # a rejection: IB's own words
     assert err.venue_error().kind is kind
 
 
