@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +62,7 @@ class StreamsMixin:
         self._now: datetime | None = None
         self._delayed: set[str] = set()
         self._line_errors: dict[str, IBError] = {}  # OCC -> the market-data error IB sent for it
+        self._bars_heard = time.monotonic()  # wall time of the last bar update (the mute-stream watchdog)
         self._closed_bars: list[LiveBar] = []  # closed by the packet being read, out at its end
 
     # ------------------------------------------------------------------ helpers
@@ -338,6 +340,7 @@ class StreamsMixin:
 
     def _bar_handler(self, symbol: str) -> Callable[[Any, bool], None]:
         def on_update(bars: Any, has_new_bar: bool) -> None:
+            self._bars_heard = time.monotonic()
             if not has_new_bar or len(bars) < 2:
                 return
             closed = bar_of(symbol, bars[-2])

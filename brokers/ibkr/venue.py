@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,7 @@ class IBVenue(OrdersMixin, StreamsMixin):
             self._status(
                 stream, True, f"IB session {self._where} client id {self.config.client_id} ({self.library})"
             )
+        self._loop.spawn(self._watch_bars())
 
     async def _create_ib(self) -> None:
         if self.ib is not None:
@@ -197,6 +199,23 @@ class IBVenue(OrdersMixin, StreamsMixin):
         for stream in STREAMS:
             self._status(stream, False, f"IB session {self._where} dropped: reconnecting")
         self._tasks.add(asyncio.ensure_future(self._reconnect()))
+
+    async def _watch_bars(self) -> None:
+        """A connected bar stream silent for ``data_timeout`` wall seconds counts as down: reconnect it."""
+        while not self._closing:
+            await asyncio.sleep(min(1.0, self.config.data_timeout / 4))
+            silent = time.monotonic() - self._bars_heard
+            if (
+                self._bar_lists
+                and self.ib.isConnected()
+                and not self._reconnecting
+                and silent > self.config.data_timeout
+            ):
+                line = f"IB bar stream silent for {silent:.0f} s (data timeout {self.config.data_timeout:g} s): reconnecting"
+                self.notices.append(line)
+                self._status(STREAM_BARS, False, line)
+                self._bars_heard = time.monotonic()
+                self.ib.disconnect()  # -> _on_disconnected -> _reconnect (resubscribe, then the clock backfills)
 
     async def _reconnect(self) -> None:
         self._reconnecting = True

@@ -16,7 +16,7 @@ from brokers.live.venue import (
     VenueError,
     VenueErrorKind,
 )
-from tests.brokers.ibkr.conftest import DAY, wait_for
+from tests.brokers.ibkr.conftest import DAY, make_venue, wait_for
 
 MINUTE = timedelta(minutes=1)
 
@@ -222,3 +222,22 @@ def test_connectivity_lost_and_restored_is_reported(venue: Any, fake: Any) -> No
     wait_for(lambda: len(status) == 6)
     assert [up for _, up, _ in status] == [False] * 3 + [True] * 3
     assert "1100" in status[0][2] and "1102" in status[-1][2]
+
+
+def test_a_silent_bar_stream_counts_as_down_after_the_data_timeout(fake: Any, market: Any) -> None:
+    venue = make_venue(fake, data_timeout=0.4)
+    venue.connect()
+    try:
+        status: list[tuple[str, bool, str]] = []
+        venue.on_status(lambda *s: status.append(s))
+        bars: list[Any] = []
+        venue.subscribe_bars(["SPY"], bars.append)
+        fake.faults.mute_bars = True  # connected, but no bar comes
+        market.step()
+        wait_for(lambda: any(s == "bars" and not up and "silent" in m for s, up, m in status))
+        fake.faults.mute_bars = False
+        wait_for(lambda: venue.reconnects == 1 and status[-1][1])
+        market.step()
+        wait_for(lambda: bars and bars[-1].start == market.now() - MINUTE)
+    finally:
+        venue.close()

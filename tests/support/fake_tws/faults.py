@@ -19,6 +19,7 @@ class Faults:
     delayed: bool = False  # reqMktData: error 10167, marketDataType 3, delayed tick types 66-70
     pacing_next: int = 0  # refuse the next N historical requests with 162 (pacing violation)
     readonly: bool = False  # placeOrder: error 321 read-only API
+    mute_bars: bool = False  # the bar stream goes silent (the socket stays up)
     refuse_connections: bool = False  # the port accepts and drops at once (a gateway restarting)
     busy_client_ids: set[int] = field(default_factory=set)  # startApi with these ids: error 326
 

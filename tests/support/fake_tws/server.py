@@ -479,6 +479,8 @@ class FakeTWS:
                 self._send_commission(x)
 
     def _push_bar(self, s: Session, sub: Subscription, now: datetime) -> None:
+        if self.faults.mute_bars:
+            return
         closed = self.market.bars(sub.contract.symbol, now - MINUTE, now)
         if not closed:
             return
