@@ -207,6 +207,7 @@ class IBVenue(OrdersMixin, StreamsMixin):
             silent = time.monotonic() - self._bars_heard
             if (
                 self._bar_lists
+                and (self._now is None or is_market_open(self._now))  # venue time: no alarm after the close
                 and self.ib.isConnected()
                 and not self._reconnecting
                 and silent > self.config.data_timeout
