@@ -34,7 +34,11 @@ from app.plot import save_backtrader_plot
 from app.recorder import SplitJournalRecorder
 from app.request import (
     DEFAULT_WARMUP_DAYS,
+    ENGINE_LOCAL,
+    ENGINE_RAY,
+    ENGINES,
     SEARCH_GRID,
+    SEARCH_OPTUNA,
     SEARCH_RANDOM,
     SEARCHES,
     BadInput,
@@ -53,8 +57,12 @@ from strategies import registry
 __all__ = [
     "CATALOG_DIRNAME",
     "DEFAULT_WARMUP_DAYS",
+    "ENGINES",
+    "ENGINE_LOCAL",
+    "ENGINE_RAY",
     "SEARCHES",
     "SEARCH_GRID",
+    "SEARCH_OPTUNA",
     "SEARCH_RANDOM",
     "BadInput",
     "Prepared",

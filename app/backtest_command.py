@@ -29,7 +29,9 @@ whole numbers for integer params) or key=a,b,c; repeat it for a grid. Sweep resu
 sorted by --sort-by (default total_pnl; higher is better, except drawdowns), inf above finite.
 
 outputs (--out): report.json, trades.csv, equity.png, journal.sqlite (+ backtrader.png with
---plot); with --optimize: optimization.csv (+ heatmap.png for two keys).
+--plot); with --optimize: optimization.csv (+ heatmap.png for a two-key grid, parallel.png for
+random / optuna search); with --walk-forward: walkforward_windows.csv, walkforward_equity.csv/.png,
+parameter_stability.png, optimization.csv (every window's trials), trades.csv, report.json.
 exit codes: 0 done, 1 run failed (e.g. a corrupt file with --strict), 2 bad input, 130 Ctrl-C.
 """
 
@@ -49,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the bundled sample, built on first use)",
     )  # fmt: skip
     p.add_argument(
-        "--catalog", type=Path, metavar="DIR",
+        "--catalog", type=cli.catalog_arg, metavar="DIR",
         help="catalog folder, built or updated on first use (default: <DATA>/.catalog)",
     )  # fmt: skip
     p.add_argument(
@@ -104,12 +106,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     opt.add_argument(
         "--search", choices=runner.SEARCHES, default=runner.SEARCH_GRID,
-        help="grid: every --optimize combination (default); random: --trials combinations drawn from them",
+        help="grid: every --optimize combination (default); random: --trials combinations drawn from them; "
+        "optuna: --trials of Optuna's TPE sampler, objective --sort-by",
     )  # fmt: skip
-    opt.add_argument("--trials", type=cli.count_arg, metavar="N", help="random search: how many combinations")
+    opt.add_argument(
+        "--trials", type=cli.count_arg, metavar="N", help="random / optuna search: how many trials"
+    )
     opt.add_argument(
         "--seed", type=cli.count_arg, metavar="S",
-        help="random search: the draw, for the same trials again (default: a new seed, printed)",
+        help="random / optuna search: the draw, for the same trials again (default: a new seed, printed)",
+    )  # fmt: skip
+    opt.add_argument(
+        "--engine", choices=runner.ENGINES, default=runner.ENGINE_LOCAL,
+        help="local: --workers processes on this machine (default); ray: one Ray task per trial",
+    )  # fmt: skip
+    opt.add_argument(
+        "--address", metavar="auto|ray://HOST:10001",
+        help="--engine ray: the cluster (auto: the one `ray start --head` started here; default: a local "
+        "instance for this command)",
+    )  # fmt: skip
+    opt.add_argument(
+        "--walk-forward", metavar="train=6M,test=1M",
+        help="re-optimise on each training window (M: months, D: trading sessions, e.g. train=60D,test=20D) "
+        "and trade the next test window with the winner",
     )  # fmt: skip
     opt.add_argument(
         "--yes", action="store_true",
@@ -151,12 +170,22 @@ def request_from_args(args: argparse.Namespace) -> runner.RunRequest:
         search=args.search,
         trials=args.trials,
         seed=args.seed,
+        engine=args.engine,
+        address=args.address,
+        walk_forward=args.walk_forward,
     )
 
 
 def execute(request: runner.RunRequest) -> int:
     """Run the request and print the report; return the exit code (exceptions propagate)."""
     prep = runner.prepare(request)
+    if request.walk_forward is not None:
+        from app.walkforward_run import run_walk_forward
+
+        opt = run_walk_forward(prep)
+        print(opt.console, end="")
+        print(runner.describe_outputs(opt.files, prep.out_dir))
+        return 0
     if request.optimize:
         from app.sweep import run_optimization
 

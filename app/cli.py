@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from strategies import registry
 
@@ -59,6 +60,30 @@ def money_arg(text: str) -> float:
         return float(text.replace(",", "").replace("_", "").lstrip("$"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an amount of dollars, e.g. 100000") from None
+
+
+def catalog_arg(text: str) -> Path:
+    """A catalog folder: a path, or a ``file://`` URI (pyarrow's local filesystem); other URIs are refused.
+
+    Every trial reads the catalog as files, on whichever machine runs it, so an object
+    store (``s3://``, ``gs://``, ...) has to be mounted at the same path on each of them.
+    """
+    scheme, sep, _rest = text.partition("://")
+    if not sep:
+        return Path(text)
+    if scheme.lower() == "file":
+        from pyarrow.fs import FileSystem, LocalFileSystem
+
+        try:
+            fs, path = FileSystem.from_uri(text)
+        except (ValueError, OSError) as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a file:// URI ({one_line(exc)})") from None
+        if isinstance(fs, LocalFileSystem):
+            return Path(path)
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: a {scheme}:// catalog is not supported (trials read the catalog as files); mount it at "
+        "the same path on every machine (e.g. s3fs, gcsfuse, NFS) and pass that path"
+    )
 
 
 def count_arg(text: str) -> int:

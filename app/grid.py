@@ -29,10 +29,11 @@ NOT_SWEEPABLE = {
 
 @dataclass(frozen=True)
 class GridAxis:
-    """One swept parameter and its values, in order."""
+    """One swept parameter and its values, in order; ``step``: a range's step (None: a list of values)."""
 
     name: str
     values: tuple[Any, ...]
+    step: float | None = None
 
 
 def _decimals(text: str) -> int:
@@ -82,8 +83,11 @@ def parse_axis(text: str, valid: Mapping[str, Any], strategy: str) -> GridAxis:
     if name in NOT_SWEEPABLE:
         raise BadInput(f"--optimize {name}: cannot be swept ({NOT_SWEEPABLE[name]}); set it with --param")
     default = valid[name]
+    step: float | None = None
     if ":" in values_text:
         values = _range_values(name, values_text, default)
+        step = float(values_text.split(":")[2])
+        step = int(step) if isinstance(default, int) else step
     else:
         items = [v for v in values_text.split(",") if v.strip()]
         if not items:
@@ -92,7 +96,7 @@ def parse_axis(text: str, valid: Mapping[str, Any], strategy: str) -> GridAxis:
             values = tuple(registry.coerce_value(name, v, default, "--optimize") for v in items)
         except registry.StrategyError as exc:
             raise BadInput(one_line(exc)) from exc
-    return GridAxis(name, tuple(dict.fromkeys(values)))
+    return GridAxis(name, tuple(dict.fromkeys(values)), step)
 
 
 def parse_grid(

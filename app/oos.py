@@ -77,25 +77,61 @@ def refusal(earlier: Sequence[LedgerRow], keys: Sequence[str], strategy: str, pe
     )
 
 
+def _open(prep: Any) -> Ledger:
+    try:
+        return Ledger(ledger_url_for(prep))
+    except JournalError as exc:
+        if prep.request.journal_url is not None:
+            raise BadInput(f"--journal: {one_line(exc)}") from exc
+        raise
+
+
+def precheck(prep: Any, n_sets: int, what: str) -> None:
+    """Before a search whose parameter sets come as it runs (Optuna, walk-forward): refuse what ``guard`` would.
+
+    Out-of-sample dates in the range refuse (unless ``--i-know``) when the search brings
+    more than one parameter set there, or the ledger holds the strategy there already.
+    """
+    req = prep.request
+    oos = next((s for s, _, _ in prep.splits.touched(prep.start, prep.end) if s.name == OOS), None)
+    if oos is None or req.i_know or req.data_dir is None:
+        return
+    ledger = _open(prep)
+    try:
+        earlier = ledger.rows(req.strategy, OOS)
+    finally:
+        ledger.close()
+    if n_sets <= 1 and not earlier:
+        return
+    already = f"; {req.strategy} touched it {len(earlier)} time(s) already" if earlier else ""
+    raise BadInput(
+        f"{what} would bring up to {n_sets} parameter set(s) to out-of-sample {oos.text()}, touched once "
+        f"(seed 003){already}; end the range before {oos.start} (e.g. --split dev) or pass --i-know to proceed"
+    )
+
+
 def guard(
-    prep: Any, param_sets: Sequence[Mapping[str, Any]], *, kind: str, run_id: str | None = None
+    prep: Any,
+    param_sets: Sequence[Mapping[str, Any]],
+    *,
+    kind: str,
+    run_id: str | None = None,
+    refuse: bool = True,
 ) -> LedgerStatus:
-    """Refuse a second out-of-sample parameter set (unless ``--i-know``); record the run's touches."""
+    """Refuse a second out-of-sample parameter set (unless ``--i-know``); record the run's touches.
+
+    ``refuse=False`` only records (the caller ran ``precheck`` before its search).
+    """
     req = prep.request
     url = ledger_url_for(prep)
     touched = prep.splits.touched(prep.start, prep.end)
     oos = next((s for s, _, _ in touched if s.name == OOS), None)
     keys = [params_key(p) for p in param_sets]
-    try:
-        ledger = Ledger(url)
-    except JournalError as exc:
-        if req.journal_url is not None:
-            raise BadInput(f"--journal: {one_line(exc)}") from exc
-        raise
+    ledger = _open(prep)
     try:
         earlier = ledger.rows(req.strategy, OOS)
         # the bundled sample is synthetic data for trying the toolkit, not anybody's out-of-sample years
-        if oos is not None and not req.i_know and req.data_dir is not None:
+        if refuse and oos is not None and not req.i_know and req.data_dir is not None:
             reason = refusal(earlier, keys, req.strategy, oos.text())
             if reason:
                 raise BadInput(reason)
@@ -150,6 +186,8 @@ def store_sweep_figures(
     ledger = Ledger(status.url)
     try:
         for result in rows:
+            if result.get("error"):
+                continue  # a trial that failed has no figures
             key = params_key(effective_params(prep, {a.name: result[a.name] for a in axes}))
             if key in row_of:
                 avg = result.get("avg_pnl_pct")

@@ -21,7 +21,11 @@ from strategies import registry
 DEFAULT_WARMUP_DAYS = 2
 SEARCH_GRID = "grid"
 SEARCH_RANDOM = "random"
-SEARCHES = (SEARCH_GRID, SEARCH_RANDOM)
+SEARCH_OPTUNA = "optuna"
+SEARCHES = (SEARCH_GRID, SEARCH_RANDOM, SEARCH_OPTUNA)
+ENGINE_LOCAL = "local"
+ENGINE_RAY = "ray"
+ENGINES = (ENGINE_LOCAL, ENGINE_RAY)
 
 
 class BadInput(ScalperError):
@@ -57,9 +61,12 @@ class RunRequest:
     workers: int | None = None  # None: all cores
     sort_by: str | None = None  # None: app.sweep.DEFAULT_SORT
     split: str | None = None  # dev, validation, oos (app.splits); None: the dates as given
-    search: str = SEARCH_GRID  # grid: every --optimize combination; random: --trials of them
-    trials: int | None = None  # random search: how many combinations
-    seed: int | None = None  # random search: the draw (None: a new seed, printed)
+    search: str = SEARCH_GRID  # grid: every --optimize combination; random / optuna: --trials of them
+    trials: int | None = None  # random / optuna search: how many trials
+    seed: int | None = None  # random / optuna search: the draw (None: a new seed, printed)
+    engine: str = ENGINE_LOCAL  # local: optstrategy on --workers processes; ray: one Ray task per trial
+    address: str | None = None  # --engine ray: the cluster (None: start a local one; auto; ray://host:port)
+    walk_forward: str | None = None  # "train=6M,test=1M" (app.walkforward); None: one sweep
     yes: bool = False  # start a sweep above app.grid's confirmation limits
     i_know: bool = False  # run on out-of-sample dates with another parameter set anyway (app.oos)
 
@@ -78,15 +85,25 @@ def check_request(req: RunRequest) -> None:
         raise BadInput(f"--workers {req.workers}: must be >= 1 (default: all cores)")
     if req.search not in SEARCHES:
         raise BadInput(f"--search {req.search!r}: use one of {', '.join(SEARCHES)}")
-    if req.search == SEARCH_RANDOM:
+    if req.search != SEARCH_GRID:
         if not req.optimize:
-            raise BadInput("--search random draws from the --optimize ranges; give at least one --optimize")
+            raise BadInput(
+                f"--search {req.search} draws from the --optimize ranges; give at least one --optimize"
+            )
         if req.trials is None or req.trials < 1:
-            raise BadInput("--search random needs --trials N (N >= 1), e.g. --trials 50")
+            raise BadInput(f"--search {req.search} needs --trials N (N >= 1), e.g. --trials 50")
     elif req.trials is not None or req.seed is not None:
-        raise BadInput("--trials and --seed belong to --search random; add it or drop them")
+        raise BadInput("--trials and --seed belong to --search random or optuna; add it or drop them")
     if req.plot and req.optimize:
         raise BadInput("--plot draws one run; drop it when using --optimize")
+    if req.engine not in ENGINES:
+        raise BadInput(f"--engine {req.engine!r}: use one of {', '.join(ENGINES)}")
+    if req.engine == ENGINE_RAY and not req.optimize:
+        raise BadInput("--engine ray runs the trials of a sweep; give at least one --optimize")
+    if req.address is not None and req.engine != ENGINE_RAY:
+        raise BadInput("--address names a Ray cluster; add --engine ray or drop it")
+    if req.walk_forward is not None and not req.optimize:
+        raise BadInput("--walk-forward re-optimises the --optimize ranges; give at least one --optimize")
     if req.journal_url is not None:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError

@@ -1,4 +1,4 @@
-"""Parameter sweeps: ``--optimize key=start:stop:step`` -> ``cerebro.optstrategy`` on N processes.
+"""Parameter sweeps: ``--optimize key=start:stop:step`` over N processes (``app.engine_local``) or Ray.
 
 Grid syntax (repeatable, one key each): ``key=start:stop:step`` with an INCLUSIVE
 stop (``profit_target_pct=0.2:0.4:0.1`` is 0.2, 0.3, 0.4), whole numbers for integer
@@ -19,22 +19,18 @@ back from the worker processes. No journal is written unless ``--journal`` is gi
 
 from __future__ import annotations
 
-import contextlib
-import math
-import os
-import secrets
-import signal
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from app import oos
-from app.backtest import Prepared, RunFailed, build, one_line
+from app.backtest import Prepared, RunFailed, one_line
+from app.engine_local import default_workers, sweep
+from app.engines import make_engine
 from app.grid import (
     MAX_COMBINATIONS,
     NOT_SWEEPABLE,
@@ -46,23 +42,22 @@ from app.grid import (
     estimate_seconds,
     parse_axis,
     parse_grid,
-    random_combinations,
-    validate_combinations,
     validate_grid,
 )
-from app.request import SEARCH_RANDOM
+from app.request import ENGINE_LOCAL, SEARCH_GRID
+from app.search import SearchPlan, plan_search, run_search, trial_params
 from app.sweep_results import (
     DEFAULT_SORT,
     METRICS,
     TOP_ROWS,
     best_command,
     check_sort_metric,
+    failures_line,
     render_table,
     result_row,
     results_frame,
     sort_results,
 )
-from options_scalper.model import ScalperError
 
 __all__ = [
     "DEFAULT_SORT",
@@ -88,6 +83,7 @@ __all__ = [
 
 RESULTS_FILENAME = "optimization.csv"
 HEATMAP_FILENAME = "heatmap.png"
+PARALLEL_FILENAME = "parallel.png"
 
 
 @dataclass
@@ -99,160 +95,106 @@ class OptOutcome:
     interrupted: bool = False
 
 
-@contextlib.contextmanager
-def _parent_only_sigint() -> Iterator[None]:
-    """Ctrl-C stops the sweep in the parent; forked workers ignore it (no worker tracebacks)."""
-    parent = os.getpid()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: Any) -> None:
-        if os.getpid() == parent:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def default_workers(n_runs: int) -> int:
-    return max(1, min(os.cpu_count() or 1, n_runs))
-
-
-class _Collector:
-    """``optcallback`` target: one figures row per finished run, and the progress bar.
-
-    Cerebro is pickled to the workers with its callbacks; the collector travels empty.
-    """
-
-    def __init__(self, rows: list[dict[str, Any]], axes: Sequence[GridAxis], bar: Any) -> None:
-        self.rows, self.axes, self.bar = rows, list(axes), bar
-
-    def __call__(self, result: Any) -> None:
-        for r in result:
-            self.rows.append(result_row(r, self.axes))
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"rows": [], "axes": self.axes, "bar": None}
-
-
-def sweep(
-    prep: Prepared,
-    axes: Sequence[GridAxis],
-    workers: int,
-    rows: list[dict[str, Any]],
-    *,
-    progress: bool = True,
-    combos: Sequence[Mapping[str, Any]] | None = None,
-) -> list[dict[str, Any]]:
-    """Run every combination on ``workers`` processes, appending one figures row per run to ``rows``.
-
-    Rows arrive as runs finish, so an interrupted sweep keeps what it completed.
-    """
-    cerebro = build(
-        prep, prep.params, journal_url=prep.journal_url, progress=False, equity_bars=False, criteria=False
-    )
-    (strategy_cls, args, kwargs) = cerebro.strats.pop()[0]
-    grid = {k: (v,) for k, v in kwargs.items()}
-    grid.update({a.name: a.values for a in axes})
-    cerebro.optstrategy(strategy_cls, *args, **grid)
-    total = math.prod(len(a.values) for a in axes)
-    if combos is not None:  # random search: these combinations only, not the axes' product
-        cerebro.strats[-1] = [(strategy_cls, args, {**kwargs, **combo}) for combo in combos]
-        total = len(combos)
-    collector = _Collector(
-        rows, axes, tqdm(total=total, desc="optimize", unit="run", disable=not progress, leave=False)
-    )
-    cerebro.optcallback(collector)
-    try:
-        with _parent_only_sigint():
-            cerebro.run(maxcpus=workers, optreturn=True)
-    except ScalperError as exc:
-        raise RunFailed(f"optimization stopped: {one_line(exc)}") from exc
-    finally:
-        collector.close()
-    return rows
-
-
 def _position(axis: GridAxis, value: Any) -> int:
     return axis.values.index(value) if value in axis.values else len(axis.values)
 
 
-def run_optimization(prep: Prepared) -> OptOutcome:
-    """Sweep the ``--optimize`` grid; write ``optimization.csv`` (and ``heatmap.png`` for 2 keys)."""
-    req = prep.request
-    metric = check_sort_metric(req.sort_by or DEFAULT_SORT)
-    random_search = req.search == SEARCH_RANDOM
-    axes = parse_grid(
-        req.optimize,
-        req.strategy,
-        prep.strategy_cls,
-        prep.params,
-        None if random_search else MAX_COMBINATIONS,
-    )
-    combos: list[dict[str, Any]] | None = None
-    if random_search:
-        seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
-        combos = random_combinations(axes, req.trials or 1, seed)
-        n_runs = validate_combinations(req.strategy, prep.params, combos)
-        space = math.prod(len(a.values) for a in axes)
-        prep.say(f"random search: {n_runs} of {space} combination(s), --seed {seed}")
-    else:
-        n_runs = validate_grid(req.strategy, prep.params, axes)
-    workers = min(req.workers or default_workers(n_runs), n_runs)
-    estimate = estimate_seconds(n_runs, prep.sessions, len(prep.symbols), workers)
-    prep.say(
-        f"optimize: {n_runs} run(s) over {', '.join(a.name for a in axes)} on {workers} process(es), "
+def grid_order(rows: list[dict[str, Any]], axes: Sequence[GridAxis]) -> None:
+    """Sort rows in grid order, so ties rank the same whatever order the runs finished in."""
+    rows.sort(key=lambda r: tuple(_position(a, r[a.name]) for a in axes))
+
+
+def estimate_line(prep: Prepared, plan: SearchPlan, workers: int, engine: str) -> tuple[str, float]:
+    estimate = estimate_seconds(plan.n_runs, prep.sessions, len(prep.symbols), workers)
+    where = f"on {workers} process(es)" if engine == ENGINE_LOCAL else f"on Ray ({workers} CPU estimate)"
+    line = (
+        f"optimize: {plan.n_runs} run(s) over {', '.join(a.name for a in plan.axes)} {where}, "
         f"about {duration_text(estimate)} ({SECONDS_PER_SESSION} s per session per underlying per run)"
     )
-    check_grid_size(n_runs, estimate, req.yes)
-    chosen = combos if combos is not None else combinations(axes)
-    ledger = oos.guard(prep, [oos.effective_params(prep, c) for c in chosen], kind="sweep")
+    return line, estimate
+
+
+def write_plots(frame: pd.DataFrame, plan: SearchPlan, out: Path) -> dict[str, Path]:
+    """A two-key grid's heatmap; a random or Optuna search's parallel-coordinates plot."""
+    from analyzers.research_plots import plot_parallel
+
+    metric, axes = plan.metric, plan.axes
+    plot_frame = frame.copy()
+    plot_frame[metric] = plot_frame[metric].astype(float)
+    if plan.method == SEARCH_GRID:
+        if len(axes) != 2:
+            return {}
+        from analyzers.plots import plot_heatmap
+
+        return {
+            "heatmap": plot_heatmap(plot_frame, axes[0].name, axes[1].name, metric, out / HEATMAP_FILENAME)
+        }
+    names = [a.name for a in axes]
+    return {"parallel": plot_parallel(plot_frame, names, metric, out / PARALLEL_FILENAME)}
+
+
+def run_optimization(prep: Prepared) -> OptOutcome:
+    """Sweep the ``--optimize`` ranges; write ``optimization.csv`` (and a heatmap or parallel plot)."""
+    req = prep.request
+    plan = plan_search(prep)
+    metric, axes = plan.metric, plan.axes
+    if plan.describe():
+        prep.say(plan.describe())
+    local_workers = min(req.workers or default_workers(plan.n_runs), plan.n_runs)
+    line, estimate = estimate_line(prep, plan, local_workers, req.engine)
+    prep.say(line)
+    check_grid_size(plan.n_runs, estimate, req.yes)
+    if plan.combos is not None:
+        ledger = oos.guard(prep, [oos.effective_params(prep, c) for c in plan.combos], kind="sweep")
+    else:
+        oos.precheck(prep, plan.n_runs, "an optuna search")
     out = prep.out_dir
     csv_path = out / RESULTS_FILENAME
     started = time.perf_counter()
     interrupted = False
     rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    engine = make_engine(prep, plan.n_runs)
     try:
-        sweep(prep, axes, workers, rows, progress=not req.quiet, combos=combos)
+        with engine:
+            workers = engine.parallelism()
+            notes = run_search(plan, prep, engine, rows, progress=not req.quiet)
     except KeyboardInterrupt:
         interrupted = True
     seconds = time.perf_counter() - started
+    if plan.combos is None:  # optuna: the trials are known now
+        ledger = oos.guard(
+            prep,
+            [oos.effective_params(prep, c) for c in trial_params(plan, rows)],
+            kind="sweep",
+            refuse=False,
+        )
     oos.store_sweep_figures(ledger, rows, axes, prep)
-    rows.sort(
-        key=lambda r: tuple(_position(a, r[a.name]) for a in axes)
-    )  # ties rank in grid order, not arrival
+    grid_order(rows, axes)
     frame = results_frame(rows, axes, metric)
     files: dict[str, Path] = {}
     try:
         if rows or not interrupted:
             frame.to_csv(csv_path, index=False, float_format="%.10g")
             files["results"] = csv_path
-        if len(axes) == 2 and rows and not interrupted and not random_search:
-            from analyzers.plots import plot_heatmap
-
-            plot_frame = frame.copy()
-            plot_frame[metric] = plot_frame[metric].astype(float)
-            files["heatmap"] = plot_heatmap(
-                plot_frame, axes[0].name, axes[1].name, metric, out / HEATMAP_FILENAME
-            )
+        if rows and not interrupted:
+            files.update(write_plots(frame, plan, out))
     except OSError as exc:
         raise RunFailed(f"cannot write the optimization results into {out}: {one_line(exc)}") from exc
     if interrupted:
-        raise KeyboardInterrupt(f"{len(rows)} of {n_runs} finished run(s) written to {csv_path}")
+        raise KeyboardInterrupt(f"{len(rows)} of {plan.n_runs} finished run(s) written to {csv_path}")
     console = render_table(frame, axes, metric)
-    if random_search:
-        console += f"random search: seed {seed}; pass --seed {seed} to draw the same trials\n"
+    for note in notes:
+        console += note + "\n"
+    if plan.seed is not None:
+        console += (
+            f"{plan.method} search: seed {plan.seed}; pass --seed {plan.seed} to draw the same trials\n"
+        )
+    console += failures_line(frame)
     if ledger.touches_oos:
         console += ledger.console_line(req.strategy)
     best = best_command(frame, axes)
     if best:
-        console += f"\nbest: {best}   ({seconds:.1f} s for {n_runs} runs on {workers} process(es))\n"
+        where = f"{workers} process(es)" if req.engine == ENGINE_LOCAL else f"Ray ({workers} CPU)"
+        console += f"\nbest: {best}   ({seconds:.1f} s for {len(rows)} runs on {where})\n"
     return OptOutcome(frame=frame, console=console, files=files, seconds=seconds)

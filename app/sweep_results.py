@@ -50,6 +50,7 @@ _STAT_KEYS = (
 )
 _COUNT_KEYS = frozenset({"total_trades", "winning_trades", "losing_trades"})
 _EQUITY_KEYS = ("total_return_pct", "end_value", "max_drawdown", "max_drawdown_pct")
+_TRIAL_KEYS = ("rejected_signals", "attempts", "error")
 
 
 def check_sort_metric(metric: str) -> str:
@@ -97,9 +98,24 @@ def sort_results(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def results_frame(rows: Sequence[Mapping[str, Any]], axes: Sequence[GridAxis], metric: str) -> pd.DataFrame:
-    columns = [a.name for a in axes] + list(_STAT_KEYS) + list(_EQUITY_KEYS) + ["rejected_signals"]
+    """The rows as a frame, best first; ``attempts`` / ``error``: how many runs a trial took, why it failed."""
+    columns = [a.name for a in axes] + list(_STAT_KEYS) + list(_EQUITY_KEYS) + list(_TRIAL_KEYS)
     frame = pd.DataFrame(list(rows), columns=columns)
+    frame["attempts"] = frame["attempts"].fillna(1).astype(int)
+    frame["error"] = frame["error"].fillna("").astype(str)
     return sort_results(frame, metric)
+
+
+def failures_line(frame: pd.DataFrame) -> str:
+    """The console's word on retried and failed trials (empty when every trial ran once)."""
+    failed = frame[frame["error"] != ""]
+    retried = int((frame["attempts"] > 1).sum()) - len(failed)
+    out = ""
+    if retried:
+        out += f"{retried} trial(s) failed once and succeeded on the retry (attempts 2 in optimization.csv)\n"
+    for _, row in failed.iterrows():
+        out += f"trial failed after {row['attempts']} attempt(s), figures left empty: {row['error']}\n"
+    return out
 
 
 def _fmt_cell(value: Any, column: str) -> str:

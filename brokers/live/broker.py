@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import math
 import queue
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -38,44 +37,27 @@ from typing import Any
 import backtrader as bt
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT, OptionCommInfo
+from brokers.live.accounts import Reconciles
 from brokers.live.booking import book
 from brokers.live.foreign import book_foreign
+from brokers.live.sending import SendsOrders, client_order_id, marketable_limit
 from brokers.live.venue import (
     EventKind,
     LiveVenue,
     OrderEvent,
-    OrderReport,
     OrderRequest,
-    OrderStatus,
-    PositionReport,
     VenueError,
-    VenueErrorKind,
 )
 
 log = logging.getLogger(__name__)
 
 OrderGate = Callable[[OrderRequest], str | None]
 EventListener = Callable[[OrderEvent], None]
-TICK = 0.01
 _MINUTE = timedelta(minutes=1)
 _EPS = 1e-9
 
 
-def client_order_id(run_id: str, ref: int) -> str:
-    """``<run_id>-<order ref>``, at most 48 characters (the run id is cut, never the ref)."""
-    tail = f"-{ref}"
-    return f"{run_id[: 48 - len(tail)]}{tail}"
-
-
-def marketable_limit(buy: bool, side_price: float, pct: float, cap: float) -> float:
-    """A limit that takes ``side_price`` with a bounded slippage, on the tick grid, never below a tick."""
-    slip = min(side_price * pct, cap)
-    raw = side_price + slip if buy else side_price - slip
-    ticks = math.ceil(raw / TICK - _EPS) if buy else math.floor(raw / TICK + _EPS)
-    return round(max(TICK, ticks * TICK), 2)
-
-
-class LiveBroker(bt.BrokerBase):
+class LiveBroker(SendsOrders, Reconciles, bt.BrokerBase):
     """Backtrader broker over a live venue (see module doc)."""
 
     params: Any = (
@@ -113,7 +95,10 @@ class LiveBroker(bt.BrokerBase):
         self._executions: dict[str, float] = {}  # execution_id -> commission booked
         self._waiting: list[bt.Order] = []  # market orders without a quote to price them yet
         self._expiring: dict[int, bt.Order] = {}  # cancelled for their ``valid``: report Expired
+        self._replacing: dict[int, bt.Order] = {}  # marketable limits cancelled to be re-priced
+        self._cancelled: set[int] = set()  # refs the strategy (or a timeout) cancelled
         self._last_refresh: datetime | None = None
+        self.mismatches: list[tuple[datetime, str, int, int]] = []  # (when, contract, booked, venue's)
         account = self.venue.account()
         self.cash = self.startingcash = float(account.cash)
         self.venue.subscribe_orders(self._events.put)
@@ -141,136 +126,6 @@ class LiveBroker(bt.BrokerBase):
     def getposition(self, data: Any) -> bt.Position:
         return self.positions[data]
 
-    def _refresh(self, now: datetime) -> None:
-        minutes = int(self.p.refresh_minutes or 0)
-        if not minutes or (self._last_refresh is not None and now - self._last_refresh < minutes * _MINUTE):
-            return
-        if any(o.alive() for o in self._orders.values()) or self._waiting or not self._events.empty():
-            return  # executions in flight: the account and the bookkeeping may disagree for a moment
-        self._last_refresh = now
-        try:
-            account = self.venue.account()
-        except VenueError as err:
-            log.warning("account refresh failed: %s", err)
-            return
-        if abs(account.cash - self.cash) > 0.005:
-            log.info("cash %.2f -> %.2f from the venue's account", self.cash, account.cash)
-            self.cash = float(account.cash)
-
-    # ------------------------------------------------------------------ orders
-    def buy(self, owner: Any, data: Any, size: float, price: float | None = None, plimit: Any = None,
-            exectype: Any = None, valid: Any = None, tradeid: int = 0, oco: Any = None,
-            trailamount: Any = None, trailpercent: Any = None, parent: Any = None, transmit: bool = True,
-            histnotify: bool = False, _checksubmit: bool = True, **kwargs: Any) -> bt.Order:  # fmt: skip
-        order = bt.BuyOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
-                            exectype=exectype, valid=valid, tradeid=tradeid)  # fmt: skip
-        return self._submit(order, kwargs)
-
-    def sell(self, owner: Any, data: Any, size: float, price: float | None = None, plimit: Any = None,
-             exectype: Any = None, valid: Any = None, tradeid: int = 0, oco: Any = None,
-             trailamount: Any = None, trailpercent: Any = None, parent: Any = None, transmit: bool = True,
-             histnotify: bool = False, _checksubmit: bool = True, **kwargs: Any) -> bt.Order:  # fmt: skip
-        order = bt.SellOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
-                             exectype=exectype, valid=valid, tradeid=tradeid)  # fmt: skip
-        return self._submit(order, kwargs)
-
-    def _submit(self, order: bt.Order, info: dict[str, Any]) -> bt.Order:
-        order.addinfo(**info)
-        order.addcomminfo(self.getcommissioninfo(order.data))
-        coid = client_order_id(self.run_id, order.ref)
-        order.addinfo(client_order_id=coid)
-        self._orders[coid] = order
-        order.submit(self)
-        self.notify(order)
-        not_live = [c for c in self.clocks if getattr(c, "_laststatus", c.LIVE) != c.LIVE]
-        if not_live:
-            return self._refuse(order, f"{not_live[0].symbol}: market data not live yet (backfilling)")
-        if order.exectype not in (bt.Order.Limit, bt.Order.Market, None):
-            return self._refuse(order, "only limit and market orders are supported live")
-        self._send(order)
-        return order
-
-    def _request(self, order: bt.Order) -> OrderRequest | None:
-        spec = getattr(order.data, "spec", None)
-        if spec is None:
-            return None
-        buy = order.isbuy()
-        if order.exectype == bt.Order.Limit:
-            limit = round(float(order.created.price), 2)
-        else:
-            side = float(order.data.ask[0] if buy else order.data.bid[0])
-            if not side > 0:
-                return None  # no quote to price a marketable limit: wait for one
-            limit = marketable_limit(
-                buy, side, float(self.p.exit_slippage_pct), float(self.p.exit_slippage_max)
-            )
-        return OrderRequest(order.info["client_order_id"], spec.option_symbol, "buy" if buy else "sell",
-                            int(abs(order.created.size)), limit)  # fmt: skip
-
-    def _send(self, order: bt.Order) -> None:
-        if getattr(order.data, "spec", None) is None:
-            self._refuse(order, "the order's feed is bound to no contract")
-            return
-        request = self._request(order)
-        if request is None:
-            if order not in self._waiting:
-                self._waiting.append(order)
-            return
-        if self.gate is not None:
-            reason = self.gate(request)
-            if reason:
-                self._refuse(order, reason, request)
-                return
-        try:
-            report = self.venue.submit(request)
-        except VenueError as err:
-            if err.kind is not VenueErrorKind.LOST_REPLY:
-                self._refuse(order, str(err), request)
-                return
-            found = self._find(request.client_order_id)
-            if found is None:
-                self._refuse(order, f"the reply to {request.client_order_id} was lost and the venue has no such order; not resent", request)  # fmt: skip
-                return
-            log.warning("reply lost; %s found at the venue (%s)", request.client_order_id, found.status)
-            report = found
-        self._venue_ids[order.ref] = report.venue_order_id
-        if report.status is OrderStatus.REJECTED and order.alive():
-            self._refuse(order, report.message or "rejected by the venue")
-
-    def _find(self, coid: str) -> OrderReport | None:
-        try:
-            return self.venue.find_order(coid)
-        except VenueError as err:
-            log.error("find_order(%s) failed: %s", coid, err)
-            return None
-
-    def _refuse(self, order: bt.Order, reason: str, request: OrderRequest | None = None) -> bt.Order:
-        log.warning("order %s rejected: %s", order.info.get("client_order_id"), reason)
-        order.addinfo(reject_reason=reason)
-        order.reject(self)
-        self.notify(order)
-        if self.listener is not None and request is not None:
-            report = OrderReport("", request.client_order_id, request.option_symbol, request.side, request.qty,
-                                 0, request.limit_price, OrderStatus.REJECTED, reason)  # fmt: skip
-            self.listener(OrderEvent(EventKind.REJECTED, report, datetime.now(UTC), message=reason))
-        return order
-
-    def cancel(self, order: bt.Order) -> None:
-        if not order.alive():
-            return
-        if order in self._waiting:
-            self._waiting.remove(order)
-            order.cancel()
-            self.notify(order)
-            return
-        venue_id = self._venue_ids.get(order.ref)
-        if venue_id is None:
-            return
-        try:
-            self.venue.cancel(venue_id)
-        except VenueError as err:
-            log.warning("cancel of %s failed: %s", order.info.get("client_order_id"), err)
-
     # ------------------------------------------------------------------ Backtrader's thread
     def next(self) -> None:
         while True:
@@ -287,7 +142,47 @@ class LiveBroker(bt.BrokerBase):
             self._waiting.remove(order)
             self._send(order)
         self._cancel_timed_out(now)
+        self._reprice(now)
         self._refresh(now)
+
+    def _clock_now(self) -> datetime | None:
+        return self._now()
+
+    def _reprice(self, now: datetime) -> None:
+        """A marketable limit the quote ran away from for a minute is cancelled and sent again at the
+        current quote (the backtest's Market order fills at the next quote, whatever it is)."""
+        for order in {id(o): o for o in self._orders.values()}.values():
+            if (
+                not order.alive()
+                or order.exectype != bt.Order.Market
+                or order.ref in self._replacing
+                or order.ref in self._cancelled
+                or order.ref not in self._venue_ids
+                or not len(order.data)
+            ):
+                continue
+            sent_at, limit = order.info.get("sent_at"), order.info.get("sent_limit")
+            if sent_at is None or limit is None or sent_at >= now:
+                continue
+            side = float(order.data.ask[0] if order.isbuy() else order.data.bid[0])
+            away = side > limit + _EPS if order.isbuy() else side < limit - _EPS
+            if side > 0 and away:
+                self._replacing[order.ref] = order
+                try:
+                    self.venue.cancel(self._venue_ids[order.ref])
+                except VenueError as err:
+                    log.warning("re-pricing cancel of %s failed: %s", order.info.get("client_order_id"), err)
+                    del self._replacing[order.ref]
+
+    def _replace(self, order: bt.Order) -> None:
+        """Send what is left of a re-priced order under a new client_order_id, at the current quote."""
+        n = int(order.info.get("repriced", 0)) + 1
+        coid = client_order_id(self.run_id, f"{order.ref}r{n}")
+        order.addinfo(repriced=n, client_order_id=coid)
+        self._orders[coid] = order
+        self._venue_ids.pop(order.ref, None)
+        log.info("re-pricing %s at the current quote (%s)", order.info.get("role") or "order", coid)
+        self._send(order)
 
     def _now(self) -> datetime | None:
         clock = self.clocks[0] if self.clocks else None
@@ -336,6 +231,13 @@ class LiveBroker(bt.BrokerBase):
             self._execute(order, event)
         elif kind is EventKind.COMMISSION and event.execution is not None:
             self._late_commission(event)
+        elif kind is EventKind.CANCELED and order.alive() and order.ref in self._replacing:
+            del self._replacing[order.ref]
+            if order.ref in self._cancelled:
+                order.cancel()
+                self.notify(order)
+            else:
+                self._replace(order)
         elif kind is EventKind.CANCELED and order.alive():
             order.cancel()
             if order.ref not in self._expiring:
@@ -375,25 +277,6 @@ class LiveBroker(bt.BrokerBase):
         if booked is not None:
             self.cash += booked - float(ex.commission)
             self._executions[ex.execution_id] = float(ex.commission)
-
-    # ------------------------------------------------------------------ reconciliation
-    def adopt(self, feed: Any, position: PositionReport | None = None, order: OrderReport | None = None,
-              owner: Any = None) -> bt.Order | None:  # fmt: skip
-        """Attach a venue position and/or working order (found at start) to ``feed`` so it is managed."""
-        if position is not None and position.qty:
-            self.positions[feed] = bt.Position(size=position.qty, price=position.avg_price)
-        if order is None or order.status.done:
-            return None
-        make = bt.BuyOrder if order.side == "buy" else bt.SellOrder
-        adopted: bt.Order = make(owner=owner, data=feed, size=order.qty - order.filled_qty,
-                                 price=order.limit_price, exectype=bt.Order.Limit, simulated=True)  # fmt: skip
-        adopted.addinfo(client_order_id=order.client_order_id, adopted=True)
-        adopted.addcomminfo(self.getcommissioninfo(feed))
-        self._orders[order.client_order_id] = adopted
-        self._venue_ids[adopted.ref] = order.venue_order_id
-        adopted.submit(self)
-        adopted.accept(self)
-        return adopted
 
 
 __all__ = ["EventListener", "LiveBroker", "OrderGate", "client_order_id", "marketable_limit"]

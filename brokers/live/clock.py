@@ -29,63 +29,19 @@ import math
 import queue
 import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import backtrader as bt
 import numpy as np
 
-from brokers.live.venue import STREAM_BARS, LiveBar, LiveVenue
-from feeds.backtest.gapfill import NS_PER_MINUTE, fill_session
-from feeds.backtest.gridfeed import CONTRACT_KEEP_BARS, DayGrid, bound_line_buffers, day_grid
-from options_scalper.calendar import is_session, next_session, previous_session, session_date
+from brokers.live.sessions import Session, session_of, to_ns, warmup_sessions
+from brokers.live.venue import STREAM_BARS, LiveBar, LiveVenue, VenueError
+from feeds.backtest.gapfill import NS_PER_MINUTE
+from feeds.backtest.gridfeed import CONTRACT_KEEP_BARS, bound_line_buffers, day_grid
+from options_scalper.calendar import next_session, session_date
 
 log = logging.getLogger(__name__)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_ns(ts: datetime) -> int:
-    """UTC nanoseconds of an aware (or naive UTC) datetime."""
-    aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-    return ((aware - _EPOCH) // timedelta(microseconds=1)) * 1000
-
-
-def session_of(now: datetime) -> date:
-    """The session ``now`` belongs to, or the next one when ``now`` is not on a session day."""
-    day = session_date(now)
-    return day if is_session(day) else next_session(day)
-
-
-def warmup_sessions(today: date, warmup_days: int) -> list[date]:
-    """The ``warmup_days`` sessions before ``today``, oldest first (the backtest's warm-up)."""
-    days: list[date] = []
-    day = today
-    for _ in range(max(0, int(warmup_days))):
-        day = previous_session(day)
-        days.append(day)
-    return days[::-1]
-
-
-@dataclass
-class _Session:
-    """One session's bars received so far and how far it has been emitted."""
-
-    grid: DayGrid
-    starts: dict[int, tuple[float, ...]]
-    emitted: int = 0
-    rows: np.ndarray | None = None
-    _stale: bool = True
-
-    def fill(self, known: int, prev_close: float) -> np.ndarray:
-        """The filled OHLCV rows of the first ``known`` grid minutes."""
-        if self.rows is None or len(self.rows) < known or self._stale:
-            starts = np.fromiter(self.starts.keys(), dtype=np.int64, count=len(self.starts))
-            values = np.array(list(self.starts.values()), dtype=np.float64).reshape(-1, 5)
-            self.rows = fill_session(self.grid.ns[:known], starts, values, prev_close).ohlcv
-            self._stale = False
-        return self.rows
 
 
 class LiveClock(bt.feed.DataBase):
@@ -97,8 +53,8 @@ class LiveClock(bt.feed.DataBase):
         ("warmup_days", 2),
         ("keep_bars", CONTRACT_KEEP_BARS),  # bars each line keeps (0 = all): a session by default
         ("qcheck", 0.5),  # seconds _load waits for a bar before returning None
-        ("gap_grace_seconds", 5.0),  # venue seconds after a minute's close before it counts as a gap
-        ("clock_poll_seconds", 1.0),  # wall seconds between venue.clock() polls while waiting
+        ("gap_grace_seconds", 15.0),  # venue seconds after a minute's close before it counts as a gap
+        ("clock_poll_seconds", 5.0),  # wall seconds between venue.clock() polls while waiting
         ("last_day", None),  # end after this session (None: run until stopped)
         ("timeframe", bt.TimeFrame.Minutes),
         ("compression", 1),
@@ -114,6 +70,7 @@ class LiveClock(bt.feed.DataBase):
         self.dropped_bars = 0
         self.duplicate_bars = 0
         self.backfills = 0
+        self.skipped_sessions: list[date] = []
 
     @property
     def symbol(self) -> str:
@@ -121,6 +78,11 @@ class LiveClock(bt.feed.DataBase):
 
     def islive(self) -> bool:
         return True
+
+    @property
+    def ended(self) -> bool:
+        """True once ``last_day``'s session is over (or the feed was stopped)."""
+        return bool(getattr(self, "_ended", False))
 
     def haslivedata(self) -> bool:
         # read by Cerebro (and tests) between loads: no state is touched here
@@ -131,7 +93,7 @@ class LiveClock(bt.feed.DataBase):
         super().start()
         venue: LiveVenue = self.p.venue
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self._sessions: deque[_Session] = deque()
+        self._sessions: deque[Session] = deque()
         self._prev_close = float("nan")
         self._known_ns = 0  # every minute closing at or before this is complete
         self._stream_up = True
@@ -139,6 +101,8 @@ class LiveClock(bt.feed.DataBase):
         self._last_close_dt: datetime | None = None
         self._ended = False
         self._has_ready = False
+        self._retry_backfill = False
+        self._last_retry = -math.inf
         self.stamps.clear()
         self.produced = 0
         bound_line_buffers(self, int(self.p.keep_bars or 0), f"{self._name or self.symbol} (LiveClock)")
@@ -146,9 +110,8 @@ class LiveClock(bt.feed.DataBase):
         self.today = session_of(now)
         days = [*warmup_sessions(self.today, self.p.warmup_days), self.today]
         for day in days:
-            self._sessions.append(_Session(day_grid(day), {}))
-        self.trading_start_num = float(day_grid(self.today).num_list[0])
-        self.put_notification(self.DELAYED)
+            self._sessions.append(Session(day_grid(day), {}))
+        self.put_notification(self.DELAYED)  # trading starts with the first live bar (_go_live)
         venue.on_status(self._on_status)
         venue.subscribe_bars([self.symbol], self._on_bar)  # first: no gap between history and stream
         self._backfill(self._sessions[0].grid.open_utc or now, now)
@@ -170,6 +133,8 @@ class LiveClock(bt.feed.DataBase):
     def _load(self) -> bool | None:
         if self._ended:
             return False
+        if self._retry_backfill and time.monotonic() - self._last_retry >= float(self.p.clock_poll_seconds):
+            self._catch_up()
         self._drain(block=False)
         if not self._ready():
             self._drain(block=True)
@@ -178,7 +143,7 @@ class LiveClock(bt.feed.DataBase):
         loaded = self._emit()
         self._has_ready = bool(loaded) and self._ready()
         if not loaded and self._laststatus == self.DELAYED and self._stream_up and not self._ready():
-            self.put_notification(self.LIVE)  # caught up with everything the venue has closed
+            self._go_live(None)  # caught up with everything the venue has closed
         return loaded
 
     def _drain(self, block: bool) -> None:
@@ -209,12 +174,23 @@ class LiveClock(bt.feed.DataBase):
             log.warning("%s: bar stream down (%s)", self.symbol, message or "no message")
             self.put_notification(self.CONNBROKEN)
         elif not self._stream_up:
-            self._stream_up = True
             self.put_notification(self.DELAYED)
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Backfill the minutes missed while the stream was down; the stream counts as up once that worked."""
+        self._last_retry = time.monotonic()
+        try:
             now = self.p.venue.clock().now
             start = self._resume_from()
             log.info("%s: bar stream back; backfilling %s .. %s", self.symbol, start, now)
             self._backfill(start, now)
+        except VenueError as err:
+            self._retry_backfill = True
+            log.warning("%s: backfill after the reconnect failed (%s); retrying", self.symbol, err)
+            return
+        self._retry_backfill = False
+        self._stream_up = True
 
     def _resume_from(self) -> datetime:
         """Where a backfill after a drop starts: the open of the first session not fully received."""
@@ -252,7 +228,10 @@ class LiveClock(bt.feed.DataBase):
                 )
                 continue
             if start_ns in session.starts:
-                self.duplicate_bars += 1
+                self.duplicate_bars += 1  # a backfill overlapping the stream: expected, kept once
+                (log.debug if source == "history" else log.warning)(
+                    "%s: dropped a duplicate %s bar starting %s", self.symbol, source, bar.start
+                )
                 continue
             k = int(np.searchsorted(session.grid.ns, close_ns))
             if k < session.emitted:
@@ -269,7 +248,7 @@ class LiveClock(bt.feed.DataBase):
             if source == "stream":  # closed bars arrive in order: this minute and the earlier are complete
                 self._known_ns = max(self._known_ns, close_ns)
 
-    def _session_for(self, close_ns: int) -> _Session | None:
+    def _session_for(self, close_ns: int) -> Session | None:
         for s in self._sessions:
             grid = s.grid
             if grid.ns[0] <= close_ns <= grid.ns[-1]:
@@ -280,16 +259,17 @@ class LiveClock(bt.feed.DataBase):
             day = next_session(last.day)
             grid = day_grid(day)
             if grid.ns[0] <= close_ns <= grid.ns[-1]:
-                self._sessions.append(_Session(grid, {}))
+                self._sessions.append(Session(grid, {}))
                 return self._session_for(close_ns)
         return None
 
-    def _current(self) -> _Session | None:
+    def _current(self) -> Session | None:
         while self._sessions and (
             self._sessions[0].emitted >= len(self._sessions[0].grid.ns) or self._empty(self._sessions[0])
         ):
             done = self._sessions.popleft()
             if not done.starts:
+                self.skipped_sessions.append(done.grid.day)
                 log.warning("%s: no bars at all for the session %s; skipped", self.symbol, done.grid.day)
             self._prev_close = (
                 float(done.rows[-1, 3]) if done.rows is not None and len(done.rows) else self._prev_close
@@ -298,15 +278,15 @@ class LiveClock(bt.feed.DataBase):
             if self.p.last_day is not None:
                 return None
             last_day = self.today if self._last_close_dt is None else session_date(self._last_close_dt)
-            self._sessions.append(_Session(day_grid(next_session(last_day)), {}))
+            self._sessions.append(Session(day_grid(next_session(last_day)), {}))
         return self._sessions[0]
 
-    def _empty(self, s: _Session) -> bool:
+    def _empty(self, s: Session) -> bool:
         """A session complete without a single bar (the venue has no data for it): skipped, as the backtest
         skips days its catalog lacks."""
         return not s.starts and not s.emitted and self._known_count(s) >= len(s.grid.ns)
 
-    def _known_count(self, s: _Session) -> int:
+    def _known_count(self, s: Session) -> int:
         return int(np.searchsorted(s.grid.ns, self._known_ns, side="right"))
 
     def _ready(self) -> bool:
@@ -342,8 +322,44 @@ class LiveClock(bt.feed.DataBase):
         self.produced += 1
         self._last_close_dt = s.grid.stamps[k]
         if self._laststatus == self.DELAYED and self._stream_up and not self._ready():
-            self.put_notification(self.LIVE)  # the last backfilled bar: what comes next is live
+            self._go_live(num)  # the last backfilled bar: the newest closed minute, what comes next is live
         return True
+
+    def put_notification(self, status: int, *args: Any, **kwargs: Any) -> None:
+        if status in (self.DELAYED, self.CONNBROKEN):
+            self.trading_start_num = math.inf  # bars replayed from history never trigger entries
+        super().put_notification(status, *args, **kwargs)
+
+    def _go_live(self, current_num: float | None) -> None:
+        """LIVE: signals from ``current_num`` (the newest closed minute, being delivered) or the next bar on.
+
+        A run started mid-session (or caught up after a reconnect) does not enter on the
+        minutes it replayed from history: orders for them could only be refused. Exits are
+        managed on every bar. Started before the open, this is today's first bar, as in the
+        backtest.
+        """
+        if current_num is None:
+            last = self.stamps[-1][0] if self.stamps else -math.inf
+            current_num = float(np.nextafter(last, math.inf))  # any later bar
+        first_today = day_grid(self.today).num_list[0]  # warm-up sessions never trade
+        self.trading_start_num = max(float(current_num), first_today)
+        self.put_notification(self.LIVE)
+
+    def data_notes(self) -> list[str]:
+        """One line per data problem met so far (for the run's notes and the status line)."""
+        notes = []
+        if self.filled_bars:
+            notes.append(
+                f"{self.symbol}: {self.filled_bars} minute(s) without a bar filled flat at the last close"
+            )
+        if self.dropped_bars:
+            notes.append(f"{self.symbol}: {self.dropped_bars} bar(s) dropped (late, or off the session grid)")
+        if self.backfills > 1:
+            notes.append(
+                f"{self.symbol}: the bar stream dropped; {self.backfills - 1} backfill(s) after reconnecting"
+            )
+        notes.extend(f"{self.symbol}: no bars for the session {d}; skipped" for d in self.skipped_sessions)
+        return notes
 
     def stamp(self, index: int) -> tuple[float, int]:
         """(bt number, UTC ns) of the ``index``-th bar emitted (0-based); IndexError once dropped."""

@@ -198,7 +198,7 @@ class LiveContractFeed(bt.feed.DataBase):
     def _load(self) -> bool | None:
         clock = self.clock
         if clock is None or clock.produced <= self._count:
-            return None
+            return False if clock is not None and clock.ended else None  # ends with the clock
         num, at_ns = clock.stamp(self._count)
         self._count += 1
         spec = self._active = self.spec

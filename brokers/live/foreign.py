@@ -37,8 +37,8 @@ def book_foreign(broker: Any, event: OrderEvent) -> None:
                     ex.side, ex.qty, ex.price)  # fmt: skip
         return
     make = bt.BuyOrder if ex.side == "buy" else bt.SellOrder
-    order: bt.Order = make(owner=feed.owner, data=feed, size=ex.qty, price=ex.price, exectype=bt.Order.Limit,
-                           simulated=True)  # fmt: skip
+    # not simulated: Backtrader delivers only real orders to notify_order (the strategy books the fill)
+    order: bt.Order = make(owner=feed.owner, data=feed, size=ex.qty, price=ex.price, exectype=bt.Order.Limit)
     order.addinfo(client_order_id=ex.client_order_id, venue_side=True, venue_message=event.message)
     order.submit(broker)
     order.accept(broker)

@@ -66,6 +66,7 @@ def test_random_search_with_a_fixed_seed_is_reproducible_and_ranked(data, tmp_pa
     assert all(a >= b for a, b in itertools.pairwise(rates) if not (math.isnan(a) or math.isnan(b)))
     assert "random search: seed 7; pass --seed 7" in out
     assert not (tmp_path / "one" / "heatmap.png").exists()  # a sparse draw is no heatmap
+    assert (tmp_path / "one" / "parallel.png").stat().st_size > 0  # parallel coordinates instead
     code, _, err = _search(data, tmp_path / "two", capsys, "7")
     assert code == 0, err
     pd.testing.assert_frame_equal(first, pd.read_csv(tmp_path / "two" / "optimization.csv"))

@@ -14,8 +14,8 @@ from tests.support.replay_market import ReplayMarket
 from tests.support.replay_venue import Lockstep, ReplayVenue
 
 SPY_DAY = date(2024, 10, 29)  # EmaCloudScalp trades SPY at 11:47 ET on this day of the sample
-TSLA_DAY = date(2024, 10, 30)  # MomentumBurstScalp trades TSLA at 10:12 and 11:05 ET
-FIRST = date(2024, 10, 28)  # the sample's first session: the only warm-up session both have
+TSLA_DAY = date(2024, 10, 30)  # MomentumBurstScalp trades TSLA at 10:12 and 11:05 ET (2 warm-up sessions)
+FIRST = date(2024, 10, 28)  # the sample's first session: SPY_DAY's only warm-up session
 # the replay's clock: bars and quotes are published synchronously with each step, so a minute
 # without a bar is a gap as soon as the venue's clock reaches its close
 FAST_CLOCK = dict(gap_grace_seconds=0.0, clock_poll_seconds=0.0, qcheck=0.2)
@@ -33,9 +33,11 @@ def sample_catalog(tmp_path_factory: pytest.TempPathFactory, symbol: str, last: 
     return Path(catalog.root)
 
 
-def replay(catalog: Path, symbol: str, day: date, end_et: str, **kw: Any) -> ReplayVenue:
-    """A replay venue of ``day`` (one warm-up session: the sample has no earlier one)."""
-    return ReplayVenue(ReplayMarket(catalog, [symbol], day, warmup_days=1, end_et=end_et, **kw))
+def replay(
+    catalog: Path, symbol: str, day: date, end_et: str, warmup_days: int = 1, **kw: Any
+) -> ReplayVenue:
+    """A replay venue of ``day`` with ``warmup_days`` sessions of history (the catalog must hold them)."""
+    return ReplayVenue(ReplayMarket(catalog, [symbol], day, warmup_days=warmup_days, end_et=end_et, **kw))
 
 
 def live_run(

@@ -10,7 +10,8 @@ step publishes before the time can be read).
 Faults (``faults``): ``reject_next(message)``, ``lose_next_reply()`` (the order is placed
 but ``submit`` raises ``lost_reply``), ``drop_bars(minutes, at)`` (from minute ``at`` the
 bar stream reports down, sends nothing for that many minutes, then reports up again),
-``hide_bars(starts)`` (minutes the venue has no bar for: the clock's gaps).
+``hide_bars(starts)`` (minutes the venue has no bar for: the clock's gaps); ``late`` /
+``repeat`` (bar starts the stream sends a minute late, after the next one, or twice).
 
 ``Lockstep`` drives a Cerebro and the market in step (a thread steps the market once the
 strategy has processed the market's current minute; tests never wait real minutes).
@@ -50,6 +51,10 @@ class Faults:
     drop_minutes: int = 0
     drop_at: datetime | None = None  # with drop_bars(n, at=...): the minute the drop starts
     hidden: set[datetime] = field(default_factory=set)  # bar starts the venue never has (gaps)
+    late: set[datetime] = field(default_factory=set)  # bar starts the stream sends a minute late
+    repeat: set[datetime] = field(default_factory=set)  # bar starts the stream sends twice
+    history_failures_after_drop: int = 0  # the first n history requests after a drop fail (network)
+    history_failures: int = 0
 
     def reject_next(self, message: str) -> None:
         self.reject_message = message
@@ -116,6 +121,9 @@ class ReplayVenue:
     # market data -----------------------------------------------------------------
     def historical_bars(self, symbol: str, start: datetime, end: datetime) -> list[LiveBar]:
         self.history_calls.append((symbol, start, end))
+        if self.faults.history_failures:
+            self.faults.history_failures -= 1
+            raise VenueError(VenueErrorKind.NETWORK, "replay: the history request timed out")
         return [b for b in self.market.bars(symbol, start, end) if b.start not in self.faults.hidden]
 
     def subscribe_bars(self, symbols: Sequence[str], on_bar: Callable[[LiveBar], None]) -> None:
@@ -170,6 +178,7 @@ class ReplayVenue:
                 cb(q)
         if self.faults.drop_minutes and (self.faults.drop_at is None or now >= self.faults.drop_at):
             self.faults.drop_minutes, self._dropping = 0, self.faults.drop_minutes
+            self.faults.history_failures = self.faults.history_failures_after_drop
             for listener in self._status:
                 listener(STREAM_BARS, False, "replay: bar stream dropped")
         if self._dropping:
@@ -181,9 +190,19 @@ class ReplayVenue:
             return  # the minute that closed while reconnecting comes from the backfill
         for symbols, cb in self._bar_subs:
             for symbol in symbols:
+                for bar in self.market.bars(symbol, now - 2 * MINUTE, now - MINUTE):
+                    if bar.start in self.faults.late:
+                        late = bar  # after this minute's bar: out of order
+                        break
+                else:
+                    late = None
                 for bar in self.market.bars(symbol, now - MINUTE, now):
-                    if bar.start not in self.faults.hidden:
+                    if bar.start not in self.faults.hidden and bar.start not in self.faults.late:
                         cb(bar)
+                        if bar.start in self.faults.repeat:
+                            cb(bar)
+                if late is not None:
+                    cb(late)
 
 
 class _Processed(bt.Analyzer):

@@ -30,7 +30,7 @@ Plan = Callable[["Script", int], None]
 class Script(bt.Strategy):
     """Runs ``plan(self, k)`` on the k-th live bar of the session (k = 1, 2, ...)."""
 
-    params: Any = (("plan", None), ("venue", None))
+    params: Any = (("plan", None), ("venue", None), ("events", None))
 
     def __init__(self) -> None:
         self.clock = self.datas[0]
@@ -80,7 +80,7 @@ def run(catalog: Path, plan: Plan, end_et: str = "09:50", **store_kw: Any) -> tu
     for feed in store.getcontracts(clock, 2):
         cerebro.adddata(feed, name=feed.p.name)
     cerebro.broker = store.getbroker()
-    cerebro.addstrategy(Script, plan=plan, venue=venue)
+    cerebro.addstrategy(Script, plan=plan, venue=venue, events=events)
     strat: Script = Lockstep(venue, cerebro).run()[0]
     strat.venue_events = events  # type: ignore[attr-defined]
     return strat, venue, store.getbroker()
@@ -111,7 +111,7 @@ def test_partial_then_full_fill_is_booked_once_per_execution(tsla_catalog: Path)
     assert sum(b.size for b in buy.executed.exbits) == buy.size
     assert strat.statuses(orders["sell"].ref)[-1] == "Completed" and len(strat.trades) == 1
     assert broker.getposition(strat.feeds[0]).size == 0 and not venue.market.positions()
-    assert abs(broker.getcash() - venue.market.account().cash) < 1e-6
+    assert abs(broker.getcash() - venue.market.account().cash) < 1e-6 and not broker.mismatches
     commission = sum(e.execution.commission for e in fills if e.execution is not None)
     assert strat.trades[0] == pytest.approx(broker.getcash() - broker.startingcash) and commission > 0
 
@@ -185,3 +185,79 @@ def test_the_gate_refuses_before_the_venue_sees_the_order(tsla_catalog: Path) ->
     assert [e.kind for e in seen if e.order.client_order_id == big.info["client_order_id"]] == [
         EventKind.REJECTED
     ]
+
+
+def test_a_marketable_exit_the_bid_ran_away_from_is_repriced_not_left_working(tsla_catalog: Path) -> None:
+    from feeds.catalog import Catalog
+    from feeds.catalog.chain import ChainProvider, to_ns
+
+    provider = ChainProvider(Catalog(tsla_catalog), "TSLA")
+    orders: dict[str, Any] = {}
+
+    def plan(s: Script, k: int) -> None:
+        feed = s.feeds[0]
+        if k == 1:
+            feed.bind(s.contract(), s)
+        elif k == 2:
+            orders["buy"] = s.buy(data=feed, size=1, exectype=bt.Order.Limit, price=feed.ask[0] + 1)
+        elif "sell" not in orders and s.getposition(feed).size == 1:
+            now = bt.num2date(s.clock.datetime[0])
+            nxt = provider.quote(feed.spec.option_symbol, to_ns(now + timedelta(minutes=1)))
+            if (
+                nxt is not None and 0 < nxt.bid < feed.bid[0]
+            ):  # the next minute's bid is lower: the limit misses
+                orders["sell"] = s.sell(data=feed, size=1, exectype=bt.Order.Market)
+
+    strat, venue, broker = run(tsla_catalog, plan, end_et="10:30", exit_slippage_pct=0.0)
+    sell = orders["sell"]
+    assert sell.status == bt.Order.Completed and sell.info["repriced"] >= 1
+    first = venue.market.find_order(f"run-{sell.ref}")
+    again = venue.market.find_order(f"run-{sell.ref}r1")
+    assert first is not None and first.status == "canceled" and first.filled_qty == 0
+    assert again is not None and again.limit_price is not None and again.limit_price < first.limit_price
+    assert strat.statuses(sell.ref)[-1] == "Completed" and "Canceled" not in strat.statuses(sell.ref)
+    assert broker.getposition(strat.feeds[0]).size == 0 and len(strat.trades) == 1
+
+
+def test_a_venue_side_liquidation_and_a_late_commission_are_booked(tsla_catalog: Path) -> None:
+    from brokers.live.venue import Execution, OrderReport, OrderStatus
+
+    orders: dict[str, Any] = {}
+    cash: dict[str, float] = {}
+
+    def plan(s: Script, k: int) -> None:
+        feed, broker = s.feeds[0], s.broker
+        if k == 1:
+            feed.bind(s.contract(), s)
+        elif k == 2:
+            orders["buy"] = s.buy(data=feed, size=2, exectype=bt.Order.Limit, price=feed.ask[0] + 1)
+        elif "late" not in orders and s.getposition(feed).size == 2:
+            ex_id = next(iter(broker._executions))
+            ex = next(e.execution for e in s.p.events if e.execution and e.execution.execution_id == ex_id)
+            cash["before"] = broker.getcash()
+            late = Execution(ex.execution_id, ex.venue_order_id, ex.client_order_id, ex.option_symbol, ex.side,
+                             ex.qty, ex.price, ex.ts, commission=ex.commission + 0.50)  # fmt: skip
+            broker._events.put(OrderEvent(EventKind.COMMISSION, OrderReport(
+                ex.venue_order_id, ex.client_order_id, ex.option_symbol, "buy", 2, 2, None, OrderStatus.FILLED),
+                ex.ts, late))  # fmt: skip
+            # the venue liquidates the position itself (an order this run never sent)
+            now = bt.num2date(s.clock.datetime[0]).replace(tzinfo=UTC)
+            sym = feed.spec.option_symbol
+            report = OrderReport("venue-liq-1", "liquidation-1", sym, "sell", 2, 2, None, OrderStatus.FILLED)
+            fill = Execution("liq-x1", "venue-liq-1", "liquidation-1", sym, "sell", 2, feed.bid[0], now, 0.0)
+            broker._events.put(OrderEvent(EventKind.FILL, report, now, fill, message="liquidation"))
+            orders["late"] = True
+
+    strat, venue, broker = run(tsla_catalog, plan, end_et="09:45", refresh_minutes=0)
+    venue_events = strat.venue_events  # type: ignore[attr-defined]
+    assert broker.getposition(strat.feeds[0]).size == 0 and len(strat.trades) == 1
+    assert "liq-x1" in broker._executions
+    bought = [e.execution for e in venue_events if e.execution is not None]
+    paid = sum(x.qty * x.price * 100 + x.commission for x in bought)
+    # the replay never saw that liquidation: the position check tells the runtime
+    broker._check_positions(venue.market.now())
+    assert [m[1:] for m in broker.mismatches] == [(strat.feeds[0].option_symbol, 0, 2)]
+    liquidated = [n for n in strat.notes if n[1] == "Completed"][-1]  # notified like any order
+    assert liquidated[2] == -2
+    bid = liquidated[3]
+    assert broker.getcash() == pytest.approx(100_000 - paid - 0.50 + 2 * bid * 100)

@@ -72,14 +72,14 @@ def _backtest(catalog: Any, use_macro_feed: bool) -> Recorder:
     return result
 
 
-def _live(venue: ReplayVenue) -> tuple[Recorder, LiveClock]:
+def _live(venue: ReplayVenue, recorder: type[Recorder] | None = None) -> tuple[Recorder, LiveClock]:
     store = LiveStore(venue, clock_params=FAST_CLOCK)
     cerebro = bt.Cerebro(stdstats=False)
     clock = store.getdata("SPY", fromdate=SPY_DAY, todate=SPY_DAY, warmup_days=1)
     cerebro.adddata(clock, name="SPY")
     assert store.getmacro(clock, 10) is None  # cerebro_for resamples the live clock
     cerebro.resampledata(clock, timeframe=bt.TimeFrame.Minutes, compression=10, name="SPY_10m")
-    cerebro.addstrategy(Recorder)
+    cerebro.addstrategy(recorder or Recorder)
     result: Recorder = Lockstep(venue, cerebro).run()[0]
     return result, clock
 
@@ -117,13 +117,16 @@ def test_a_dropped_stream_is_backfilled_and_the_bars_are_the_same(
     venue = replay(spy_catalog, "SPY", SPY_DAY, "10:30")
     drop_at = venue.market.open_utc + timedelta(minutes=23)
     venue.faults.drop_bars(6, at=drop_at)
+    venue.faults.history_failures_after_drop = 2  # the first backfill attempts time out: retried
     rec, clock = _live(venue)
     bars, macro = _until(backtest_bars, venue.market.end_utc)
     assert _same(rec.bars, bars) and _same(rec.macro, macro)
     assert clock.backfills == 2 and rec.states == ["DELAYED", "LIVE", "CONNBROKEN", "DELAYED", "LIVE"]
+    assert len(venue.history_calls) == 1 + 3  # the warm-up, two failed attempts, the backfill
     start, end = venue.history_calls[-1][1:]
-    assert start == venue.market.open_utc and end == drop_at + timedelta(minutes=5)
+    assert start == venue.market.open_utc and end >= drop_at + timedelta(minutes=5)
     assert clock.duplicate_bars == 22  # the backfill repeats the 22 minutes streamed before the drop
+    assert "SPY: the bar stream dropped; 1 backfill(s) after reconnecting" in clock.data_notes()
 
 
 def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
@@ -145,5 +148,75 @@ def test_gaps_are_filled_by_the_backtests_rule(spy_catalog: Path) -> None:
     bars, macro = _until(expected, venue.market.end_utc)
     assert _same(rec.bars, bars) and _same(rec.macro, macro)
     assert clock.filled_bars == len(hidden)
+    assert f"SPY: {len(hidden)} minute(s) without a bar filled flat at the last close" in clock.data_notes()
     flat = [b for b in rec.bars if b[5] == 0.0]
     assert len(flat) >= len(hidden) and all(b[1] == b[2] == b[3] == b[4] for b in flat)
+
+
+def test_the_clock_ends_after_its_last_session_and_the_run_returns(spy_catalog: Path) -> None:
+    import threading
+
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "16:00", start_et="15:45")
+    store = LiveStore(venue, clock_params=FAST_CLOCK)
+    cerebro = bt.Cerebro(stdstats=False)
+    clock = store.getdata("SPY", fromdate=SPY_DAY, todate=SPY_DAY, warmup_days=1)
+    cerebro.adddata(clock, name="SPY")
+    for feed in store.getcontracts(clock, 1):
+        cerebro.adddata(feed, name=feed.p.name)
+    cerebro.addstrategy(Recorder.__base__)  # a plain bt.Strategy
+
+    def steps() -> None:
+        while not venue.market.finished.is_set():
+            venue.step()
+            threading.Event().wait(0.01)
+
+    driver = threading.Thread(target=steps, daemon=True)
+    driver.start()
+    cerebro.run()  # returns on its own: the clock said its last session is over
+    driver.join(timeout=5)
+    assert clock.ended and clock.produced == 2 * 390
+    assert bt.num2date(clock.stamp(clock.produced - 1)[0]).replace(tzinfo=UTC) == venue.market.close_utc
+
+
+def test_late_and_repeated_stream_bars_are_dropped_and_counted(
+    spy_catalog: Path, backtest_bars: Recorder
+) -> None:
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "10:00")
+    open_ = venue.market.open_utc
+    late, twice = open_ + timedelta(minutes=12), open_ + timedelta(minutes=20)
+    venue.faults.late.add(late)
+    venue.faults.repeat.add(twice)
+    rec, clock = _live(venue)
+    bars, _ = _until(backtest_bars, venue.market.end_utc)
+    late_close = bt.date2num((late + timedelta(minutes=1)).replace(tzinfo=None))
+    differ = [k for k, (a, b) in enumerate(zip(rec.bars, bars, strict=True)) if a != b]
+    # the late minute was emitted flat (it was a gap when its time came); its bar then dropped
+    assert len(rec.bars) == len(bars) and [rec.bars[k][0] for k in differ] == [late_close]
+    flat = rec.bars[differ[0]]
+    assert flat[1] == flat[2] == flat[3] == flat[4] == rec.bars[differ[0] - 1][4] and flat[5] == 0.0
+    assert clock.dropped_bars == 1 and clock.duplicate_bars == 1 and clock.filled_bars == 1
+
+
+def test_a_run_started_mid_session_enters_only_from_the_newest_closed_minute(spy_catalog: Path) -> None:
+    """The minutes replayed from history warm the indicators but never trigger an entry."""
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "11:00", start_et="10:30")
+    rec, clock = _live(venue)
+    start = bt.num2date(clock.trading_start_num).replace(tzinfo=UTC)
+    assert start == venue.market.start_utc  # the bar that closed as the run started: the newest
+    assert len(rec.bars) == 390 + 90 and rec.states[:2] == ["DELAYED", "LIVE"]
+
+
+def test_a_reconnect_holds_entries_until_the_stream_is_live_again(spy_catalog: Path) -> None:
+    venue = replay(spy_catalog, "SPY", SPY_DAY, "10:30")
+    venue.faults.drop_bars(6, at=venue.market.open_utc + timedelta(minutes=23))
+    seen: list[tuple[str, float]] = []
+
+    class Watch(Recorder):
+        def notify_data(self, data: Any, status: int, *args: Any, **kwargs: Any) -> None:
+            super().notify_data(data, status, *args, **kwargs)
+            seen.append((data._getstatusname(status), data.trading_start_num))
+
+    _live(venue, recorder=Watch)
+    held = [num for state, num in seen if state in ("CONNBROKEN", "DELAYED")]
+    assert held and all(math.isinf(num) for num in held)
+    assert seen[-1][0] == "LIVE" and seen[-1][1] > seen[1][1]  # resumed after the replayed minutes

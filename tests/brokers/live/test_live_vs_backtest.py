@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from app.cerebro import build_cerebro
+from brokers.live.sessions import warmup_sessions
+from feeds.catalog import Catalog
 from strategies.ema_cloud import EmaCloudScalp
 from strategies.momentum_burst import MomentumBurstScalp
 from tests.support.live_runs import SPY_DAY, TSLA_DAY, live_run, replay
@@ -27,11 +29,18 @@ def _key(s: Any) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _compare(catalog: Path, strategy: type, symbol: str, day: Any, end_et: str) -> tuple[Any, Any]:
-    backtest = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day).run()[0]
-    venue = replay(catalog, symbol, day, end_et)
+def _compare(
+    catalog: Path, strategy: type, symbol: str, day: Any, end_et: str, warmup: int
+) -> tuple[Any, Any]:
+    """Both runs with ``warmup`` sessions before ``day`` (every one the catalog holds: the same bars)."""
+    backtest = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day, warmup_days=2)
+    backtest = backtest.run()[0]
+    venue = replay(catalog, symbol, day, end_et, warmup_days=warmup)
     live, store = live_run(venue, strategy, symbol, day, catalog=catalog)
     end = venue.market.end_utc
+    # the live clock warmed up on the backtest's sessions: it skipped only those the catalog lacks
+    held = set(Catalog(catalog).days(symbol))
+    assert store.clocks[0].skipped_sessions == [d for d in warmup_sessions(day, 2) if d not in held]
     expected = [_key(s) for s in backtest.closed_scalps if s.exit_time <= end]
     assert expected, "the window must hold at least one of the backtest's trades"
     assert [_key(s) for s in live.closed_scalps] == expected
@@ -40,14 +49,14 @@ def _compare(catalog: Path, strategy: type, symbol: str, day: Any, end_et: str) 
 
 
 def test_ema_cloud_live_takes_the_backtests_trades(spy_catalog: Path) -> None:
-    _, store = _compare(spy_catalog, EmaCloudScalp, "SPY", SPY_DAY, "12:05")
+    _, store = _compare(spy_catalog, EmaCloudScalp, "SPY", SPY_DAY, "12:05", warmup=1)
     clock = store.clocks[0]
     assert clock.trading_start_num < clock.datetime[0]
     assert store.venue.chain_calls >= 1  # type: ignore[attr-defined]
 
 
 def test_momentum_burst_live_takes_the_backtests_trades(tsla_catalog: Path) -> None:
-    live, store = _compare(tsla_catalog, MomentumBurstScalp, "TSLA", TSLA_DAY, "11:15")
+    live, store = _compare(tsla_catalog, MomentumBurstScalp, "TSLA", TSLA_DAY, "11:15", warmup=2)
     assert len(live.closed_scalps) >= 2
     # the broker's cash is what the venue's account says after the same fills and commissions
     account = store.venue.account()
@@ -60,7 +69,7 @@ def test_a_dry_run_takes_the_same_trades_and_sends_no_order(tsla_catalog: Path) 
         MomentumBurstScalp, str(tsla_catalog), ["TSLA"], fromdate=TSLA_DAY, todate=TSLA_DAY
     )
     expected = backtest.run()[0].closed_scalps
-    venue = replay(tsla_catalog, "TSLA", TSLA_DAY, "11:15")
+    venue = replay(tsla_catalog, "TSLA", TSLA_DAY, "11:15", warmup_days=2)
     live, store = live_run(venue, MomentumBurstScalp, "TSLA", TSLA_DAY, catalog=tsla_catalog, dry_run=True)
     end = venue.market.end_utc
     assert [_key(s) for s in live.closed_scalps] == [_key(s) for s in expected if s.exit_time <= end]
