@@ -93,7 +93,7 @@ def test_run_live_on_the_fake_tws_journals_the_backtests_scalp(spy_sample: Path,
         while not _closed(out):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no scalp closed in time"
-            # the next minute once the runtime has shown this one (or after 2 s: a minute it skips)
+            # the next minute once the runtime has shown this one (or after 3 s: a minute it skips)
             if market.now() < market.end_utc and (
                 _shown(out) >= market.now() or time.monotonic() - stepped > 3
             ):
