@@ -1,0 +1,34 @@
+"""The same venue tests a second time on the archived ib_insync (the shim's fallback), in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.brokers.ibkr.conftest import SPX_ENV, SPY_ENV
+
+ROOT = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent
+
+
+def test_the_venue_suite_passes_on_ib_insync(spy_catalog: Path, spx_root: Path) -> None:
+    if os.environ.get("OPTIONS_SCALPER_IB_LIB") == "ib_insync":
+        pytest.skip("this run is the ib_insync pass already")
+    pytest.importorskip("ib_insync")
+    env = {
+        **os.environ,
+        "OPTIONS_SCALPER_IB_LIB": "ib_insync",
+        SPY_ENV: str(spy_catalog),
+        SPX_ENV: str(spx_root),
+    }
+    files = [str(HERE / "test_venue.py"), str(HERE / "test_spx.py")]  # the hostile cases: ib_async only
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "[100%]" in proc.stdout and "F" not in proc.stdout.split("[100%]")[0]
