@@ -11,6 +11,7 @@ The same strategy classes as the backtest, on the broker's paper account unless
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -206,6 +207,9 @@ def request_from_args(args: argparse.Namespace) -> LiveRequest:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The SDKs log (ib_async's "API connection failed", alpaca-py's retries): their records go
+    # to <out>/live.log once the run has one, never to the console through logging's last resort.
+    logging.getLogger().addHandler(logging.NullHandler())
     from app.live.session import run
     from app.live.startup import LiveStop
     from app.request import BadInput, RunFailed

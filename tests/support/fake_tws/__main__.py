@@ -23,17 +23,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--start", default="09:30", help="replay start, ET HH:MM (default 09:30)")
     p.add_argument("--end", default=None, help="replay end, ET HH:MM (default the close)")
     p.add_argument("--minute-seconds", type=float, default=1.0, help="wall seconds per replayed minute")
+    p.add_argument(
+        "--warmup-days", type=int, default=2, help="history sessions (at most what the catalog holds)"
+    )
     args = p.parse_args(argv)
     root = args.data / ".catalog" if (args.data / ".catalog").is_dir() else args.data
     if not root.is_dir():
         print(f"error: --data {args.data}: no such folder", file=sys.stderr)
         return 2
+    from feeds.catalog import Catalog
+    from tests.support.fake_alpaca.__main__ import _warmup
     from tests.support.fake_tws import FakeTWS
     from tests.support.replay_market import ReplayMarket
 
     try:
-        market = ReplayMarket(root, args.symbols.split(","), args.day, start_et=args.start, end_et=args.end,
-                              minute_seconds=args.minute_seconds)  # fmt: skip
+        symbols = args.symbols.split(",")
+        warmup = _warmup(Catalog(root), symbols, args.day, args.warmup_days)
+        market = ReplayMarket(root, symbols, args.day, start_et=args.start, end_et=args.end,
+                              minute_seconds=args.minute_seconds, warmup_days=warmup)  # fmt: skip
         fake = FakeTWS(market, port=args.port).start()
     except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
