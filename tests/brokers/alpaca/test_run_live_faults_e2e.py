@@ -22,7 +22,7 @@ from app.live.session import Harness, run
 from brokers.alpaca.venue import venue_from_environment
 from brokers.live.venue import OrderRequest
 from journal.live import LiveJournal, OrderEventRow
-from journal.models import LiveOrderRecord, OptionsScalpRecord, RunRecord
+from journal.models import HeartbeatRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from tests.app.live.session_runs import StoppableLockstep, _When, interrupt_when_open
 from tests.brokers.alpaca.test_run_live_e2e import NO_LIMITS, SOCKET_CLOCK, _rows, _Stepper
 from tests.support.fake_alpaca import FakeAlpaca
@@ -111,9 +111,89 @@ def test_restart_with_an_open_position_and_a_working_order_reconciles_without_a_
         assert ("DELETE", f"/v2/orders/{report.venue_order_id}") in fake.requests
         positions, working = market.positions(), market.open_orders()
     second = next(r for r in _rows(out, RunRecord) if r.run_id != first.run_id)
-    buys = [o for o in _orders(out, second.run_id) if o.side == "buy" and o.option_symbol == row.option_symbol]
+    buys = [
+        o for o in _orders(out, second.run_id) if o.side == "buy" and o.option_symbol == row.option_symbol
+    ]
     assert buys == []  # no duplicate entry
     [after] = _rows(out, OptionsScalpRecord)
     assert after.id == row.id and after.status == "closed" and after.exit_premium is not None
     assert positions == [] and working == []
+    _no_duplicates(out)
+
+
+def _trades(
+    tmp_path: Path, spy_sample: Path, script: Callable[[FakeAlpaca], None], **req: Any
+) -> tuple[Path, FakeAlpaca, int, str]:
+    out = tmp_path / "out"
+    with FakeAlpaca(_market(spy_sample)) as fake:
+        script(fake)
+        code, console = _session(fake, out, **req)
+    return out, fake, code, console
+
+
+def test_a_lost_submit_reply_is_found_again_by_client_order_id_and_never_resent(
+    tmp_path: Path, spy_sample: Path
+) -> None:
+    out, fake, code, console = _trades(tmp_path, spy_sample, lambda f: f.faults.lose_next_reply())
+    assert code == 0, console
+    assert fake.faults.lose_replies == 0  # the fault fired
+    entry = next(o for o in _orders(out) if o.role == "entry" and o.event == "submitted")
+    assert ("GET", "/v2/orders:by_client_order_id") in fake.requests
+    assert fake.requests.count(("POST", "/v2/orders")) == len({o.client_order_id for o in _orders(out)})
+    assert any(o.client_order_id == entry.client_order_id and o.event == "fill" for o in _orders(out))
+    _closed_scalps(out)
+    _no_duplicates(out)
+
+
+def test_a_partial_then_full_fill_books_both_executions_once(tmp_path: Path, spy_sample: Path) -> None:
+    def script(fake: FakeAlpaca) -> None:
+        fake.faults.split_next_fill()
+
+    out, fake, code, console = _trades(tmp_path, spy_sample, script)
+    assert code == 0, console
+    assert fake.faults.split_fills == 0
+    orders = _orders(out)
+    [partial] = [o for o in orders if o.event == "partial_fill"]
+    [full] = [o for o in orders if o.event == "fill" and o.client_order_id == partial.client_order_id]
+    assert partial.execution_id != full.execution_id
+    [scalp] = _closed_scalps(out)
+    assert partial.fill_qty + full.fill_qty == scalp.contracts
+    _no_duplicates(out)
+
+
+def test_a_rejected_order_is_journaled_with_the_venues_message_and_nothing_is_held(
+    tmp_path: Path, spy_sample: Path
+) -> None:
+    out, fake, code, console = _trades(
+        tmp_path, spy_sample, lambda f: f.faults.reject_next("insufficient buying power")
+    )
+    assert code == 0, console
+    orders = _orders(out)
+    [rejected] = [o for o in orders if o.event == "rejected"]
+    assert "insufficient buying power" in (rejected.message or "")
+    assert not any(
+        o.client_order_id == rejected.client_order_id and o.event in ("fill", "partial_fill") for o in orders
+    )
+    assert all(s.status == "closed" for s in _rows(out, OptionsScalpRecord))
+    assert fake.market.positions() == []
+    _no_duplicates(out)
+
+
+def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_sample: Path) -> None:
+    limits = LiveLimits(max_daily_loss=1.0, max_orders_per_minute=1000, max_open_scalps=100,
+                        max_premium_per_order=1e9)  # fmt: skip
+    out, fake, code, console = _trades(tmp_path, spy_sample, lambda f: None, limits=limits)
+    assert code == 0, console
+    assert "limit hit: daily loss" in console and "HALTED" in console
+    beats = _rows(out, HeartbeatRecord)
+    halted_at = min(b.bar_time for b in beats if b.state == "HALTED")
+    assert all(b.state == "HALTED" for b in beats if b.bar_time >= halted_at)
+    assert [o for o in _orders(out) if o.event == "submitted" and o.ts > halted_at] == []
+    # HALTED is cancels only: nothing works at the venue, and what is still held is journaled as open
+    assert fake.market.open_orders() == []
+    held = sorted((p.symbol, p.qty) for p in fake.market.positions())
+    journaled = sorted(
+        (s.option_symbol, s.contracts) for s in _rows(out, OptionsScalpRecord) if s.status == "open"
+    )
+    assert held == journaled
     _no_duplicates(out)
