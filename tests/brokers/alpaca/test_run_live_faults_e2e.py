@@ -197,3 +197,66 @@ def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_samp
     )
     assert held == journaled
     _no_duplicates(out)
+
+
+def test_a_dropped_bar_socket_mid_position_reconnects_backfills_and_closes_the_scalp_once(
+    tmp_path: Path, spy_sample: Path
+) -> None:
+    holder: list[FakeAlpaca] = []
+    dropped: list[Any] = []
+
+    def drop_when_open(strategy: Any, rt: Any) -> None:
+        if not dropped and any(s.open_qty > 0 for s in strategy.scalps.values()):
+            dropped.append(rt.venue_now())
+            holder[0].faults.drop_bars_after(1, refuse_minutes=1)
+
+    out, fake, code, console = _trades(tmp_path, spy_sample, holder.append, on_bar=drop_when_open)
+    assert code == 0, console
+    assert dropped and fake.faults.drop_in is None  # the socket was dropped while a scalp was open
+    lines = console.splitlines()
+    down = next(i for i, line in enumerate(lines) if line.startswith("REDUCING: bars stream down"))
+    back = next(i for i, line in enumerate(lines) if line == "ACTIVE: reconnected, backfilled and reconciled")
+    assert down < back
+    [scalp] = _closed_scalps(out)
+    exits = [o for o in _orders(out) if o.role == "exit" and o.event in ("fill", "partial_fill")]
+    assert sum(o.fill_qty for o in exits) == scalp.contracts
+    assert fake.market.positions() == []
+    _no_duplicates(out)
+
+
+def _fail_once_live(status: int, path: str) -> tuple[list[FakeAlpaca], Action]:
+    """(holder for the fake, an on_bar action): fail the next REST call to ``path`` once the session is LIVE."""
+    holder: list[FakeAlpaca] = []
+
+    def once_live(strategy: Any, rt: Any) -> None:
+        if len(holder) == 1 and rt.data_state == "LIVE":  # after start-up: a mid-session failure
+            holder.append(holder[0])
+            holder[0].faults.error_next(status, path)
+
+    return holder, once_live
+
+
+def test_a_rest_429_on_the_entry_is_retried_without_a_duplicate(tmp_path: Path, spy_sample: Path) -> None:
+    holder, once_live = _fail_once_live(429, "/v2/orders")
+    out, fake, code, console = _trades(tmp_path, spy_sample, holder.append, on_bar=once_live)
+    assert code == 0, console
+    assert len(holder) == 2 and fake.faults.errors == []  # it fired
+    _closed_scalps(out)
+    assert fake.market.positions() == [] and fake.market.open_orders() == []
+    _no_duplicates(out)
+
+
+def test_a_rest_5xx_on_the_chain_costs_that_minute_not_the_session(tmp_path: Path, spy_sample: Path) -> None:
+    """Found by this test: one 500 on the chain snapshot raised out of Cerebro and ended the run."""
+    holder, once_live = _fail_once_live(500, "/v1beta1/options/snapshots")
+    out, fake, code, console = _trades(tmp_path, spy_sample, holder.append, on_bar=once_live)
+    assert code == 0, console
+    assert len(holder) == 2 and fake.faults.errors == []  # it fired
+    [run_row] = _rows(out, RunRecord)
+    assert run_row.status == "finished"
+    held = sorted((p.symbol, p.qty) for p in fake.market.positions())
+    journaled = sorted(
+        (s.option_symbol, s.contracts) for s in _rows(out, OptionsScalpRecord) if s.status == "open"
+    )
+    assert held == journaled and fake.market.open_orders() == []
+    _no_duplicates(out)
