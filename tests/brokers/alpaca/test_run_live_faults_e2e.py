@@ -9,6 +9,7 @@ nothing lost, nothing duplicated.
 from __future__ import annotations
 
 import io
+import time as _time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -30,10 +31,32 @@ from tests.support.live_runs import ANY_BID, SPY_DAY
 from tests.support.replay_market import ReplayMarket
 
 Action = Callable[[Any, Any], None]
+BROKEN_PACE_S = 1.0
 
 
 def _market(catalog: Path, start_et: str = "11:44", end_et: str = "11:58") -> ReplayMarket:
     return ReplayMarket(catalog, ["SPY"], SPY_DAY, warmup_days=1, start_et=start_et, end_et=end_et)
+
+
+class _PacedLockstep(StoppableLockstep):
+    """While the bar stream is broken, let each minute last ``BROKEN_PACE_S`` wall seconds.
+
+    The plain lockstep moves the market on at once when nothing can arrive; the real sockets
+    reconnect on wall time (backoff), so without a pace the replay would be over first.
+    """
+
+    _broken_since: float | None = None
+
+    def _caught_up(self, target: Any) -> bool:
+        clock = self._clock
+        if clock is not None and not clock.haslivedata() and clock._laststatus == clock.CONNBROKEN:
+            now = _time.monotonic()
+            if self._broken_since is None:
+                self._broken_since = now
+            if now - self._broken_since < BROKEN_PACE_S:
+                return False
+            self._broken_since = None
+        return super()._caught_up(target)
 
 
 def _session(fake: FakeAlpaca, out: Path, *, on_bar: Action | None = None, **req: Any) -> tuple[int, str]:
@@ -42,7 +65,7 @@ def _session(fake: FakeAlpaca, out: Path, *, on_bar: Action | None = None, **req
     def runner(venue: Any, cerebro: Any) -> Any:
         if on_bar is not None:
             cerebro.addanalyzer(_When, action=on_bar)
-        return StoppableLockstep(_Stepper(fake), cerebro, timeout=30.0).run()  # type: ignore[arg-type]
+        return _PacedLockstep(_Stepper(fake), cerebro, timeout=30.0).run()  # type: ignore[arg-type]
 
     fields: dict[str, Any] = {"broker": "alpaca", "strategy": "ema_cloud", "symbols": ("SPY",), "out_dir": out,
                               "warmup_days": 1, "limits": NO_LIMITS, "data_timeout": 60.0}  # fmt: skip
