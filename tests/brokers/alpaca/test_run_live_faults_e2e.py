@@ -164,6 +164,9 @@ def test_a_lost_submit_reply_is_found_again_by_client_order_id_and_never_resent(
     assert ("GET", "/v2/orders:by_client_order_id") in fake.requests
     assert fake.requests.count(("POST", "/v2/orders")) == len({o.client_order_id for o in _orders(out)})
     assert any(o.client_order_id == entry.client_order_id and o.event == "fill" for o in _orders(out))
+    [lost] = [o for o in _orders(out) if o.event == "lost"]
+    assert lost.client_order_id == entry.client_order_id and lost.venue_order_id and lost.role == "entry"
+    assert "not resent" in (lost.message or "")
     _closed_scalps(out)
     _no_duplicates(out)
 
