@@ -145,10 +145,10 @@ def test_restart_with_an_open_position_and_a_working_order_reconciles_without_a_
 
 
 def _trades(
-    tmp_path: Path, spy_sample: Path, script: Callable[[FakeAlpaca], None], **req: Any
+    tmp_path: Path, spy_sample: Path, script: Callable[[FakeAlpaca], None], end_et: str = "11:58", **req: Any
 ) -> tuple[Path, FakeAlpaca, int, str]:
     out = tmp_path / "out"
-    with FakeAlpaca(_market(spy_sample)) as fake:
+    with FakeAlpaca(_market(spy_sample, end_et=end_et)) as fake:
         script(fake)
         code, console = _session(fake, out, **req)
     return out, fake, code, console
@@ -208,7 +208,7 @@ def test_a_rejected_order_is_journaled_with_the_venues_message_and_nothing_is_he
 def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_sample: Path) -> None:
     limits = LiveLimits(max_daily_loss=1.0, max_orders_per_minute=1000, max_open_scalps=100,
                         max_premium_per_order=1e9)  # fmt: skip
-    out, fake, code, console = _trades(tmp_path, spy_sample, lambda f: None, limits=limits)
+    out, fake, code, console = _trades(tmp_path, spy_sample, lambda f: None, "11:50", limits=limits)
     assert code == 0, console
     assert "limit hit: daily loss" in console and "HALTED" in console
     beats = _rows(out, HeartbeatRecord)
@@ -275,7 +275,7 @@ def test_a_rest_429_on_the_entry_is_retried_without_a_duplicate(tmp_path: Path, 
 def test_a_rest_5xx_on_the_chain_costs_that_minute_not_the_session(tmp_path: Path, spy_sample: Path) -> None:
     """Found by this test: one 500 on the chain snapshot raised out of Cerebro and ended the run."""
     holder, once_live = _fail_once_live(500, "/v1beta1/options/snapshots")
-    out, fake, code, console = _trades(tmp_path, spy_sample, holder.append, on_bar=once_live)
+    out, fake, code, console = _trades(tmp_path, spy_sample, holder.append, "11:50", on_bar=once_live)
     assert code == 0, console
     assert len(holder) == 2 and fake.faults.errors == []  # it fired
     [run_row] = _rows(out, RunRecord)
