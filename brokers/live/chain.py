@@ -30,7 +30,7 @@ import numpy as np
 
 from brokers.live.clock import to_ns
 from brokers.live.contracts import as_quote
-from brokers.live.venue import ChainRequest, LiveVenue, OptionQuote
+from brokers.live.venue import ChainRequest, LiveVenue, OptionQuote, VenueError, VenueErrorKind
 from options_scalper.calendar import next_session, session_date
 from options_scalper.model import ChainSnapshot
 from options_scalper.occ import InvalidSymbolError, parse_occ
@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_STRIKE_BAND_PCT = 0.05
 DEFAULT_MAX_DTE = 1
+# venue failures that pass (5xx, 429, a dropped or unanswered request): the minute goes without a chain
+TRANSIENT = frozenset({VenueErrorKind.SERVER, VenueErrorKind.RATE_LIMIT, VenueErrorKind.NETWORK,
+                       VenueErrorKind.LOST_REPLY})  # fmt: skip
 
 
 def tradable_expiries(day: date, max_dte: int) -> list[date]:
@@ -92,7 +95,14 @@ class LiveChain:
         """The chain at minute ``ts_utc`` (the venue's current quotes, one call per minute)."""
         if self._minute == ts_utc and self._snapshot is not None:
             return self._snapshot
-        quotes = self.venue.chain(self.request(ts_utc, underlying_price))
+        try:
+            quotes = self.venue.chain(self.request(ts_utc, underlying_price))
+        except VenueError as err:
+            if err.kind not in TRANSIENT:
+                raise
+            # a passing venue failure costs this minute's chain (no contract to pick), not the run
+            log.warning("%s chain at %s unavailable: %s", self.symbol, ts_utc, err)
+            return build_snapshot(self.symbol, ts_utc, underlying_price, [], half_day)
         self.calls += 1
         self._minute = ts_utc
         self._quotes = {q.option_symbol: q for q in quotes}

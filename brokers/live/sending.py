@@ -144,6 +144,11 @@ class SendsOrders:
                 return
             log.warning("reply lost; %s found at the venue (%s)", request.client_order_id, found.status)
             report = found
+            if self.listener is not None:
+                why = f"the submit reply was lost; found at the venue by client_order_id ({found.status}), not resent"
+                self.listener(
+                    OrderEvent(EventKind.LOST, found, self._clock_now() or datetime.now(UTC), message=why)
+                )
         self._venue_ids[order.ref] = report.venue_order_id
         if report.status is OrderStatus.REJECTED and order.alive():
             self._refuse(order, report.message or "rejected by the venue")

@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
     REJECTED = "rejected"
     COMMISSION = "commission"  # a late commission report for an execution already sent (IB)
+    LOST = "lost"  # ours, never a venue's: a submit whose reply was lost, found again by client_order_id
 
 
 @dataclass(frozen=True)
