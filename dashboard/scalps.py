@@ -19,6 +19,7 @@ from sqlalchemy import JSON, String, cast, select, type_coerce
 
 from analyzers.execution import DECISION_ASK_KEY, DEPTH_LIMITED_KEY
 from dashboard.db import Journal
+from dashboard.gcpause import paused_gc
 from dashboard.runs import Filters, where
 from journal.models import OptionsScalpRecord
 from options_scalper.calendar import ET
@@ -167,10 +168,11 @@ def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
     columns = [c[name] for name in _FIELDS]
     out: list[ClosedScalp] = []
     new = object.__new__
-    for values in zip(*columns, strict=True) if n else ():
-        record = new(ClosedScalp)
-        record.__dict__.update(zip(_FIELDS, values, strict=True))
-        out.append(record)
+    with paused_gc():
+        for values in zip(*columns, strict=True) if n else ():
+            record = new(ClosedScalp)
+            record.__dict__.update(zip(_FIELDS, values, strict=True))
+            out.append(record)
     return out
 
 
