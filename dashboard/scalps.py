@@ -100,7 +100,7 @@ def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     ``commission``, ``conviction``, ``decision_ask``, ``depth_limited`` (from ``metadata_json``), ``hold_minutes``,
     ``win`` (pnl > 0), ``entry_day`` / ``entry_hour`` (US/Eastern) and ``exit_day`` (US/Eastern).
     """
-    with journal.engine.connect() as conn:
+    with paused_gc(), journal.engine.connect() as conn:  # 100,000 row tuples: nothing for the collector
         result = conn.execute(closed_query(filters, journal.engine.dialect.name))
         # the driver's tuples as they are (no Row object per scalp): every column is converted below
         rows = result.cursor.fetchall() if result.cursor is not None else []
