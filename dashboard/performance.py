@@ -89,7 +89,8 @@ def max_drawdown(curves: pd.DataFrame) -> dict[str, float]:
 
 def _keys(frame: pd.DataFrame, by: str) -> pd.Series:
     if by == "entry_hour":
-        return frame["entry_hour"].map(lambda h: f"{int(h):02d}")
+        hours = {h: f"{int(h):02d}" for h in frame["entry_hour"].unique()}
+        return frame["entry_hour"].map(hours)
     if by == "conviction":
         buckets = {c: conviction_bucket(int(c)) for c in frame["conviction"].unique()}
         return frame["conviction"].map(buckets)
