@@ -264,6 +264,14 @@ def tabs(url: str, catalog_root: Path | None) -> dict[str, Callable[[], Any]]:
         )
         return criteria, cost
 
+    def perf_analyzers_warm() -> Any:  # the page's on-request click: the frame is cached, the records not yet
+        records = scalps.closed_scalps(warm_frame)
+        criteria = performance.criteria_table(warm_frame, 100_000.0, records)
+        cost = performance.execution_section(
+            warm_frame, registry.load_config_class("momentum_burst"), {"take_profit_pct": 0.3}, records
+        )
+        return criteria, cost
+
     def perf_warm() -> Any:  # what a rerun costs once the page has cached the frame and the records
         curves = performance.equity_curves(warm_frame, 100_000.0)
         return curves, [performance.group_figures(warm_frame, by) for by in performance.GROUPS]
@@ -283,6 +291,7 @@ def tabs(url: str, catalog_root: Path | None) -> dict[str, Callable[[], Any]]:
         "Scalp History CSV (on click)": csv,
         "Performance: curves, groups, best/worst": perf,
         "Performance: seed 003 criteria + exec cost": perf_analyzers,
+        "  the same, frame cached (the on-request click)": perf_analyzers_warm,
         "Performance rerun (frame cached)": perf_warm,
     }
     if catalog_root is not None:

@@ -219,6 +219,19 @@ def open_scalps_frame(beat: Heartbeat | None, now: datetime) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+NA_COLUMNS = ("bid", "ask", *(k for k in SCALP_KEYS if k.endswith(("_entry", "_now"))))
+
+
+def shown_scalps(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` for the page: a missing bid / ask or greek (the runtime writes ``delta_now`` /
+    ``theta_now`` / ``iv_now`` as null until it re-prices greeks) reads ``n/a``, not a blank cell."""
+    out = frame.copy()
+    for col in NA_COLUMNS:
+        if col in out.columns and out[col].isna().any():
+            out[col] = out[col].astype(object).where(out[col].notna(), "n/a")
+    return out
+
+
 def recent_orders(journal: Journal, run_id: str, rows: int = ORDER_ROWS) -> pd.DataFrame:
     """The newest ``rows`` order events of ``run_id`` (newest first)."""
     cols = [

@@ -23,6 +23,7 @@ import pandas as pd
 from analyzers.criteria import success_criteria
 from analyzers.execution import execution_cost, exit_thresholds
 from analyzers.stats import CONVICTION_BUCKETS, conviction_bucket, profit_factor
+from dashboard.gcpause import paused_gc
 from dashboard.scalps import closed_scalps
 from options_scalper.calendar import ET
 from options_scalper.records import ClosedScalp
@@ -88,7 +89,8 @@ def max_drawdown(curves: pd.DataFrame) -> dict[str, float]:
 
 def _keys(frame: pd.DataFrame, by: str) -> pd.Series:
     if by == "entry_hour":
-        return frame["entry_hour"].map(lambda h: f"{int(h):02d}")
+        hours = {h: f"{int(h):02d}" for h in frame["entry_hour"].unique()}
+        return frame["entry_hour"].map(hours)
     if by == "conviction":
         buckets = {c: conviction_bucket(int(c)) for c in frame["conviction"].unique()}
         return frame["conviction"].map(buckets)
@@ -162,8 +164,9 @@ def criteria_table(
 
     ``records``: ``closed_scalps(frame)`` when the caller already has them.
     """
-    scalps = closed_scalps(frame) if records is None else records
-    rows = success_criteria(scalps, daily_equity(frame, initial_equity), initial_equity)
+    with paused_gc():
+        scalps = closed_scalps(frame) if records is None else records
+        rows = success_criteria(scalps, daily_equity(frame, initial_equity), initial_equity)
     table = pd.DataFrame(rows, columns=["key", "name", "target", "value", "passed", "detail"])
     table["result"] = table["passed"].map(lambda p: "n/a" if p is None else ("PASS" if p else "FAIL"))
     return table
@@ -176,8 +179,9 @@ def execution_section(
     records: Sequence[ClosedScalp] | None = None,
 ) -> dict[str, Any]:
     """The report's ``execution_cost`` section for the frame's scalps and the run's exit thresholds."""
-    scalps = closed_scalps(frame) if records is None else records
-    return execution_cost(scalps, exit_thresholds(config_cls, params))
+    with paused_gc():
+        scalps = closed_scalps(frame) if records is None else records
+        return execution_cost(scalps, exit_thresholds(config_cls, params))
 
 
 def execution_table(section: Mapping[str, Any]) -> pd.DataFrame:

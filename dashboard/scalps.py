@@ -9,6 +9,7 @@ exit (a scalp still open) is not a closed scalp and is left out.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import JSON, String, cast, select, type_coerce
 
 from analyzers.execution import DECISION_ASK_KEY, DEPTH_LIMITED_KEY
 from dashboard.db import Journal
+from dashboard.gcpause import paused_gc
 from dashboard.runs import Filters, where
 from journal.models import OptionsScalpRecord
 from options_scalper.calendar import ET
@@ -98,8 +100,11 @@ def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     ``commission``, ``conviction``, ``decision_ask``, ``depth_limited`` (from ``metadata_json``), ``hold_minutes``,
     ``win`` (pnl > 0), ``entry_day`` / ``entry_hour`` (US/Eastern) and ``exit_day`` (US/Eastern).
     """
-    with journal.engine.connect() as conn:
-        rows = conn.execute(closed_query(filters, journal.engine.dialect.name)).all()
+    with paused_gc(), journal.engine.connect() as conn:  # 100,000 row tuples: nothing for the collector
+        result = conn.execute(closed_query(filters, journal.engine.dialect.name))
+        # the driver's tuples as they are (no Row object per scalp): every column is converted below
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
     columns = list(zip(*rows, strict=True)) or [() for _ in _NAMES]
     # object columns: no per-value conversion into Arrow strings (pandas 3's default) for 100,000 rows
     frame = pd.DataFrame({n: pd.Series(c, dtype=object) for n, c in zip(_NAMES, columns, strict=True)})
@@ -121,6 +126,8 @@ def load_scalps(journal: Journal, filters: Filters) -> pd.DataFrame:
     for col in ("id", "dte", "contracts"):
         frame[col] = frame[col].astype(np.int64)
     frame["commission"] = frame["commission"].astype(np.float64).fillna(0.0)
+    flags = [None if v is None else bool(v) for v in frame["depth_limited"].tolist()]  # SQLite's JSON: 0 / 1
+    frame["depth_limited"] = pd.Series(flags, index=frame.index, dtype=object)
     frame["conviction"] = frame["conviction"].fillna(0).astype(int)
     frame["hold_minutes"] = (frame["exit_time"] - frame["entry_time"]).dt.total_seconds() / 60.0
     frame["win"] = frame["pnl"] > 0
@@ -136,46 +143,36 @@ def _day(value: Any) -> date:
 
 
 def closed_scalps(frame: pd.DataFrame) -> list[ClosedScalp]:
-    """The frame's rows as ``ClosedScalp`` records (metadata without the journal's added keys)."""
+    """The frame's rows as ``ClosedScalp`` records (metadata without the journal's added keys).
+
+    Each column is converted once (not per value) and each record filled from its
+    row in one step: a frozen dataclass's ``__init__`` sets its 25 fields one
+    ``object.__setattr__`` at a time, which for 100,000 scalps is most of the cost.
+    ``ClosedScalp`` has no ``__post_init__`` or slots, so the records are the ones
+    ``__init__`` would build (every field set, from the same values).
+    """
+    n = len(frame)
     c: dict[str, list[Any]] = {name: frame[name].tolist() for name in _RECORD_COLUMNS if name not in _TIMES}
     for name in _TIMES:
         c[name] = list(frame[name].dt.to_pydatetime())
+    c["expiry"] = [_day(v) for v in c["expiry"]]
+    for name in ("dte", "contracts", "conviction"):
+        c[name] = [int(v) for v in c[name]]
+    for name, default in (("signal_id", ""), ("status", "closed"), ("broker", "backtest"), ("order_id", "")):
+        c[name] = [v or default for v in c[name]]
     # the metadata keys analyzers.execution reads (None: the scalp did not record it)
-    metadata = [
+    c["metadata"] = [
         {k: v for k, v in ((DECISION_ASK_KEY, a), (DEPTH_LIMITED_KEY, d)) if v is not None and v == v}
         for a, d in zip(frame["decision_ask"].tolist(), frame["depth_limited"].tolist(), strict=True)
     ]
+    columns = [c[name] for name in _FIELDS]
     out: list[ClosedScalp] = []
-    for i in range(len(frame)):
-        out.append(
-            ClosedScalp(
-                signal_id=c["signal_id"][i] or "",
-                ticker=c["ticker"][i],
-                option_symbol=c["option_symbol"][i],
-                option_type=c["option_type"][i],
-                strike=c["strike"][i],
-                expiry=_day(c["expiry"][i]),
-                dte=int(c["dte"][i]),
-                direction=c["direction"][i],
-                contracts=int(c["contracts"][i]),
-                entry_premium=c["entry_premium"][i],
-                exit_premium=c["exit_premium"][i],
-                entry_delta=c["entry_delta"][i],
-                entry_theta=c["entry_theta"][i],
-                entry_iv=c["entry_iv"][i],
-                exit_reason=c["exit_reason"][i],
-                pnl=c["pnl"][i],
-                pnl_pct=c["pnl_pct"][i],
-                entry_time=c["entry_time"][i],
-                exit_time=c["exit_time"][i],
-                commission=c["commission"][i],
-                conviction=int(c["conviction"][i]),
-                status=c["status"][i] or "closed",
-                broker=c["broker"][i] or "backtest",
-                order_id=c["order_id"][i] or "",
-                metadata=metadata[i],
-            )
-        )
+    new = object.__new__
+    with paused_gc():
+        for values in zip(*columns, strict=True) if n else ():
+            record = new(ClosedScalp)
+            record.__dict__.update(zip(_FIELDS, values, strict=True))
+            out.append(record)
     return out
 
 
@@ -185,3 +182,7 @@ _RECORD_COLUMNS = (
     "commission",
     "conviction",
 )
+_FIELDS = tuple(f.name for f in fields(ClosedScalp))
+if set(_FIELDS) != {*_RECORD_COLUMNS, "metadata"}:  # a new ClosedScalp field must be read here too
+    missing = set(_FIELDS) ^ {*_RECORD_COLUMNS, "metadata"}
+    raise ImportError(f"dashboard.scalps does not fill the ClosedScalp fields {sorted(missing)}")

@@ -68,7 +68,7 @@ def render(ctx: Context) -> None:
             st.caption("no open scalp in the last heartbeat")
         else:
             st.dataframe(
-                scalps.loc[:, list(COLUMNS)],
+                live.shown_scalps(scalps.loc[:, list(COLUMNS)]),
                 hide_index=True,
                 column_config={
                     "pnl": st.column_config.NumberColumn(format="dollar"),

@@ -1,0 +1,77 @@
+"""Live Scalps on a real live session: ``run_live.py``'s runtime over the in-process replay venue writes
+the journal, the dashboard reads it back while a scalp is open (mid-session) and after the run finished."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dashboard import live
+from dashboard.db import open_journal
+from tests.app.live.conftest import SPY_DAY, spy_catalog  # noqa: F401 (the session-scoped catalog fixture)
+from tests.app.live.session_runs import market, session
+
+
+def test_the_live_tab_reads_a_real_session_while_a_scalp_is_open_and_after_it_finished(
+    tmp_path: Path,
+    spy_catalog: Path,  # noqa: F811
+) -> None:
+    url = f"sqlite:///{tmp_path}/journal.sqlite"
+    seen: list[dict[str, Any]] = []
+
+    def read_while_open(strategy: Any, rt: Any) -> None:
+        if seen or not any(s.open_qty > 0 for s in strategy.scalps.values()):
+            return
+        now = datetime.now(UTC)
+        journal = open_journal(url)
+        status = live.live_status(journal, now)
+        if status.heartbeat is None or not status.heartbeat.scalps:
+            return  # this bar's heartbeat is not written yet: read on the next bar
+        seen.append(
+            dict(
+                status=status,
+                table=live.open_scalps_frame(status.heartbeat, now),
+                shown=live.shown_scalps(live.open_scalps_frame(status.heartbeat, now)),
+                orders=live.recent_orders(journal, str(status.run["run_id"])),  # type: ignore[index]
+                symbol=next(s.option_symbol for s in strategy.scalps.values() if s.open_qty > 0),
+                now=now,
+            )
+        )
+        journal.engine.dispose()
+
+    code, console = session(tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:58"), on_bar=read_while_open)
+    assert code == 0, console
+    assert seen, "no heartbeat with an open scalp was read during the session"
+    mid = seen[0]
+    status = mid["status"]
+    assert status.kind == "ok" and status.run["status"] == "running" and status.run["mode"] == "paper"
+    assert status.run["strategy"] == "ema_cloud" and status.run["broker"] == "alpaca"
+    assert status.heartbeat.state == "ACTIVE" and status.heartbeat.underlying == "SPY"
+    assert 0 <= status.age_s < live.STALE_AFTER_S
+    assert status.text.startswith(f"heartbeat at {status.heartbeat.ts:%H:%M:%S} UTC")
+    [row] = mid["table"].to_dict("records")
+    assert row["option_symbol"] == mid["symbol"] and row["ticker"] == "SPY" and row["contracts"] > 0
+    assert row["entry_premium"] > 0 and row["ask"] >= row["bid"] > 0
+    assert row["delta_entry"] != 0 and row["iv_entry"] > 0
+    # the replayed day is in the past: its 0DTE expiry and cutoff have passed by wall-clock time
+    assert row["to_expiry"] == "passed" and row["to_cutoff"] in ("passed", "n/a")
+    # today the runtime writes delta_now/theta_now/iv_now as null (no re-pricing): the page says n/a
+    [shown] = mid["shown"].to_dict("records")
+    for key in ("delta_now", "theta_now", "iv_now"):
+        assert shown[key] == ("n/a" if row[key] is None else row[key])
+    assert shown["delta_entry"] == row["delta_entry"] and shown["bid"] == row["bid"]
+    events = set(zip(mid["orders"]["role"], mid["orders"]["event"], strict=True))
+    assert ("entry", "submitted") in events and ("entry", "fill") in events
+    assert set(mid["orders"]["option_symbol"]) == {mid["symbol"]}
+
+    journal = open_journal(url)
+    after = live.live_status(journal, datetime.now(UTC))
+    run_id = str(status.run["run_id"])
+    assert after.kind == "none" and after.text == f"no live run active (last live run {run_id}: finished)"
+    assert list(live.live_runs(journal)["run_id"]) == [run_id]
+    final = live.latest_heartbeat(journal, run_id)
+    assert final is not None and final.ts >= status.heartbeat.ts
+    orders = live.recent_orders(journal, run_id)
+    assert ("exit", "fill") in set(zip(orders["role"], orders["event"], strict=True))
+    assert orders["ts"].is_monotonic_decreasing
