@@ -225,9 +225,26 @@ class LiveJournal:
             except SQLAlchemyError as exc:
                 raise self._fail(f"write the closed scalp {scalp.option_symbol}", exc) from exc
         else:
+            values["metadata_json"] = self._merged_metadata(row_id, values["metadata_json"])
             self._update(row_id, values)
         self.scalps_closed += 1
         return row_id
+
+    def _merged_metadata(self, row_id: int, closing: str) -> str:
+        """The closed scalp's metadata, keeping what only the open row knew (e.g. the venue's greeks)."""
+        try:
+            with self._lock, self.engine.connect() as conn:
+                old = conn.scalar(
+                    select(OptionsScalpRecord.metadata_json).where(OptionsScalpRecord.id == row_id)
+                )
+        except SQLAlchemyError as exc:
+            raise self._fail(f"read scalp row {row_id}", exc) from exc
+        try:
+            opened = json.loads(old) if old else {}
+        except ValueError:
+            opened = {}
+        merged = {**opened, **json.loads(closing)} if isinstance(opened, dict) else json.loads(closing)
+        return json.dumps(merged, sort_keys=True, default=str)
 
     def mark_expired(self, row_id: int, note: str) -> None:
         """An open row whose contract expired while no runtime ran and that the broker no longer holds."""

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import backtrader as bt
+import numpy as np
 
 from analyzers.scalp_analyzers import ClosedScalpReader
 from app.live.expiry import flat_by, is_zero_dte
@@ -33,7 +34,9 @@ from app.live.status import ScalpView
 from journal.live import OpenScalpRow
 from options_scalper.calendar import session_open_close
 from options_scalper.constants import CONTRACT_MULTIPLIER
+from options_scalper.greeks import bs_greeks, implied_vol, time_to_expiry_years
 from options_scalper.model import ExitReason
+from options_scalper.occ import parse_occ, settlement_of_root
 from options_scalper.ports import ClockFeed
 from strategies.bartime import BarTimes
 
@@ -45,9 +48,28 @@ def scalp_view(scalp: Any) -> ScalpView:
     return ScalpView(scalp.option_symbol, qty, entry, bid, pnl)
 
 
-def heartbeat_scalp(scalp: Any, view: ScalpView, cutoff: datetime | None) -> dict[str, Any]:
+def greeks_now(scalp: Any, now: datetime, spot: float, config: Any) -> tuple[float | None, ...]:
+    """(delta, theta per day, IV) of the scalp's contract now: ours, the selector's BSM on the mid."""
+    bid, ask = float(scalp.last_bid), float(scalp.last_ask)
+    if not (bid > 0 and ask > 0 and spot > 0):
+        return None, None, None
+    settlement = settlement_of_root(parse_occ(scalp.option_symbol).root)
+    t = time_to_expiry_years(now, scalp.intent.expiry, settlement)
+    r = float(getattr(config, "risk_free_rate", 0.0) or 0.0)
+    q = float(getattr(config, "dividend_yield", 0.0) or 0.0)
+    call = scalp.intent.right.word == "call"
+    iv = implied_vol((bid + ask) / 2.0, spot, float(scalp.intent.strike), t, r, q, call)
+    g = bs_greeks(spot, float(scalp.intent.strike), t, r, q, iv, call)
+    values = tuple(float(np.ravel(x)[0]) for x in (g.delta, g.theta_per_day, iv))
+    return tuple(None if math.isnan(v) else v for v in values)
+
+
+def heartbeat_scalp(
+    scalp: Any, view: ScalpView, cutoff: datetime | None, now_greeks: tuple[float | None, ...] = (None,) * 3
+) -> dict[str, Any]:
     """One open scalp as ``live_heartbeats.open_scalps_json`` documents it."""
     intent, sel = scalp.intent, scalp.intent.selection
+    delta_now, theta_now, iv_now = now_greeks
     return {
         "ticker": str(intent.ticker), "option_symbol": view.option_symbol, "option_type": intent.right.word,
         "strike": float(intent.strike), "expiry": intent.expiry.isoformat(), "contracts": view.contracts,
@@ -55,9 +77,19 @@ def heartbeat_scalp(scalp: Any, view: ScalpView, cutoff: datetime | None) -> dic
         "entry_time": (scalp.entry_time or scalp.opened_at).isoformat(),
         "bid": view.bid, "ask": float(scalp.last_ask), "pnl": view.pnl, "pnl_pct": view.pnl_pct,
         "delta_entry": float(sel.delta), "theta_entry": float(sel.theta), "iv_entry": float(sel.iv),
-        "delta_now": None, "theta_now": None, "iv_now": None,
+        "delta_now": delta_now, "theta_now": theta_now, "iv_now": iv_now,
         "cutoff": cutoff.isoformat() if cutoff else None,
     }  # fmt: skip
+
+
+def venue_greeks(scalp: Any) -> dict[str, float | None] | None:
+    """The venue's own greeks of the contract at entry (recorded; ours decided), None without them."""
+    chain = getattr(getattr(getattr(scalp, "book", None), "clock", None), "chain", None)
+    lookup = getattr(chain, "venue_quote", None)
+    quote = lookup(scalp.option_symbol) if lookup is not None else None
+    if quote is None:
+        return None
+    return {k: getattr(quote, k) for k in ("delta", "gamma", "theta", "vega", "iv")}
 
 
 def open_row(scalp: Any, run_order: str = "") -> OpenScalpRow:
@@ -69,7 +101,7 @@ def open_row(scalp: Any, run_order: str = "") -> OpenScalpRow:
         entry_premium=float(scalp.entry_premium), entry_time=scalp.entry_time or scalp.opened_at,
         entry_delta=float(sel.delta), entry_theta=float(sel.theta), entry_iv=float(sel.iv), order_id=run_order,
         metadata={"trigger": scalp.signal.trigger, "conviction": int(intent.conviction),
-                  "decision_ask": float(sel.ask)},
+                  "decision_ask": float(sel.ask), "venue_greeks": venue_greeks(scalp)},
     )  # fmt: skip
 
 
@@ -126,7 +158,12 @@ class LiveGuard(bt.Analyzer):
         rt.gate.check_daily_loss(day_pnl, now)
         cutoff = flat_by(now, rt.settings.strategy_config)
         details = [
-            heartbeat_scalp(s, v, cutoff if is_zero_dte(s.intent.expiry, now) else None)
+            heartbeat_scalp(
+                s,
+                v,
+                cutoff if is_zero_dte(s.intent.expiry, now) else None,
+                greeks_now(s, now, float(s.book.clock.close[0]), rt.settings.strategy_config),
+            )
             for s, v in zip(scalps, views, strict=True)
         ]
         prices = {c.symbol: float(c.close[0]) for c in clocks}

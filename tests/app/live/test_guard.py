@@ -5,6 +5,7 @@ flattens 0DTE by 15:10 ET, Ctrl-C flattens and stops."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -69,11 +70,21 @@ def test_journal_rows_heartbeats_and_expiry_safety(
     with engine.connect() as conn:
         rows = conn.execute(select(OptionsScalpRecord).order_by(OptionsScalpRecord.entry_time)).all()
         beats = conn.scalar(select(func.count()).select_from(HeartbeatRecord))
+        held = [
+            d
+            for (js,) in conn.execute(select(HeartbeatRecord.open_scalps_json))
+            for d in json.loads(js or "[]")
+        ]
     assert [(r.option_symbol, r.status, r.pnl) for r in rows] == [
         (c.option_symbol, c.status, pytest.approx(c.pnl)) for c in sorted(closed, key=lambda c: c.entry_time)
     ]
     assert open_scalps(engine, "alpaca", "PA1") == []
     assert beats == 390  # one a minute of the traded session (none for the warm-up bars)
+    priced = [d for d in held if d["bid"] > 0 and d["ask"] > 0]
+    assert priced, "heartbeats while a scalp was open with a quote"
+    for d in priced:  # re-priced each minute by our own BSM at the mid
+        sign = 1 if d["option_type"] == "call" else -1
+        assert 0 < sign * d["delta_now"] < 1 and d["iv_now"] > 0 and d["theta_now"] < 0, d
     assert rt.closed_count == len(closed)
     assert "day " in rt.last_status and "ACTIVE" in rt.last_status
     # expiry safety: every 0DTE flat by 15:10 ET, although the strategy's own cutoff is 15:45

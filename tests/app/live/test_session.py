@@ -30,8 +30,15 @@ def test_a_session_trades_journals_and_logs(tmp_path: Path, spy_catalog: Path) -
     assert ("entry", "submitted") in events and ("entry", "fill") in events and ("exit", "fill") in events
     fills = [o for o in rows(tmp_path, LiveOrderRecord) if o.event in ("fill", "partial_fill")]
     assert all(o.execution_id and o.fill_qty and o.fill_price for o in fills)
+    venue_greeks = [json.loads(s.metadata_json).get("venue_greeks") for s in scalps]
+    assert all(g and g["delta"] is not None and g["iv"] for g in venue_greeks)  # recorded, ours decided
     beats = rows(tmp_path, HeartbeatRecord)
     assert len(beats) >= 12 and {b.state for b in beats} == {"ACTIVE"}
+    held = [d for b in beats for d in json.loads(b.open_scalps_json or "[]")]
+    assert held, "a heartbeat while the scalp was open"
+    for d in held:  # no two-sided quote yet: nothing to re-price, said as null
+        if not (d["bid"] > 0 and d["ask"] > 0):
+            assert d["delta_now"] is None and d["iv_now"] is None
     status = [line for line in console.splitlines() if " ET  SPY " in line]
     assert len(status) == len(beats)
     log = [json.loads(line) for line in (tmp_path / "live.log").read_text().splitlines()]
