@@ -13,8 +13,11 @@ import backtrader as bt
 from app.live.limits import LiveLimits
 from app.live.request import LiveRequest
 from app.live.session import Harness, run
+from tests.support.fake_keys import fake_keys
 from tests.support.replay_market import ReplayMarket
 from tests.support.replay_venue import Lockstep, ReplayVenue
+
+REPLAY_KEY, REPLAY_SECRET = fake_keys("replay")
 
 FAST_CLOCK = dict(gap_grace_seconds=0.0, clock_poll_seconds=0.0, qcheck=0.2)
 ANY_BID = dict(exit_slippage_pct=1.0, exit_slippage_max=1e9)  # a Market exit fills at the next bid
@@ -82,7 +85,7 @@ def session(
     console = io.StringIO()
     code = run(
         LiveRequest(**fields),
-        env={"APCA_API_KEY_ID": "PKREPLAYKEY0001", "APCA_API_SECRET_KEY": "replay-secret-value-0001"},
+        env={"APCA_API_KEY_ID": REPLAY_KEY, "APCA_API_SECRET_KEY": REPLAY_SECRET},
         ask=ask,
         console=console,
         harness=Harness(venue=venue, runner=runner, store_options={"clock_params": FAST_CLOCK, **ANY_BID}),

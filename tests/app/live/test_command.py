@@ -9,8 +9,11 @@ import pytest
 
 from app import cli, live_command
 from tests.support.fake_alpaca import FakeAlpaca
+from tests.support.fake_keys import fake_keys
 from tests.support.replay_market import ReplayMarket
 from tests.support.tiny_data import TINY_DAYS, tiny_spy
+
+GOOD_KEY, GOOD_SECRET = fake_keys("good")
 
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -48,7 +51,7 @@ def test_bad_input_is_one_line_and_exit_2(
 @pytest.fixture
 def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeAlpaca]:
     market = ReplayMarket(tiny_spy(tmp_path_factory) / ".catalog", ["SPY"], TINY_DAYS[-1], start_et="10:00")
-    with FakeAlpaca(market, key="PKGOODKEY", secret="good-secret") as f:
+    with FakeAlpaca(market, key=GOOD_KEY, secret=GOOD_SECRET) as f:
         yield f
 
 
@@ -61,7 +64,7 @@ def test_keys_rejected_network_down_and_no_options_approval(
     monkeypatch.setenv("APCA_API_SECRET_KEY", "wrong-secret-value")
     code, err = refused(capsys)
     assert code == cli.EXIT_AUTH and "wrong-secret-value" not in err
-    monkeypatch.setenv("APCA_API_SECRET_KEY", "good-secret")
+    monkeypatch.setenv("APCA_API_SECRET_KEY", GOOD_SECRET)
     fake.faults.options_not_approved()
     code, err = refused(capsys)
     assert code == cli.EXIT_PERMISSION and "options" in err

@@ -17,6 +17,9 @@ from app.live.logs import LiveLog, redact, secrets_of
 from app.live.status import ScalpView, status_line
 from options_scalper.config import ScalpConfig
 from options_scalper.config_momentum import MomentumConfig
+from tests.support.fake_keys import fake_keys
+
+TEST_KEY, TEST_SECRET = fake_keys("test")
 
 
 def test_a_second_lock_on_the_account_is_refused_naming_the_holder(tmp_path: Path) -> None:
@@ -64,16 +67,16 @@ def test_status_line() -> None:
 
 
 def test_secrets_never_reach_the_log_or_the_console(tmp_path: Path) -> None:
-    env = {"APCA_API_KEY_ID": "PKTESTKEY123", "APCA_API_SECRET_KEY": "s3cr3t-value-xyz", "OTHER": "x"}
+    env = {"APCA_API_KEY_ID": TEST_KEY, "APCA_API_SECRET_KEY": TEST_SECRET, "OTHER": "x"}
     secrets = secrets_of(env)
-    assert redact("key PKTESTKEY123 and s3cr3t-value-xyz", secrets) == "key *** and ***"
+    assert redact(f"key {TEST_KEY} and {TEST_SECRET}", secrets) == "key *** and ***"
     console = io.StringIO()
     log = LiveLog(tmp_path / "live.log", secrets, console=console)
     log.capture_library_logs()
     try:
-        log.say("connected with PKTESTKEY123")
-        log.event("order", detail={"header": "s3cr3t-value-xyz"})
-        logging.getLogger("alpaca.test").warning("auth header %s", "PKTESTKEY123")
+        log.say(f"connected with {TEST_KEY}")
+        log.event("order", detail={"header": TEST_SECRET})
+        logging.getLogger("alpaca.test").warning("auth header %s", TEST_KEY)
     finally:
         log.close()
     text = (tmp_path / "live.log").read_text()

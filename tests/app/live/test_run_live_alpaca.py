@@ -25,10 +25,11 @@ from app import cli
 from journal.models import LiveOrderRecord, OptionsScalpRecord, RunRecord
 from tests.app.live.conftest import SPY_DAY
 from tests.support.fake_alpaca import FakeAlpaca
+from tests.support.fake_keys import fake_keys
 from tests.support.replay_market import ReplayMarket
 
 ROOT = Path(__file__).resolve().parents[3]
-KEY, SECRET = "PKE2ETESTKEY4242", "e2e-secret-Zq9-value"
+KEY, SECRET = fake_keys("e2e")
 
 
 @pytest.fixture

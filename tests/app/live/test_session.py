@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, select
 from app import cli
 from journal.models import HeartbeatRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from tests.app.live.conftest import SPY_DAY
-from tests.app.live.session_runs import interrupt_when_open, market, session
+from tests.app.live.session_runs import REPLAY_KEY, REPLAY_SECRET, interrupt_when_open, market, session
 
 
 def rows(tmp: Path, model: type) -> list:  # type: ignore[type-arg]
@@ -44,7 +44,7 @@ def test_a_session_trades_journals_and_logs(tmp_path: Path, spy_catalog: Path) -
     log = [json.loads(line) for line in (tmp_path / "live.log").read_text().splitlines()]
     assert {"start", "run", "status", "order", "scalp_open", "scalp_closed"} <= {r["event"] for r in log}
     text = (tmp_path / "live.log").read_text() + console
-    assert "PKREPLAYKEY0001" not in text and "replay-secret-value-0001" not in text
+    assert REPLAY_KEY not in text and REPLAY_SECRET not in text
 
 
 def test_ctrl_c_flattens_and_exits_130(tmp_path: Path, spy_catalog: Path) -> None:

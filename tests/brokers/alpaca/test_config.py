@@ -6,8 +6,10 @@ import pytest
 
 from brokers.alpaca.config import AlpacaConfig
 from brokers.live.venue import VenueError, VenueErrorKind
+from tests.support.fake_keys import fake_keys
 
-KEYS = {"APCA_API_KEY_ID": "AKID-123456", "APCA_API_SECRET_KEY": "s3cr3t-value-xyz"}
+KEY, SECRET = fake_keys("config")
+KEYS = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET}
 
 
 def test_defaults_are_paper_endpoints_and_the_free_feeds() -> None:
@@ -47,7 +49,7 @@ def test_every_endpoint_and_feed_comes_from_the_environment() -> None:
 def test_repr_never_shows_the_keys() -> None:
     c = AlpacaConfig.from_environment({}, KEYS)
     text = repr(c) + str(c)
-    assert "AKID-123456" not in text and "s3cr3t-value-xyz" not in text
+    assert KEY not in text and SECRET not in text
     assert "paper-api.alpaca.markets" in text
 
 
