@@ -20,6 +20,7 @@ import backtrader as bt
 
 from brokers.backtest.store import BacktestStore
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
+from btcompat.cerebro import ScalpCerebro
 from options_scalper.constants import DEFAULT_CAP_TO_SIZE, DEFAULT_CASH
 
 DEFAULT_POOL_SIZE = 3  # contract feeds per symbol: one per allowed open position
@@ -83,7 +84,7 @@ def cerebro_for(
     ``exactbars=-1`` (Backtrader's own setting) bounds the buffers of indicators inside
     indicators; 0 keeps everything (what ``cerebro.plot`` needs).
     """
-    cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=stdstats, exactbars=exactbars)
+    cerebro = ScalpCerebro(preload=False, runonce=False, stdstats=stdstats, exactbars=exactbars)
     for sym in symbols:
         add_symbol_feeds(cerebro, store, sym, fromdate, todate, warmup_days, pool_size, macro_minutes)
     cerebro.broker = store.getbroker()

@@ -10,6 +10,7 @@ from typing import Any
 import backtrader as bt
 import pytest
 
+from analyzers.equity import BarColumns
 from analyzers.scalp_analyzers import EquityCurve
 from app.cerebro import build_cerebro
 from feeds.backtest.clock import CONTRACT_KEEP_BARS, UnderlyingFeed
@@ -145,3 +146,31 @@ def test_the_shipped_strategies_indicators_hold_as_much_on_the_last_day_as_on_th
     rows = strat.analyzers.state.get_analysis()["rows"]
     assert len(rows) == len(days) and len(strat.books["SPY"].clock) == 390 * len(days)
     assert rows[-1] == rows[2] > 0  # the macro cloud has filled its buffers by the third session
+
+
+def _equity_run(writer: bool) -> Any:
+    cat = MemoryCatalog()
+    days = DAYS[:3]
+    for d in days:
+        bars, quotes = synthetic_day("SPY", d, strikes=(100.0,), expiries=(d,), seed=d.toordinal())
+        cat.add_day("SPY", d, bars, quotes)
+    cer = build_cerebro(Trading, cat, ["SPY"], fromdate=days[1], warmup_days=1, cash=50_000.0)
+    cer.addanalyzer(EquityCurve, _name="equity")
+    if writer:
+        cer.addwriter(bt.WriterStringIO)
+    return cer.run()[0].analyzers.equity
+
+
+def test_a_run_without_writers_never_makes_the_equity_curves_per_bar_lists() -> None:
+    # Backtrader's stop_writers asks every analyzer for its analysis even with no writer; the
+    # product's Cerebro does not, so the per-bar columns stay runs until the report asks
+    equity = _equity_run(writer=False)
+    assert isinstance(equity._analysis["bars"], BarColumns)
+    bars = equity.get_analysis()["bars"]  # the report's call makes them, as before
+    assert isinstance(bars, dict) and len(bars["value"]) == 3 * 390  # the warm-up session and two more
+
+
+def test_a_run_with_a_writer_still_gets_backtraders_summary() -> None:
+    equity = _equity_run(writer=True)
+    assert isinstance(equity._analysis["bars"], dict)  # made by the writer summary's get_analysis()
+    assert len(equity._analysis["bars"]["value"]) == 3 * 390
