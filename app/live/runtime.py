@@ -236,16 +236,22 @@ class LiveRuntime:
         )  # fmt: skip
 
     def on_chain(self, chain: Any, snapshot: ChainSnapshot) -> None:
-        """The live chain's listener: keep the snapshot as the strategy decides on it (Cerebro thread)."""
-        book = getattr(self.strategy, "books", {}).get(snapshot.underlying)
-        if book is not None:  # the underlying of the last minutes, added by the strategy's own rule
-            snapshot = self.strategy._with_quote_minutes(snapshot, book)
-        times = {}
-        for symbol in snapshot.symbol:
-            quote = chain.venue_quote(str(symbol))
-            times[str(symbol)] = None if quote is None else quote.ts
-        history = chain.iv_history(session_date(snapshot.ts))
-        payload = chain_payload(snapshot, times, history)
+        """The live chain's listener: keep the snapshot as the strategy decides on it (Cerebro thread).
+
+        Recording never costs the strategy its decision: a failure here is logged, the minute unrecorded.
+        """
+        try:
+            book = getattr(self.strategy, "books", {}).get(snapshot.underlying)
+            if book is not None:  # the underlying of the last minutes, added by the strategy's own rule
+                snapshot = self.strategy._with_quote_minutes(snapshot, book)
+            times = {}
+            for symbol in snapshot.symbol:
+                quote = chain.venue_quote(str(symbol))
+                times[str(symbol)] = None if quote is None else quote.ts
+            payload = chain_payload(snapshot, times, chain.iv_history(session_date(snapshot.ts)))
+        except Exception as exc:  # whatever went wrong, the strategy still decides (see the docstring)
+            self.log.event("chain_record", level="warning", symbol=snapshot.underlying, message=str(exc))
+            return
         key = (snapshot.underlying, snapshot.ts)
         self.chains[key] = ChainRow(
             snapshot.underlying, snapshot.ts, float(snapshot.underlying_price), payload
