@@ -2,7 +2,10 @@
 
 The snapshot is the one a backtest decides on (``ChainProvider.snapshot`` of the
 bar-close minute, with the underlying of the last minutes for carried quotes, as
-``strategies.base`` builds it). The selector is ``StrikeSelector`` built from the
+``strategies.base`` builds it), or, for a live / paper / dry run, the very snapshot
+its strategy was served at that minute (``live_chains``, read back by
+``journal.live_read.recorded_chain``, with the IV history the pipeline was given).
+Both go through ``snapshot_view``, the one code path below. The selector is ``StrikeSelector`` built from the
 run's config (``registry.load_config_class`` + the run's params), and the pipeline
 verdict is ``OptionsScalper.process_signal`` on that snapshot:
 
@@ -28,8 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.db import Journal
 from feeds.catalog.api import CatalogLike
 from feeds.catalog.chain import ChainProvider
+from journal import live_read
+from journal.models import LIVE_CHAINS_TABLE
 from options_scalper import greeks
 from options_scalper.calendar import ET, is_half_day, is_tradable, session_date
 from options_scalper.expiry import trading_dte
@@ -164,13 +170,64 @@ def chain_view(
     conviction: int = DEFAULT_CONVICTION,
     notes: tuple[str, ...] = (),
 ) -> ChainView:
-    """The chain of ``symbol`` at bar close ``ts`` (aware UTC) through ``config`` 's selector and pipeline."""
+    """The catalog's chain of ``symbol`` at bar close ``ts`` (aware UTC) through ``config`` 's selector and pipeline."""
     chain = ChainProvider(catalog, symbol)
     bars = minutes(catalog, symbol, session_date(ts))
+    snapshot = decision_snapshot(chain, bars, ts, config.selection_criteria().max_quote_age_minutes)
+    history = chain.iv_history(snapshot.session_date)
+    return snapshot_view(
+        snapshot, history, direction, config, equity=equity, conviction=conviction, notes=notes
+    )
+
+
+def live_minutes(journal: Journal, run_id: str) -> pd.DataFrame:
+    """The minutes whose chain live run ``run_id`` recorded: ``underlying`` and ``ts`` (aware UTC), by minute."""
+    if LIVE_CHAINS_TABLE not in journal.tables:  # a journal from before revision 140
+        return pd.DataFrame(columns=["underlying", "ts"])
+    rows = live_read.chain_minutes(journal.engine, run_id)
+    return pd.DataFrame(rows, columns=["underlying", "ts"])
+
+
+def live_chain_view(
+    journal: Journal,
+    run_id: str,
+    symbol: str,
+    ts: datetime,
+    direction: Direction,
+    config: Any,
+    *,
+    equity: float = DEFAULT_EQUITY,
+    conviction: int = DEFAULT_CONVICTION,
+    notes: tuple[str, ...] = (),
+) -> ChainView:
+    """The chain live run ``run_id`` 's strategy was served for ``symbol`` at ``ts``, through the same code path."""
+    recorded = live_read.recorded_chain(journal.engine, run_id, symbol, ts)
+    if recorded is None:
+        raise ValueError(f"run {run_id} recorded no {symbol} chain at {ts.isoformat()}")
+    view = snapshot_view(
+        recorded.snapshot, list(recorded.iv_history), direction, config,
+        equity=equity, conviction=conviction, notes=notes,
+    )  # fmt: skip
+    times = dict(zip((str(s) for s in recorded.snapshot.symbol), recorded.quote_time, strict=True))
+    table = view.table.assign(quote_time=view.table["option_symbol"].map(times))
+    return dataclasses.replace(view, table=table)
+
+
+def snapshot_view(
+    snapshot: ChainSnapshot,
+    iv_history: list[float],
+    direction: Direction,
+    config: Any,
+    *,
+    equity: float = DEFAULT_EQUITY,
+    conviction: int = DEFAULT_CONVICTION,
+    notes: tuple[str, ...] = (),
+) -> ChainView:
+    """``snapshot`` (decided on at its ``ts``) through ``config`` 's selector and pipeline (see module doc)."""
+    ts, symbol = snapshot.ts, snapshot.underlying
     criteria = config.selection_criteria()
-    snapshot = decision_snapshot(chain, bars, ts, criteria.max_quote_age_minutes)
     selector = StrikeSelector(criteria)
-    result = _pipeline(snapshot, direction, ts, config, chain, equity, conviction)
+    result = _pipeline(snapshot, direction, ts, config, iv_history, equity, conviction)
     verdict = _verdict_text(result)
     allowed = tradable_expiries(config, snapshot, ts)
     if isinstance(allowed, Rejection) and isinstance(result, Rejection):
@@ -257,7 +314,7 @@ def _pipeline(
     direction: Direction,
     ts: datetime,
     config: Any,
-    chain: ChainProvider,
+    iv_history: list[float],
     equity: float,
     conviction: int,
 ) -> OrderIntent | Rejection:
@@ -272,9 +329,7 @@ def _pipeline(
         underlying_price=float(snapshot.underlying_price),
     )
     account = AccountState(equity=equity, cash=equity)
-    return OptionsScalper(config).process_signal(
-        signal, snapshot, account, iv_history=chain.iv_history(snapshot.session_date)
-    )
+    return OptionsScalper(config).process_signal(signal, snapshot, account, iv_history=iv_history)
 
 
 def _verdict_text(result: OrderIntent | Rejection) -> str:

@@ -12,7 +12,14 @@ import sqlite3
 from pathlib import Path
 
 from journal.migrate import VERSION_TABLE
-from journal.models import HEARTBEATS_TABLE, LEDGER_TABLE, LIVE_ORDERS_TABLE, RUNS_TABLE, TABLE_NAME
+from journal.models import (
+    HEARTBEATS_TABLE,
+    LEDGER_TABLE,
+    LIVE_CHAINS_TABLE,
+    LIVE_ORDERS_TABLE,
+    RUNS_TABLE,
+    TABLE_NAME,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_BYTES = 100
@@ -24,6 +31,9 @@ TABLES_AT_REVISION: dict[str | None, frozenset[str]] = {
     "138_split_ledger": frozenset({TABLE_NAME, RUNS_TABLE, LEDGER_TABLE}),
     "139_live_runtime": frozenset(
         {TABLE_NAME, RUNS_TABLE, LEDGER_TABLE, LIVE_ORDERS_TABLE, HEARTBEATS_TABLE}
+    ),
+    "140_live_chains": frozenset(
+        {TABLE_NAME, RUNS_TABLE, LEDGER_TABLE, LIVE_ORDERS_TABLE, HEARTBEATS_TABLE, LIVE_CHAINS_TABLE}
     ),
 }
 JOURNAL_TABLES = frozenset().union(*TABLES_AT_REVISION.values())

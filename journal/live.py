@@ -12,13 +12,17 @@ can rebuild state from (``journal.live_read``):
   booked twice (the call returns False for a repeat).
 * ``open_scalp`` writes a scalp's ``options_scalps`` row when its first entry fill
   is booked (status ``open``); ``close_scalp`` updates that row when it closes.
-* ``heartbeat`` appends one ``live_heartbeats`` row (the runtime writes one a minute).
+* ``heartbeat`` appends one ``live_heartbeats`` row (the runtime writes one a minute) and, in
+  the same transaction, the ``live_chains`` rows of the chain snapshots served since the last
+  one (revision 140: one row per run, underlying and minute; ``chain_payload`` is its JSON).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,8 +32,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from journal.errors import JournalError, mask_url
-from journal.models import HeartbeatRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
+from journal.models import HeartbeatRecord, LiveChainRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from journal.writer import RunEntry, finish_run, metadata_json, open_engine, run_record
+from options_scalper.model import ChainSnapshot
 from options_scalper.records import ClosedScalp
 
 LIVE_MODES = ("paper", "live", "dry_run")
@@ -93,6 +98,61 @@ class HeartbeatRow:
     day_pnl: float | None = None
     open_scalps: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
+
+
+CHAIN_FLOAT_FIELDS = (
+    "strike",
+    "bid",
+    "ask",
+    "bid_size",
+    "ask_size",
+    "quote_age_min",
+    "open_interest",
+    "volume",
+)
+
+
+def _floats(values: Any) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in (float(x) for x in values)]
+
+
+def chain_payload(
+    snapshot: ChainSnapshot,
+    quote_times: Mapping[str, datetime | None] | None = None,
+    iv_history: Sequence[float] = (),
+) -> dict[str, Any]:
+    """``snapshot`` as ``live_chains.payload_json`` keeps it (parallel lists; NaN -> null; exact floats)."""
+    symbols = [str(s) for s in snapshot.symbol]
+    times = quote_times or {}
+    by_age = snapshot.underlying_by_age
+    payload: dict[str, Any] = {
+        "underlying_by_age": None if by_age is None else _floats(by_age),
+        "iv_history": [float(v) for v in iv_history],
+        "half_day": bool(snapshot.half_day),
+        "oi_known": bool(snapshot.oi_known),
+        "volume_known": bool(snapshot.volume_known),
+        "symbol": symbols,
+        "expiry": [str(d) for d in snapshot.expiry.astype("datetime64[D]")],
+        "is_call": [bool(c) for c in snapshot.is_call],
+        "quote_time": [None if times.get(s) is None else naive_utc(times[s]).isoformat() for s in symbols],  # type: ignore[arg-type]
+    }
+    for name in CHAIN_FLOAT_FIELDS:
+        payload[name] = _floats(getattr(snapshot, name))
+    return payload
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """One served chain snapshot: ``minute`` (aware UTC, the decision bar's close) and its payload."""
+
+    underlying: str
+    minute: datetime
+    underlying_price: float
+    payload: dict[str, Any]
+
+    @property
+    def contracts(self) -> int:
+        return len(self.payload.get("symbol", ()))
 
 
 class LiveJournal:
@@ -262,8 +322,31 @@ class LiveJournal:
         except SQLAlchemyError as exc:
             raise self._fail(f"update scalp row {row_id}", exc) from exc
 
-    def heartbeat(self, row: HeartbeatRow) -> None:
-        record = HeartbeatRecord(
+    def heartbeat(self, row: HeartbeatRow | None, chains: Sequence[ChainRow] = ()) -> None:
+        """Append the heartbeat ``row`` (None: none this time) and the ``chains`` rows, in one transaction."""
+        records: list[Any] = [self._chain_record(c) for c in chains]
+        if row is not None:
+            records.append(self._heartbeat_record(row))
+        if not records:
+            return
+        try:
+            with self._lock, self._sessions.begin() as session:
+                session.add_all(records)
+        except SQLAlchemyError as exc:
+            raise self._fail("write the heartbeat", exc) from exc
+
+    def _chain_record(self, row: ChainRow) -> LiveChainRecord:
+        return LiveChainRecord(
+            run_id=self.run_id,
+            underlying=row.underlying,
+            minute=naive_utc(row.minute),
+            underlying_price=float(row.underlying_price),
+            contracts=row.contracts,
+            payload_json=json.dumps(row.payload, separators=(",", ":")),
+        )
+
+    def _heartbeat_record(self, row: HeartbeatRow) -> HeartbeatRecord:
+        return HeartbeatRecord(
             run_id=self.run_id,
             ts=naive_utc(row.ts),
             bar_time=naive_utc(row.bar_time) if row.bar_time else None,
@@ -276,11 +359,6 @@ class LiveJournal:
             open_scalps_json=json.dumps(row.open_scalps, default=str),
             message=row.message,
         )
-        try:
-            with self._lock, self._sessions.begin() as session:
-                session.add(record)
-        except SQLAlchemyError as exc:
-            raise self._fail("write the heartbeat", exc) from exc
 
     def run_row(self) -> RunRecord | None:
         with self._sessions() as session:
@@ -290,4 +368,13 @@ class LiveJournal:
         self.engine.dispose()
 
 
-__all__ = ["LIVE_MODES", "HeartbeatRow", "LiveJournal", "OpenScalpRow", "OrderEventRow", "naive_utc"]
+__all__ = [
+    "LIVE_MODES",
+    "ChainRow",
+    "HeartbeatRow",
+    "LiveJournal",
+    "OpenScalpRow",
+    "OrderEventRow",
+    "chain_payload",
+    "naive_utc",
+]

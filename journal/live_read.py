@@ -4,21 +4,26 @@ All reads are scoped to one broker account (``runs.broker`` / ``runs.account``) 
 to real runs (paper, live) or dry runs (``dry_run=True``: a dry run's simulated
 positions never meet a real one's), whatever run wrote the rows, so a new run of ``run_live.py`` sees what every earlier
 run on that account left open. Values are plain dataclasses (aware UTC times).
+
+``chain_minutes`` / ``recorded_chain`` read back the chain snapshots a run's strategy
+was served (``live_chains``, revision 140) as the ``ChainSnapshot`` it decided on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from journal.errors import JournalError
-from journal.models import LiveOrderRecord, OptionsScalpRecord, RunRecord
+from journal.models import LiveChainRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
+from options_scalper.model import ChainSnapshot
 from options_scalper.records import ClosedScalp
 
 TERMINAL_EVENTS = frozenset({"fill", "canceled", "expired", "rejected"})
@@ -243,14 +248,104 @@ def latest_live_run(engine: Engine) -> str | None:
     return result
 
 
+@dataclass(frozen=True)
+class RecordedChain:
+    """A served chain snapshot read back: the snapshot, the pipeline's IV history, each quote's venue time."""
+
+    run_id: str
+    snapshot: ChainSnapshot
+    iv_history: tuple[float, ...]
+    quote_time: tuple[datetime | None, ...]
+
+
+def chain_minutes(engine: Engine, run_id: str) -> list[tuple[str, datetime]]:
+    """(underlying, minute aware UTC) of every chain snapshot ``run_id`` recorded, by minute."""
+
+    def go() -> list[tuple[str, datetime]]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(LiveChainRecord.underlying, LiveChainRecord.minute)
+                .where(LiveChainRecord.run_id == run_id)
+                .order_by(LiveChainRecord.minute, LiveChainRecord.underlying)
+            ).all()
+        return [(str(u), aware(m)) for u, m in rows]  # type: ignore[misc]
+
+    result: list[tuple[str, datetime]] = _read(f"the recorded chains of run {run_id}", go)
+    return result
+
+
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def snapshot_of(underlying: str, minute: datetime, price: float, payload: dict[str, Any]) -> ChainSnapshot:
+    """The ``ChainSnapshot`` of a ``live_chains`` payload (``journal.live.chain_payload``'s inverse)."""
+    by_age = payload.get("underlying_by_age")
+    return ChainSnapshot(
+        underlying=underlying,
+        ts=minute,
+        underlying_price=float(price),
+        symbol=np.array(payload["symbol"], dtype=object),
+        expiry=np.array(payload["expiry"], dtype="datetime64[D]"),
+        is_call=np.array(payload["is_call"], dtype=bool),
+        strike=_floats(payload["strike"]),
+        bid=_floats(payload["bid"]),
+        ask=_floats(payload["ask"]),
+        bid_size=_floats(payload["bid_size"]),
+        ask_size=_floats(payload["ask_size"]),
+        quote_age_min=_floats(payload["quote_age_min"]),
+        open_interest=_floats(payload["open_interest"]),
+        volume=_floats(payload["volume"]),
+        oi_known=bool(payload.get("oi_known")),
+        volume_known=bool(payload.get("volume_known")),
+        half_day=bool(payload.get("half_day")),
+        underlying_by_age=None if by_age is None else _floats(by_age),
+    )
+
+
+def recorded_chain(engine: Engine, run_id: str, underlying: str, minute: datetime) -> RecordedChain | None:
+    """The chain snapshot ``run_id`` was served for ``underlying`` at ``minute`` (aware UTC); None: not recorded."""
+    at = minute.astimezone(UTC).replace(tzinfo=None) if minute.tzinfo else minute
+
+    def go() -> RecordedChain | None:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(LiveChainRecord).where(
+                    LiveChainRecord.run_id == run_id,
+                    LiveChainRecord.underlying == underlying,
+                    LiveChainRecord.minute == at,
+                )
+            ).first()
+        if row is None:
+            return None
+        r = row  # a Core row: one attribute per column
+        payload = json.loads(r.payload_json)
+        when = r.minute.replace(tzinfo=UTC)
+        return RecordedChain(
+            run_id=run_id,
+            snapshot=snapshot_of(r.underlying, when, r.underlying_price, payload),
+            iv_history=tuple(float(v) for v in payload.get("iv_history") or ()),
+            quote_time=tuple(
+                None if t is None else aware(datetime.fromisoformat(t)) for t in payload["quote_time"]
+            ),
+        )
+
+    result: RecordedChain | None = _read(f"the recorded chain of run {run_id}", go)
+    return result
+
+
 __all__ = [
     "TERMINAL_EVENTS",
     "JournalOrder",
     "JournalScalp",
+    "RecordedChain",
     "account_orders",
+    "chain_minutes",
     "latest_live_run",
     "open_scalps",
     "realized_today",
+    "recorded_chain",
     "run_closed_scalps",
+    "snapshot_of",
     "summarize_orders",
 ]

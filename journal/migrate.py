@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "options_scalps_alembic_version"
-HEAD = "139_live_runtime"
+HEAD = "140_live_chains"
 
 
 def alembic_config(url: str | None = None) -> Config:

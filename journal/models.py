@@ -7,7 +7,8 @@ index and the ``runs`` table (one row per backtest run); revision 138 adds
 ``runs.split`` and the ``split_ledger`` table (which run touched which
 dataset split, with which params: the out-of-sample ledger); revision 139 adds
 ``runs.mode/broker/account`` and the live session's tables ``live_orders`` (every
-order event as it happens) and ``live_heartbeats`` (the runtime's status each minute).
+order event as it happens) and ``live_heartbeats`` (the runtime's status each minute);
+revision 140 adds ``live_chains`` (the chain snapshot the live strategy decided on, per minute).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ LEDGER_TABLE = "split_ledger"
 LEDGER_INDEX = "ix_split_ledger_strategy_split"
 LIVE_ORDERS_TABLE = "live_orders"
 HEARTBEATS_TABLE = "live_heartbeats"
+LIVE_CHAINS_TABLE = "live_chains"
 RUN_MODES = ("backtest", "paper", "live", "dry_run")
 RUN_ID_LENGTH = 40
 INDEXES: dict[str, tuple[str, ...]] = {
@@ -213,3 +215,28 @@ class HeartbeatRecord(Base):
     open_scalps: Mapped[int | None] = mapped_column(Integer)
     open_scalps_json: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class LiveChainRecord(Base):
+    """The chain snapshot a live run's strategy was served at one minute (what the Strike Picker replays).
+
+    One row per ``(run_id, underlying, minute)``; ``minute`` is the decision bar's close
+    (naive UTC), ``contracts`` the number of quotes. ``payload_json`` is one JSON object
+    (``journal.live.chain_payload``): ``underlying_by_age`` (the underlying k minutes before
+    ``minute`` at index k), ``iv_history``, ``half_day``, ``oi_known``, ``volume_known`` and
+    parallel lists ``symbol, expiry (YYYY-MM-DD), strike, is_call, bid, ask, bid_size,
+    ask_size, quote_age_min, quote_time (ISO UTC or null), open_interest, volume`` (null: unknown).
+    """
+
+    __tablename__ = LIVE_CHAINS_TABLE
+    __table_args__ = (
+        UniqueConstraint("run_id", "underlying", "minute", name="uq_live_chains_run_underlying_minute"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_LENGTH), nullable=False)
+    underlying: Mapped[str] = mapped_column(String(10), nullable=False)
+    minute: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    underlying_price: Mapped[float] = mapped_column(Float, nullable=False)
+    contracts: Mapped[int] = mapped_column(Integer, nullable=False)
+    payload_json: Mapped[str] = mapped_column(Text, nullable=False)

@@ -11,7 +11,8 @@ Attached to the live Cerebro (no change to ``strategies/``). On every bar, venue
 * expiry safety: a 0DTE still open at ``app.live.expiry.flat_by`` is closed with
   ``ExitReason.ZERO_DTE_CUTOFF``;
 * the daily-loss limit on realized + open P&L at the bid;
-* once a minute the status line and the heartbeat; the session's end stops the run.
+* once a minute the status line and the heartbeat (with the chain snapshots the strategy was
+  served that minute); the session's end stops the run.
 
 Fills and closes go to the journal as the strategy books them: a scalp's row opens on
 its first entry fill and closes with its ``ClosedScalp``.
@@ -169,6 +170,7 @@ class LiveGuard(bt.Analyzer):
         prices = {c.symbol: float(c.close[0]) for c in clocks}
         if self._trading(now) and rt.data_state != "DELAYED":  # not the warm-up bars, not a backfill
             rt.minute(now, prices, views, day_pnl, details)
+        rt.flush_chains()  # snapshots of a minute that wrote no heartbeat
         self._maybe_stop(now)
 
     def _adopt(self) -> None:
@@ -326,6 +328,7 @@ class LiveGuard(bt.Analyzer):
     def stop(self) -> None:
         for closed in self._reader.take_new():
             self.rt.scalp_closed(closed)
+        self.rt.flush_chains()
 
     def get_analysis(self) -> dict[str, Any]:
         return {"state": str(self.rt.states.state), "closed": self.rt.closed_count}

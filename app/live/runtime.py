@@ -5,6 +5,8 @@ the Cerebro thread with bar times and plain values; the venue's callbacks and th
 signal handlers only set its flags (``interrupt``, ``kill``) or journal order events
 (``order_event``: the journal is thread-safe). One status line and one heartbeat
 row per venue minute; the kill switch is the file ``<out>/KILL`` or ``SIGUSR1``.
+Each chain snapshot the strategy is served (``on_chain``, the live chain's listener)
+is kept until the next heartbeat and written in its transaction (``live_chains``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from app.live.logs import LiveLog
 from app.live.states import Cause, TradingStates
 from app.live.status import ScalpView, status_line
 from brokers.live.venue import OrderEvent, OrderRequest
-from journal.live import HeartbeatRow, LiveJournal, OpenScalpRow, OrderEventRow
+from journal.live import ChainRow, HeartbeatRow, LiveJournal, OpenScalpRow, OrderEventRow, chain_payload
 from options_scalper.calendar import session_date
+from options_scalper.model import ChainSnapshot
 from options_scalper.occ import parse_occ
 from options_scalper.records import ClosedScalp
 
@@ -95,6 +98,7 @@ class LiveRuntime:
         self.pending_adoption: dict[str, Any] = {}  # option symbol -> (journal row, position) to adopt
         self.last_bar_wall = time.monotonic()  # this machine's clock: the watchdog's only use of it
         self.session_over = False
+        self.chains: dict[tuple[str, datetime], ChainRow] = {}  # served since the last heartbeat
 
     def bar_arrived(self) -> None:
         """A clock bar reached the strategy: the data is flowing (clears a stale-data REDUCING)."""
@@ -231,6 +235,34 @@ class LiveRuntime:
             event="scalp_closed", symbol=scalp.option_symbol, pnl=scalp.pnl, reason=scalp.exit_reason,
         )  # fmt: skip
 
+    def on_chain(self, chain: Any, snapshot: ChainSnapshot) -> None:
+        """The live chain's listener: keep the snapshot as the strategy decides on it (Cerebro thread).
+
+        Recording never costs the strategy its decision: a failure here is logged, the minute unrecorded.
+        """
+        try:
+            book = getattr(self.strategy, "books", {}).get(snapshot.underlying)
+            if book is not None:  # the underlying of the last minutes, added by the strategy's own rule
+                snapshot = self.strategy._with_quote_minutes(snapshot, book)
+            times = {}
+            for symbol in snapshot.symbol:
+                quote = chain.venue_quote(str(symbol))
+                times[str(symbol)] = None if quote is None else quote.ts
+            payload = chain_payload(snapshot, times, chain.iv_history(session_date(snapshot.ts)))
+        except Exception as exc:  # whatever went wrong, the strategy still decides (see the docstring)
+            self.log.event("chain_record", level="warning", symbol=snapshot.underlying, message=str(exc))
+            return
+        key = (snapshot.underlying, snapshot.ts)
+        self.chains[key] = ChainRow(
+            snapshot.underlying, snapshot.ts, float(snapshot.underlying_price), payload
+        )
+
+    def flush_chains(self) -> None:
+        """Write the snapshots kept since the last heartbeat (the guard: a bar without a heartbeat, the end)."""
+        if self.chains and self.journal is not None:
+            self.journal.heartbeat(None, list(self.chains.values()))
+        self.chains.clear()
+
     # ------------------------------------------------------------------ per minute
     def day_pnl(self, now: datetime, scalps: Sequence[ScalpView]) -> float:
         unrealized = sum(s.pnl for s in scalps if not math.isnan(s.pnl))
@@ -255,13 +287,15 @@ class LiveRuntime:
         self.log.say(line, event="status", state=state, day_pnl=round(day_pnl, 2), bar_time=now.isoformat())
         if self.journal is not None:
             first = next(iter(prices.items()), (None, None))
+            chains, self.chains = list(self.chains.values()), {}
             self.journal.heartbeat(
                 HeartbeatRow(
                     ts=datetime.now(now.tzinfo), bar_time=now, state=state, data_state=self.data_state or None,
                     underlying=",".join(prices), underlying_price=first[1], day_pnl=round(day_pnl, 2),
                     open_scalps=[dict(d) for d in details] if details is not None else [dict(v.__dict__, pnl_pct=v.pnl_pct) for v in scalps],
                     message=self.states.reason() or None,
-                )
+                ),
+                chains,
             )  # fmt: skip
         return True
 

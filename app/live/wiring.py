@@ -2,7 +2,8 @@
 
 Built by ``app.cerebro.cerebro_for`` exactly as the backtest's (same strategy class,
 same feeds layout); the store's broker gets the runtime's order gate and the order
-event listener (journal), and adopts the scalps reconciliation matched.
+event listener (journal), and adopts the scalps reconciliation matched; each clock's
+``LiveChain`` reports the snapshots it serves to the runtime (``live_chains``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def build(
         from app.request import BadInput
 
         raise BadInput(f"--param: {one_line(exc)}") from exc
+    for clock in store.clocks:  # the journal records every chain snapshot the strategy is served
+        clock.chain.listener = runtime.on_chain
     add_runtime(cerebro, runtime)
     return cerebro, store
 

@@ -14,6 +14,10 @@ time, open interest / volume as the venue published them (unknown when it gave
 none). The venue's greeks are never used to decide; the last ``OptionQuote`` per
 contract is kept (``venue_quote``) for the journal's metadata.
 
+``listener``: called as ``listener(chain, snapshot)`` with each snapshot fresh from the
+venue (once per minute asked; never with a cached one or a failed minute's empty one),
+so the runtime can record what the strategy was served; it must not raise.
+
 ``iv_history(day)`` comes from the user's catalog when the store got one (the same
 published statistics the backtest reads, through ``feeds.catalog.chain``), else
 it is empty and the IV gate says why it cannot rank.
@@ -22,7 +26,7 @@ it is empty and the IV gate says why it cannot rank.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -65,6 +69,7 @@ class LiveChain:
         max_dte: int = DEFAULT_MAX_DTE,
         roots: Sequence[str] = (),
         catalog: Any = None,
+        listener: Callable[[LiveChain, ChainSnapshot], None] | None = None,
     ) -> None:
         if not 0 < strike_band_pct < 1:
             raise ValueError(f"LiveChain: strike_band_pct={strike_band_pct}; pass a fraction such as 0.05")
@@ -74,6 +79,7 @@ class LiveChain:
         self.max_dte = int(max_dte)
         self.roots = tuple(roots)
         self.catalog = catalog
+        self.listener = listener
         self.calls = 0
         self._minute: datetime | None = None
         self._snapshot: ChainSnapshot | None = None
@@ -107,6 +113,8 @@ class LiveChain:
         self._minute = ts_utc
         self._quotes = {q.option_symbol: q for q in quotes}
         self._snapshot = build_snapshot(self.symbol, ts_utc, underlying_price, quotes, half_day)
+        if self.listener is not None:
+            self.listener(self, self._snapshot)
         return self._snapshot
 
     def quote(self, option_symbol: str, ts: datetime | int) -> Quote | None:

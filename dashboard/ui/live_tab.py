@@ -71,6 +71,7 @@ def render(ctx: Context) -> None:
                 live.shown_scalps(scalps.loc[:, list(COLUMNS)]),
                 hide_index=True,
                 column_config={
+                    "entry_premium": st.column_config.NumberColumn(format="dollar"),
                     "pnl": st.column_config.NumberColumn(format="dollar"),
                     "pnl_pct": st.column_config.NumberColumn(format="percent"),
                 },

@@ -1,23 +1,79 @@
-"""Strike Picker tab: one minute's chain, the delta heatmap, and what the strategy's selector keeps and picks."""
+"""Strike Picker tab: one minute's chain, the delta heatmap, and what the strategy's selector keeps and picks.
+
+The minute comes from the catalog, or, for a live / paper / dry run that recorded its
+chain (``live_chains``), from the snapshots its strategy was served; both are shown by
+the same code (``dashboard.strikes.snapshot_view``).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import strikes
+from dashboard import runs, strikes
+from dashboard.live import LIVE_MODES
 from dashboard.ui import cached
 from dashboard.ui.fmt import num, pct
 from dashboard.ui.sidebar import Context
 from options_scalper.calendar import ET
 from options_scalper.model import Direction
 
+LIVE_SOURCE = "recorded live chain"
+CATALOG_SOURCE = "catalog"
+
+
+@st.cache_data(ttl=cached.TTL_S, show_spinner=False, max_entries=32)
+def _live_view(
+    url: str,
+    run_id: str,
+    symbol: str,
+    ts: datetime,
+    direction: str,
+    strategy: str | None,
+    params_json: str | None,
+) -> strikes.ChainView:
+    """A recorded minute never changes once written: cached by its key alone."""
+    config, notes = strikes.strategy_config(strategy, runs.run_params(params_json))
+    return strikes.live_chain_view(
+        cached.journal(url), run_id, symbol, ts, Direction(direction), config, notes=tuple(notes)
+    )
+
+
+def _direction(column: DeltaGenerator) -> Direction:
+    side = column.radio("Signal", ["bullish (calls)", "bearish (puts)"], horizontal=True, key="sp_side")
+    return Direction.BULLISH if side.startswith("bullish") else Direction.BEARISH
+
 
 def render(ctx: Context) -> None:
     run = ctx.picked.iloc[0] if len(ctx.picked) else None
+    strategy = None if run is None else str(run["strategy"])
+    params_json = None if run is None else run["params_json"]
+    recorded = (
+        strikes.live_minutes(ctx.journal, str(run["run_id"]))
+        if run is not None and run["mode"] in LIVE_MODES
+        else None
+    )
+    sources = ([LIVE_SOURCE] if recorded is not None and len(recorded) else []) + [CATALOG_SOURCE]
+    source = st.radio("Source", sources, horizontal=True, key="sp_source") if len(sources) > 1 else sources[0]
+    if source == LIVE_SOURCE and run is not None and recorded is not None:
+        a, b, d = st.columns(3)
+        symbol = a.selectbox("Underlying", sorted(set(recorded["underlying"])), key="sp_live_symbol")
+        mine = recorded[recorded["underlying"] == symbol]
+        labels = {t.tz_convert(ET).strftime("%Y-%m-%d %H:%M"): t.to_pydatetime() for t in mine["ts"]}
+        minute = b.selectbox("Minute served (bar close, ET)", list(labels), key="sp_live_minute")
+        direction = _direction(d)
+        ts = labels[minute]
+        st.caption(
+            f"the chain run {run['run_id']}'s strategy was served at {minute} ET, through the selector of "
+            f"{strategy or strikes.DEFAULT_STRATEGY} with the run's params"
+        )
+        view = _live_view(ctx.url, str(run["run_id"]), symbol, ts, direction.value, strategy, params_json)
+        _show(view, symbol, minute[-5:], direction)
+        return
     root = ctx.catalog_root or (None if run is None else run["catalog_path"])
     if not root or not Path(root).is_dir():
         st.info("no catalog: pick a run whose catalog folder still exists, or start with --catalog DIR")
@@ -27,8 +83,6 @@ def render(ctx: Context) -> None:
     if not symbols:
         st.info(f"the catalog {root} holds no underlying")
         return
-    strategy = None if run is None else str(run["strategy"])
-    params_json = None if run is None else run["params_json"]
     a, b, c, d = st.columns(4)
     symbol = a.selectbox("Underlying", symbols, key="sp_symbol")
     days = catalog.days(symbol)
@@ -37,15 +91,17 @@ def render(ctx: Context) -> None:
     if bars.empty:
         st.info(f"{symbol} has no bars on {day}")
         return
-    labels = [t.tz_convert(ET).strftime("%H:%M") for t in bars["ts"]]
-    default = labels.index("10:30") if "10:30" in labels else 0
-    minute = c.selectbox("Minute (bar close, ET)", labels, index=default, key="sp_minute")
-    side = d.radio("Signal", ["bullish (calls)", "bearish (puts)"], horizontal=True, key="sp_side")
-    direction = Direction.BULLISH if side.startswith("bullish") else Direction.BEARISH
+    hhmm = [t.tz_convert(ET).strftime("%H:%M") for t in bars["ts"]]
+    default = hhmm.index("10:30") if "10:30" in hhmm else 0
+    minute = c.selectbox("Minute (bar close, ET)", hhmm, index=default, key="sp_minute")
+    direction = _direction(d)
     ts = strikes.utc_minute(day, minute)
     st.caption(f"selector of {strategy or strikes.DEFAULT_STRATEGY} with the picked run's params")
     view = cached.chain_view(str(root), symbol, ts, direction.value, strategy, params_json)
+    _show(view, symbol, minute, direction)
 
+
+def _show(view: strikes.ChainView, symbol: str, minute: str, direction: Direction) -> None:
     counts = view.counts()
     cols = st.columns(4)
     cols[0].metric(f"{symbol} at {minute} ET", num(view.underlying_price))

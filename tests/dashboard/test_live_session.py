@@ -1,22 +1,37 @@
-"""Live Scalps on a real live session: ``run_live.py``'s runtime over the in-process replay venue writes
-the journal, the dashboard reads it back while a scalp is open (mid-session) and after the run finished."""
+"""The dashboard on a real live session: ``run_live.py``'s runtime over the in-process replay venue writes
+the journal; Live Scalps reads it back while a scalp is open (mid-session) and after the run finished, and
+the Strike Picker replays the chain the strategy was served at its entry minute and picks what it bought."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dashboard import live
+import pytest
+from sqlalchemy import select
+
+from dashboard import live, runs, strikes
 from dashboard.db import open_journal
+from journal.models import LiveOrderRecord, OptionsScalpRecord
+from options_scalper.model import Direction
+from options_scalper.reasons import RejectReason
 from tests.app.live.conftest import SPY_DAY, spy_catalog  # noqa: F401 (the session-scoped catalog fixture)
 from tests.app.live.session_runs import market, session
 
 
-def test_the_live_tab_reads_a_real_session_while_a_scalp_is_open_and_after_it_finished(
-    tmp_path: Path,
-    spy_catalog: Path,  # noqa: F811
-) -> None:
+@dataclass(frozen=True)
+class Session:
+    url: str
+    code: int
+    console: str
+    seen: list[dict[str, Any]]  # what the dashboard read while a scalp was open
+
+
+@pytest.fixture(scope="module")
+def paper_session(tmp_path_factory: pytest.TempPathFactory, spy_catalog: Path) -> Session:  # noqa: F811
+    tmp_path = tmp_path_factory.mktemp("live-session")
     url = f"sqlite:///{tmp_path}/journal.sqlite"
     seen: list[dict[str, Any]] = []
 
@@ -41,6 +56,18 @@ def test_the_live_tab_reads_a_real_session_while_a_scalp_is_open_and_after_it_fi
         journal.engine.dispose()
 
     code, console = session(tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:58"), on_bar=read_while_open)
+    return Session(url, code, console, seen)
+
+
+def test_the_live_tab_reads_a_real_session_while_a_scalp_is_open_and_after_it_finished(
+    paper_session: Session,
+) -> None:
+    code, console, seen, url = (
+        paper_session.code,
+        paper_session.console,
+        paper_session.seen,
+        paper_session.url,
+    )
     assert code == 0, console
     assert seen, "no heartbeat with an open scalp was read during the session"
     mid = seen[0]
@@ -75,3 +102,47 @@ def test_the_live_tab_reads_a_real_session_while_a_scalp_is_open_and_after_it_fi
     orders = live.recent_orders(journal, run_id)
     assert ("exit", "fill") in set(zip(orders["role"], orders["event"], strict=True))
     assert orders["ts"].is_monotonic_decreasing
+
+
+def test_the_strike_picker_on_the_live_chain_picks_what_the_strategy_bought_at_that_minute(
+    paper_session: Session,
+) -> None:
+    assert paper_session.code == 0, paper_session.console
+    journal = open_journal(paper_session.url)
+    with journal.engine.connect() as conn:  # Core rows: one attribute per column
+        [scalp] = conn.execute(select(OptionsScalpRecord)).all()
+        entries = select(LiveOrderRecord).where(
+            LiveOrderRecord.role == "entry", LiveOrderRecord.event == "submitted"
+        )
+        [entry] = conn.execute(entries).all()
+    run_id = str(scalp.run_id)
+    decided = entry.ts.replace(tzinfo=UTC)  # the venue minute the entry was sent: its decision bar
+    recorded = strikes.live_minutes(journal, run_id)
+    assert set(recorded["underlying"]) == {"SPY"} and decided in set(recorded["ts"])
+    run = runs.list_runs(journal).set_index("run_id").loc[run_id]  # what the tab's run picker holds
+    assert run["mode"] == "paper"
+    config, notes = strikes.strategy_config(str(run["strategy"]), runs.run_params(run["params_json"]))
+    assert notes == []
+    direction = Direction.BULLISH if scalp.option_type == "call" else Direction.BEARISH
+    view = strikes.live_chain_view(journal, run_id, "SPY", decided, direction, config)
+
+    # the strategy's pick at that minute, found again by the dashboard's selector and pipeline
+    assert view.pick is not None and view.pick.option_symbol == scalp.option_symbol == entry.option_symbol
+    assert view.pick.delta == pytest.approx(scalp.entry_delta) and view.pick.iv == pytest.approx(
+        scalp.entry_iv
+    )
+    assert (
+        view.verdict.startswith("would buy")
+        and f"x {scalp.option_symbol} at limit ${entry.limit_price:.2f}" in view.verdict
+    )
+    mine = view.table[view.table["right"] == direction.right.word]
+    assert (mine["status"] == "picked").sum() == 1
+    assert mine.loc[mine["status"] == "picked", "option_symbol"].item() == scalp.option_symbol
+    refused = mine[mine["status"] == "refused"]
+    assert len(refused) and refused["reason"].map(lambda r: r in set(RejectReason)).all()
+    kept = mine[mine["status"].isin(["picked", "kept"])]
+    assert kept.loc[kept["score"].idxmax(), "option_symbol"] == scalp.option_symbol
+    # the recorded quotes: the venue's quote times and the underlying the live run saw
+    assert view.table["quote_time"].notna().all() and (view.table["quote_time"] <= decided).all()
+    assert view.underlying_price > 0 and not view.heatmap.empty
+    journal.engine.dispose()

@@ -81,7 +81,7 @@ def test_migration_creates_table_and_three_indexes(url: str) -> None:
         "ix_options_scalps_run_id": ("run_id",),
     }
     assert indexes == {**INDEXES, "ix_options_scalps_run_id": ("run_id",)}
-    assert current_revision(engine) == HEAD == "139_live_runtime"
+    assert current_revision(engine) == HEAD == "140_live_chains"
     nullable = {c["name"]: c["nullable"] for c in insp.get_columns(TABLE_NAME)}
     assert not nullable["ticker"] and not nullable["entry_time"] and nullable["exit_time"]
 

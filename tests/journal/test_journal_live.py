@@ -6,13 +6,28 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+import numpy as np
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy.orm import Session
 
-from journal.live import HeartbeatRow, LiveJournal, OpenScalpRow, OrderEventRow
-from journal.live_read import account_orders, latest_live_run, open_scalps, realized_today, run_closed_scalps
-from journal.models import HeartbeatRecord, LiveOrderRecord, RunRecord
-from journal.writer import RunEntry
+from journal.errors import JournalError
+from journal.live import ChainRow, HeartbeatRow, LiveJournal, OpenScalpRow, OrderEventRow, chain_payload
+from journal.live_read import (
+    account_orders,
+    chain_minutes,
+    latest_live_run,
+    open_scalps,
+    realized_today,
+    recorded_chain,
+    run_closed_scalps,
+)
+from journal.migrate import HEAD, alembic_config, current_revision, upgrade
+from journal.models import LIVE_CHAINS_TABLE, HeartbeatRecord, LiveChainRecord, LiveOrderRecord, RunRecord
+from journal.writer import RunEntry, run_record
 from options_scalper.calendar import ET
+from options_scalper.model import ChainSnapshot
 from tests.journal.test_journal import scalp
 
 T0 = datetime(2024, 1, 10, 14, 40, tzinfo=UTC)
@@ -120,3 +135,85 @@ def test_heartbeat_rows(tmp_path: Path) -> None:
         run = conn.execute(select(RunRecord)).one()
     assert (hb.state, hb.open_scalps, json.loads(hb.open_scalps_json)[0]["pnl"]) == ("ACTIVE", 1, 4.0)
     assert run.run_id == j.run_id
+
+
+def chain_snapshot() -> ChainSnapshot:
+    """Three quotes as a live chain serves them: a NaN side, unknown OI on one, carried quotes."""
+    return ChainSnapshot(
+        underlying="TSLA", ts=T0, underlying_price=250.5,
+        symbol=np.array(["TSLA240110C00250000", "TSLA240110P00250000", "TSLA240111C00255000"], dtype=object),
+        expiry=np.array(["2024-01-10", "2024-01-10", "2024-01-11"], dtype="datetime64[D]"),
+        is_call=np.array([True, False, True]), strike=np.array([250.0, 250.0, 255.0]),
+        bid=np.array([1.05, np.nan, 0.1 + 0.2]), ask=np.array([1.1, 0.95, 0.4]),
+        bid_size=np.array([10.0, 0.0, 3.0]), ask_size=np.array([12.0, 5.0, 4.0]),
+        quote_age_min=np.array([0.0, 1.0, 2.0]), open_interest=np.array([1200.0, np.nan, 80.0]),
+        volume=np.array([600.0, 20.0, np.nan]), oi_known=True, volume_known=True,
+        underlying_by_age=np.array([250.5, 250.25, 249.875]),
+    )  # fmt: skip
+
+
+def test_a_chain_snapshot_is_written_with_the_heartbeat_and_read_back_the_same(tmp_path: Path) -> None:
+    j = journal(tmp_path)
+    snap = chain_snapshot()
+    quoted = {str(snap.symbol[0]): T0 - timedelta(seconds=7), str(snap.symbol[2]): T0 - timedelta(minutes=2)}
+    row = ChainRow("TSLA", T0, 250.5, chain_payload(snap, quoted, [0.31, 0.29]))
+    j.heartbeat(HeartbeatRow(ts=T0, state="ACTIVE"), [row])
+    assert chain_minutes(j.engine, j.run_id) == [("TSLA", T0)]
+    back = recorded_chain(j.engine, j.run_id, "TSLA", T0)
+    assert back is not None and back.iv_history == (0.31, 0.29)
+    assert back.quote_time == (T0 - timedelta(seconds=7), None, T0 - timedelta(minutes=2))
+    got = back.snapshot
+    assert (got.underlying, got.ts, got.underlying_price) == ("TSLA", T0, 250.5)
+    assert (got.oi_known, got.volume_known, got.half_day) == (True, True, False)
+    assert list(got.symbol) == list(snap.symbol) and (got.expiry == snap.expiry).all()
+    for name in ("is_call", "strike", "bid", "ask", "bid_size", "ask_size", "quote_age_min", "open_interest",
+                 "volume", "underlying_by_age"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(got, name), getattr(snap, name), err_msg=name)  # exact floats
+    assert recorded_chain(j.engine, j.run_id, "TSLA", T0 + timedelta(minutes=1)) is None
+    with j.engine.connect() as conn:
+        rec = conn.execute(select(LiveChainRecord)).one()
+        beats = conn.execute(select(HeartbeatRecord)).all()
+    assert (rec.run_id, rec.contracts, len(beats)) == (j.run_id, 3, 1)
+
+
+def test_one_chain_row_per_run_underlying_and_minute(tmp_path: Path) -> None:
+    j = journal(tmp_path)
+    row = ChainRow("TSLA", T0, 250.5, chain_payload(chain_snapshot()))
+    j.heartbeat(None, [row])
+    with pytest.raises(JournalError, match="write the heartbeat"):
+        j.heartbeat(HeartbeatRow(ts=T0, state="ACTIVE"), [row])  # the same minute again: refused ...
+    with j.engine.connect() as conn:
+        assert conn.execute(select(HeartbeatRecord)).all() == []  # ... with its heartbeat (one transaction)
+    other = journal(tmp_path, run_id="20240110T150000Z-bbbb0002")
+    other.heartbeat(None, [row])  # another run may record the same minute
+    assert chain_minutes(other.engine, other.run_id) == [("TSLA", T0)]
+
+
+def test_revision_140_upgrades_a_139_journal_in_place(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/journal.sqlite"
+    upgrade(url, "139_live_runtime")
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():  # a 139 journal's rows, written without upgrading it
+        run = run_record(
+            RunEntry(run_id="20240110T144000Z-aaaa0001", strategy="ema_cloud", symbols=("TSLA",))
+        )
+        run.mode, run.broker, run.account = "paper", "alpaca", "PA1"
+        session.add(run)
+        session.add(LiveOrderRecord(run_id=run.run_id, ts=T0.replace(tzinfo=None), broker="alpaca",
+                                    client_order_id="r-1", option_symbol=SYM, side="buy", qty=2, event="submitted"))  # fmt: skip
+    assert LIVE_CHAINS_TABLE not in inspect(engine).get_table_names()
+    upgrade(url)
+    assert current_revision(engine) == HEAD == "140_live_chains"
+    assert LIVE_CHAINS_TABLE in inspect(engine).get_table_names()
+    uniques = {
+        u["name"]: u["column_names"] for u in inspect(engine).get_unique_constraints(LIVE_CHAINS_TABLE)
+    }
+    assert uniques == {"uq_live_chains_run_underlying_minute": ["run_id", "underlying", "minute"]}
+    j = LiveJournal(url, "20240110T144000Z-aaaa0001", "alpaca")
+    assert [o.client_order_id for o in account_orders(j.engine, "alpaca", "PA1")] == ["r-1"]  # kept
+    j.heartbeat(None, [ChainRow("TSLA", T0, 250.5, chain_payload(chain_snapshot()))])
+    assert chain_minutes(j.engine, j.run_id) == [("TSLA", T0)]
+    j.close()
+    command.downgrade(alembic_config(url), "139_live_runtime")  # and back down
+    assert LIVE_CHAINS_TABLE not in inspect(engine).get_table_names()
+    assert current_revision(engine) == "139_live_runtime"

@@ -22,6 +22,7 @@ from journal.migrate import HEAD, VERSION_TABLE, current_revision, upgrade
 from journal.models import (
     HEARTBEATS_TABLE,
     LEDGER_TABLE,
+    LIVE_CHAINS_TABLE,
     LIVE_ORDERS_TABLE,
     RUNS_TABLE,
     TABLE_NAME,
@@ -80,6 +81,7 @@ def test_tables_at_revision_cover_the_head_and_the_model() -> None:
             LEDGER_TABLE,
             LIVE_ORDERS_TABLE,
             HEARTBEATS_TABLE,
+            LIVE_CHAINS_TABLE,
         }
     )
 
@@ -95,7 +97,7 @@ def test_a_136_journal_upgrades_in_place_and_keeps_its_rows_with_a_null_run_id(d
     with JournalWriter(url_of(db)) as w:  # opening migrates to the head
         w.start_run(entry(run_id))
         w.write(scalp(0))
-    assert current_revision(engine) == HEAD == "139_live_runtime"
+    assert current_revision(engine) == HEAD == "140_live_chains"
     with engine.connect() as conn:
         rows = conn.execute(
             select(OptionsScalpRecord.signal_id, OptionsScalpRecord.run_id).order_by(OptionsScalpRecord.id)

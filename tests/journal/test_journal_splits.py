@@ -28,7 +28,7 @@ def test_a_137_journal_upgrades_in_place_keeping_its_runs_with_a_null_split(tmp_
     with JournalWriter(url) as w:  # opening migrates to the head
         w.start_run(entry(new))
         w.set_split("oos")
-    assert current_revision(engine) == HEAD == "139_live_runtime"
+    assert current_revision(engine) == HEAD == "140_live_chains"
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.text("select run_id, split from runs")).all())
         assert rows == {old: None, new: "oos"}
