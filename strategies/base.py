@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from btcompat.history import forget_finished
 from options_scalper.calendar import is_half_day, session_date
 from options_scalper.config import ExitRules
 from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_MAX_QUOTE_AGE_MIN
@@ -193,6 +194,8 @@ class ScalpStrategyBase(ScalpOrders):
         if cached is not None and cached[0] <= now <= cached[1] and cached[2] == minutes:
             return cached[3]
         open_, close = self.sessions.bounds(now)
+        if cached is None or cached[0] != open_:
+            forget_finished(self)  # a new session: Backtrader's record of finished orders goes
         flatten_at = close - timedelta(minutes=minutes)
         self._flatten_cache = (open_, close, minutes, flatten_at)
         return flatten_at

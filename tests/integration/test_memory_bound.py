@@ -54,11 +54,19 @@ class DayState(bt.Analyzer):
                 ],
                 "epoch_runs": tracker.bars["epoch"].stored_values() // 3,
                 "trades": len(self.strategy.closed_scalps),
+                "backtrader_orders": _backtrader_history(self.strategy),
             }
         )
 
     def get_analysis(self) -> dict[str, Any]:
         return {"rows": self.rows}
+
+
+def _backtrader_history(strategy: Any) -> tuple[int, int, int, int]:
+    """What Backtrader itself keeps of orders and trades (btcompat.history lets finished ones go)."""
+    broker = strategy.broker
+    trades = sum(len(ts) for by_id in strategy._trades.values() for ts in by_id.values())
+    return len(strategy._orders), len(broker.orders), len(broker._pchildren), trades
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +104,16 @@ def test_per_day_state_counts_stay_flat_from_day_to_day(state: list[dict[str, An
     epoch_runs_per_day = {b["epoch_runs"] - a["epoch_runs"] for a, b in itertools.pairwise(state)}
     assert epoch_runs_per_day == {1}  # the equity curve's times: one run a session, not 390 values
     assert state[-1]["trades"] > state[1]["trades"]
+
+
+def test_backtraders_record_of_finished_orders_and_trades_does_not_grow_with_the_days(
+    state: list[dict[str, Any]],
+) -> None:
+    # without btcompat.history each list grows by every order of every session
+    trades_before = [r["trades"] for r in state]
+    assert trades_before[-1] - trades_before[1] > 2 * len(DAYS)  # many orders came and went ...
+    held = {r["backtrader_orders"] for r in state[1:]}
+    assert max(max(h) for h in held) <= 3  # ... what is held is the current trade per contract feed
 
 
 def _indicator_values(strategy: Any) -> int:
