@@ -51,6 +51,12 @@ def strategy_rejections(strategy: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
 
 
+def strategy_bar_times(strategy: Any) -> BarTimes:
+    """The strategy's own bar-time memo when it has one (one conversion a bar for all), else a new one."""
+    times = getattr(strategy, "times", None)
+    return times if isinstance(times, BarTimes) else BarTimes()
+
+
 def bar_time_utc(strategy: Any) -> Any:
     """Return the clock feed's current bar time (naive UTC, Backtrader's storage convention)."""
     return bt.num2date(strategy.datas[0].datetime[0])
@@ -97,7 +103,7 @@ class EquityCurve(bt.Analyzer):
         self._tracker = EquityTracker(self.strategy.broker.getvalue(), keep_bars=bool(self.p.bars))
         self._analysis: dict[str, Any] = {}
         self._clock = _clock_line(self.strategy)
-        self._times = BarTimes()
+        self._times = strategy_bar_times(self.strategy)
 
     def next(self) -> None:
         broker = self.strategy.broker
@@ -133,7 +139,7 @@ class SuccessCriteria(bt.Analyzer):
         self._trades: list[ClosedScalp] = []
         self._analysis: dict[str, Any] = {}
         self._clock = _clock_line(self.strategy)
-        self._times = BarTimes()
+        self._times = strategy_bar_times(self.strategy)
 
     def notify_trade(self, trade: bt.Trade) -> None:
         if trade.isclosed and self._reader is not None:

@@ -2,7 +2,7 @@
 
 Every venue's clock stamps a bar at its close in naive UTC (Backtrader's own
 numbers); decisions need aware UTC datetimes and the session's close. Both are
-memoised per object (one per strategy or analyzer), never in module globals.
+memoised per object (one per strategy, which its analyzers share), never in module globals.
 """
 
 from __future__ import annotations
