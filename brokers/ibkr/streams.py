@@ -18,7 +18,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from brokers.ibkr import ibapi
@@ -26,6 +26,7 @@ from brokers.ibkr.errors import IBError, is_pacing
 from brokers.ibkr.loop import awaited
 from brokers.ibkr.parsing import (
     bar_of,
+    ib_expiry,
     occ_of_contract,
     option_contract,
     quote_of,
@@ -136,7 +137,8 @@ class StreamsMixin:
 
         await asyncio.gather(*(one(s) for s in todo))
 
-    def _chains_of(self, symbol: str) -> list[Any]:
+    def _listed_chains(self, symbol: str) -> list[Any]:
+        """``reqSecDefOptParams``' chains of ``symbol`` (SMART's when listed there); empty: no options."""
         if symbol not in self._option_chains:
             under = self.underlying(symbol)
             chains = self._run(
@@ -145,11 +147,19 @@ class StreamsMixin:
                 ),
                 what=f"IB option chains of {symbol}",
             )
-            smart = [c for c in chains if c.exchange == "SMART"] or list(chains)
-            if not smart:
-                raise VenueError(VenueErrorKind.BAD_SYMBOL, f"IB lists no options on {symbol}")
-            self._option_chains[symbol] = smart
+            self._option_chains[symbol] = [c for c in chains if c.exchange == "SMART"] or list(chains)
         return self._option_chains[symbol]
+
+    def _chains_of(self, symbol: str) -> list[Any]:
+        chains = self._listed_chains(symbol)
+        if not chains:
+            raise VenueError(VenueErrorKind.BAD_SYMBOL, f"IB lists no options on {symbol}")
+        return chains
+
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        """The expiries ``reqSecDefOptParams`` lists for ``underlying`` in ``[first, last]`` (every trading class)."""
+        days = {ib_expiry(e) for ch in self._listed_chains(underlying) for e in ch.expirations}
+        return sorted(d for d in days if first <= d <= last)
 
     # ------------------------------------------------------------------ chain
     def chain(self, request: ChainRequest) -> list[OptionQuote]:

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -100,13 +101,19 @@ class Session:
 
 
 class FakeTWS:
-    """The loopback TWS. ``port`` 0 picks a free one (read ``.port`` after ``start()``)."""
+    """The loopback TWS. ``port`` 0 picks a free one (read ``.port`` after ``start()``).
 
-    def __init__(self, market: Any, *, port: int = 0, account: str = ACCOUNT) -> None:
+    ``bare_underlyings``: stocks TWS also knows that list no options (reqSecDefOptParams
+    answers them with its end message only, as TWS does).
+    """
+
+    def __init__(
+        self, market: Any, *, port: int = 0, account: str = ACCOUNT, bare_underlyings: Sequence[str] = ()
+    ) -> None:
         self.market = market
         self.faults = Faults()
         self.account = account
-        self.universe = Universe.from_catalog(market.catalog, market.symbols, market.day)
+        self.universe = Universe.from_catalog(market.catalog, market.symbols, market.day, bare_underlyings)
         self.requested_port = port
         self.port = 0
         self.sessions: list[Session] = []
