@@ -114,6 +114,8 @@ class ReplayMarket:
         self._bars = {s: self._load_bars(s, warmup_days) for s in self.symbols}
         self._chains = {s: ChainProvider(self.catalog, s) for s in self.symbols}
         self._listed: dict[str, list[str]] = {}
+        self._statistics: dict[str, Any] = {}
+        self._oi_known: dict[str, tuple[datetime, dict[str, float]]] = {}
         self._orders: dict[str, _Order] = {}
         self._positions: dict[str, tuple[int, float]] = {}  # OCC -> (qty, average price)
         self._ids = itertools.count(1)
@@ -218,23 +220,20 @@ class ReplayMarket:
             else:
                 names = self.catalog.read_quotes(symbol, self.day)["symbol"].unique().tolist()
             self._listed[symbol] = sorted(str(n) for n in names)
-        oi = self._open_interest(symbol)
+        oi = self.open_interest(symbol)
         return [(name, oi.get(name)) for name in self._listed[symbol]]
 
-    def _open_interest(self, symbol: str) -> dict[str, float]:
+    def open_interest(self, underlying: str) -> dict[str, float]:
         """The day's statistics as known at ``now``: each contract's last open interest published by then."""
-        frame = self.catalog.read_open_interest(symbol, self.day)
-        if frame is None or "open_interest" not in frame:
-            return {}
-        if "published" in frame:
-            published = pd.to_datetime(frame["published"], utc=True)
-            frame = (
-                frame[published <= pd.Timestamp(self._now)]
-                .assign(_at=published)
-                .sort_values("_at", kind="stable")
-            )
-        frame = frame[frame["open_interest"].notna()]
-        return {str(k): float(v) for k, v in zip(frame["symbol"], frame["open_interest"], strict=True)}
+        symbol = underlying.upper()
+        known = self._oi_known.get(symbol)
+        if known is not None and known[0] == self._now:
+            return known[1]
+        if symbol not in self._statistics:
+            self._statistics[symbol] = self.catalog.read_open_interest(symbol, self.day)
+        oi = _published_by(self._statistics[symbol], self._now)
+        self._oi_known[symbol] = (self._now, oi)
+        return oi
 
     def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
         """The expiries in ``[first, last]`` of the options ``listed`` for ``underlying``."""
@@ -437,6 +436,17 @@ class ReplayMarket:
         for event in events:
             for listener in list(self._event_listeners):
                 listener(event)
+
+
+def _published_by(frame: Any, now: datetime) -> dict[str, float]:
+    """Each contract's last open interest in the statistics ``frame`` published by ``now``."""
+    if frame is None or "open_interest" not in frame:
+        return {}
+    if "published" in frame:
+        published = pd.to_datetime(frame["published"], utc=True)
+        frame = frame[published <= pd.Timestamp(now)].assign(_at=published).sort_values("_at", kind="stable")
+    frame = frame[frame["open_interest"].notna()]
+    return {str(k): float(v) for k, v in zip(frame["symbol"], frame["open_interest"], strict=True)}
 
 
 def _at(day: date, hhmm: str | None, default: datetime) -> datetime:
