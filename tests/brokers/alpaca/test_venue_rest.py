@@ -212,3 +212,25 @@ def test_listed_expiries_and_an_underlying_without_options(venue: AlpacaVenue, f
     assert venue.option_expiries("SPY", DAY, later) == [d for d in expiries if DAY <= d <= later]
     assert venue.option_expiries("SPY", DAY, DAY) == [DAY]
     assert venue.option_expiries("XYZ", DAY, later) == []
+
+
+def test_a_listing_without_the_previous_sessions_open_interest_is_asked_again_not_every_minute(
+    venue: AlpacaVenue, fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run started overnight lists the contracts before the new open interest is out: the listing's
+    older figures are still published ones (used), and it is asked again at most every
+    ``STALE_LISTING_RETRY`` seconds until one is dated the previous session; then never again that day."""
+    import brokers.alpaca.venue as alpaca_venue
+
+    fake.faults.open_interest_not_updated()
+    stale = {q.option_symbol: q.open_interest for q in _chain(venue, fake.market)}
+    assert any(stale.values())  # dated two sessions back: still published before the session
+    _chain(venue, fake.market)
+    assert fake.requests.count(("GET", "/v2/options/contracts")) == 1  # within the retry interval
+    monkeypatch.setattr(alpaca_venue, "STALE_LISTING_RETRY", 0.0)
+    fake.faults.open_interest_not_updated(False)
+    fresh = {q.option_symbol: q.open_interest for q in _chain(venue, fake.market)}
+    for _ in range(3):
+        _chain(venue, fake.market)
+    assert fake.requests.count(("GET", "/v2/options/contracts")) == 2  # asked again once, then fresh
+    assert fresh == stale  # the replayed day's figures; only their date changed

@@ -207,7 +207,7 @@ def _contracts(fake: FakeAlpaca, q: dict[str, str]) -> dict[str, Any]:
                 continue
             if q.get("root_symbol") and occ.root != q["root_symbol"].upper():
                 continue
-            rows.append(wire.option_contract_json(symbol, oi, m.day))
+            rows.append(wire.option_contract_json(symbol, oi, m.day, stale=fake.faults.stale_open_interest))
     chunk, token = page(rows, {**q, "limit": q.get("limit") or "100"}, min(fake.page_size, 10_000))
     return {"option_contracts": chunk, "next_page_token": token}
 

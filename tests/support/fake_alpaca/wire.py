@@ -133,12 +133,16 @@ def snapshot_json(q: OptionQuote, session: date | None = None) -> dict[str, Any]
     return out
 
 
-def option_contract_json(symbol: str, open_interest: float | None, session: date) -> dict[str, Any]:
+def option_contract_json(
+    symbol: str, open_interest: float | None, session: date, *, stale: bool = False
+) -> dict[str, Any]:
     """One contract of ``GET /v2/options/contracts`` (numbers as strings, as Alpaca sends them); its
-    open interest is dated the session before ``session`` (what the exchange published overnight)."""
+    open interest is dated the session before ``session`` (what the exchange published overnight),
+    ``stale``: the session before that (the listing not updated yet)."""
     occ = parse_occ(symbol)
     right = "call" if occ.right.value == "C" else "put"
     known = open_interest is not None
+    dated = previous_session(previous_session(session) if stale else session)
     return {
         "id": uid("contract", occ.compact),
         "symbol": occ.compact,
@@ -155,7 +159,7 @@ def option_contract_json(symbol: str, open_interest: float | None, session: date
         "multiplier": "100",
         "size": "100",
         "open_interest": str(int(open_interest)) if known else None,
-        "open_interest_date": previous_session(session).isoformat() if known else None,
+        "open_interest_date": dated.isoformat() if known else None,
         "close_price": None,  # no trades replayed
         "close_price_date": None,
     }
