@@ -4,21 +4,23 @@
 builds it from the environment; ``connect`` opens it; ``check_account`` refuses a
 real-money account unless ``--live`` was given and the account number typed back;
 ``clock_skew`` warns when this machine's clock and the venue's differ by more than
-5 seconds; ``wait_for_open`` counts down to the session (or ``--exit-if-closed``
-stops). Every refusal is a ``LiveStop``: one line and its exit code.
+5 seconds; ``check_symbols`` refuses a ``--symbols`` entry the venue lists no options
+of within the strategy's DTE window; ``wait_for_open`` counts down to the session (or
+``--exit-if-closed`` stops). Every refusal is a ``LiveStop``: one line and its exit code.
 """
 
 from __future__ import annotations
 
 import importlib
 import time as wall
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app import cli
+from brokers.live.chain import tradable_expiries
 from brokers.live.venue import AccountReport, LiveVenue, VenueClock, VenueError, VenueErrorKind
-from options_scalper.calendar import to_eastern
+from options_scalper.calendar import session_date, to_eastern
 
 MAX_SKEW_SECONDS = 5.0
 
@@ -124,6 +126,28 @@ def skew_warning(clock: VenueClock, now: datetime | None = None) -> str | None:
     )
 
 
+def trading_day(clock: VenueClock) -> date:
+    """The session the run trades: today's while the market is open, else the next one."""
+    return session_date(clock.now if clock.is_open else clock.next_open)
+
+
+def check_symbols(venue: LiveVenue, broker: str, symbols: Sequence[str], day: date, max_dte: int) -> None:
+    """Refuse (``LiveStop``, exit 2) the first of ``symbols`` with no options listed within 0-``max_dte`` DTE of ``day``."""
+    last = tradable_expiries(day, max_dte)[-1]
+    for symbol in symbols:
+        try:
+            expiries = venue.option_expiries(symbol, day, last)
+        except VenueError as exc:
+            raise stop_for(exc, f"--symbols {symbol}") from None
+        if not expiries:
+            window = f"expiring {day}" if last == day else f"expiring {day} to {last}"
+            raise LiveStop(
+                f"--symbols {symbol}: {broker} lists no options on {symbol} {window} (the strategy's "
+                f"0-{max_dte} DTE window); drop it from --symbols or pick an underlying with listed options",
+                cli.EXIT_BAD_INPUT,
+            )
+
+
 def countdown(clock: VenueClock) -> str:
     left = max(0, int((clock.next_open - clock.now).total_seconds()))
     h, rest = divmod(left, 3600)
@@ -168,11 +192,13 @@ __all__ = [
     "MAX_SKEW_SECONDS",
     "LiveStop",
     "check_account",
+    "check_symbols",
     "clock_skew",
     "connect",
     "countdown",
     "load_venue",
     "skew_warning",
     "stop_for",
+    "trading_day",
     "wait_for_open",
 ]

@@ -4,16 +4,23 @@ Pure conversions, no I/O. Option symbols stay compact OCC (``SPY241105C00575000`
 Alpaca uses); a padded one is compacted with ``options_scalper.occ``. Fills are booked
 from a trade update's own ``qty`` / ``price`` (this execution), never from the order's
 cumulative ``filled_qty`` / ``filled_avg_price``.
+
+Open interest and volume mean what the backtest reads from DataBento's statistics during
+a session: the open interest published before it (``GET /v2/options/contracts``:
+``open_interest`` dated by ``open_interest_date`` before the session) and the previous
+session's volume (the chain snapshot's daily bar of that session), never today's.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from alpaca.data.models import Bar, OptionsSnapshot, Quote
 from alpaca.trading.enums import OrderSide, OrderType, PositionSide, TimeInForce
-from alpaca.trading.models import Clock, Order, Position, TradeAccount, TradeUpdate
+from alpaca.trading.models import Clock, OptionContract, Order, Position, TradeAccount, TradeUpdate
 from alpaca.trading.requests import LimitOrderRequest
 
 from brokers.live.venue import (
@@ -30,6 +37,7 @@ from brokers.live.venue import (
     Side,
     VenueClock,
 )
+from options_scalper.calendar import previous_session, to_eastern
 from options_scalper.occ import InvalidSymbolError, parse_occ
 
 # Alpaca order status -> ours. Anything not listed is still working (accepted).
@@ -100,7 +108,10 @@ def quote(q: Quote, *, delayed: bool) -> OptionQuote:
     )  # fmt: skip
 
 
-def snapshot(symbol: str, s: OptionsSnapshot, *, delayed: bool) -> OptionQuote | None:
+def snapshot(
+    symbol: str, s: OptionsSnapshot, *, delayed: bool, open_interest: float | None = None,
+    volume: float | None = None,
+) -> OptionQuote | None:  # fmt: skip
     """A chain snapshot's latest quote with Alpaca's greeks (recorded, never decisive); None without a quote."""
     q = s.latest_quote
     if q is None:
@@ -110,8 +121,63 @@ def snapshot(symbol: str, s: OptionsSnapshot, *, delayed: bool) -> OptionQuote |
         compact_symbol(symbol), utc(q.timestamp), q.bid_price, q.ask_price, q.bid_size, q.ask_size,
         delta=None if g is None else g.delta, gamma=None if g is None else g.gamma,
         theta=None if g is None else g.theta, vega=None if g is None else g.vega,
-        iv=s.implied_volatility, delayed=delayed,
+        iv=s.implied_volatility, delayed=delayed, open_interest=open_interest, volume=volume,
     )  # fmt: skip
+
+
+def raw_snapshot(
+    symbol: str, raw: Mapping[str, Any], *, delayed: bool, session: date, open_interest: float | None = None
+) -> OptionQuote | None:
+    """A raw chain snapshot (alpaca-py's ``OptionsSnapshot`` drops the daily bars) with the previous
+    session's volume; ``open_interest`` from the day's contracts listing."""
+    return snapshot(
+        symbol, OptionsSnapshot(symbol, dict(raw)), delayed=delayed, open_interest=open_interest,
+        volume=previous_volume(symbol, raw, session),
+    )  # fmt: skip
+
+
+def previous_volume(symbol: str, raw: Mapping[str, Any], session: date) -> float | None:
+    """The volume of the session before ``session`` from a raw snapshot's ``dailyBar`` / ``prevDailyBar``.
+
+    Alpaca's ``dailyBar`` is the contract's latest trading day (today once it traded today,
+    else an earlier day) and ``prevDailyBar`` the one before it, each stamped at midnight ET
+    of its day. The bar of the previous session gives its volume; bars of other days only
+    say the contract did not trade then (0); no bar at all: unknown (None).
+    """
+    days: dict[date, float] = {}
+    for key in ("dailyBar", "prevDailyBar"):
+        if raw.get(key):
+            b = Bar(symbol, raw[key])
+            day = to_eastern(utc(b.timestamp)).date()
+            if day <= session:
+                days[day] = float(b.volume)
+    if not days:
+        return None
+    return days.get(previous_session(session), 0.0)
+
+
+@dataclass(frozen=True)
+class ListedContract:
+    """One contract of ``GET /v2/options/contracts``: its OCC symbol, expiry and usable open interest."""
+
+    symbol: str
+    expiry: date
+    open_interest: float | None  # None: none published before the session
+    open_interest_date: date | None = None  # the day Alpaca dates its open interest
+
+
+def open_interest(c: OptionContract, session: date) -> float | None:
+    """``open_interest`` when dated before ``session`` (published before it, as the backtest's); else None."""
+    if c.open_interest is None or c.open_interest_date is None or c.open_interest_date >= session:
+        return None
+    value = _float(c.open_interest, float("nan"))
+    return value if value == value else None
+
+
+def listed_contract(c: OptionContract, session: date) -> ListedContract:
+    return ListedContract(
+        compact_symbol(c.symbol), c.expiration_date, open_interest(c, session), c.open_interest_date
+    )
 
 
 def limit_order(request: OrderRequest) -> LimitOrderRequest:
@@ -221,6 +287,7 @@ def clock(c: Clock) -> VenueClock:
 
 __all__ = [
     "LONG_OPTIONS_LEVEL",
+    "ListedContract",
     "account",
     "bar",
     "clock",
@@ -229,11 +296,15 @@ __all__ = [
     "is_option_symbol",
     "is_paper_account",
     "limit_order",
+    "listed_contract",
+    "open_interest",
     "options_level",
     "order",
     "order_status",
     "position",
+    "previous_volume",
     "quote",
+    "raw_snapshot",
     "snapshot",
     "trade_update",
 ]

@@ -7,14 +7,20 @@ and backfill bars), ``OptionHistoricalDataClient`` (the chain snapshot each minu
 ``TradingStream`` (trade updates). Streams run on threads of their own (``streams.py``) and
 report connects, drops and mute sockets through ``on_status``; every REST failure becomes
 a one-line ``VenueError`` (``errors.py``); models become venue values in ``parsing.py``.
+
+Open interest comes from the contracts listing (``GET /v2/options/contracts``, one
+listing per underlying and session, cached), the previous session's volume from each
+chain snapshot's daily bars: the option data client answers raw so those bars (which
+alpaca-py's ``OptionsSnapshot`` drops) reach ``parsing.raw_snapshot``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from alpaca.common.exceptions import APIError
@@ -27,12 +33,13 @@ from alpaca.data.timeframe import TimeFrame
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.models import TradeUpdate
-from alpaca.trading.requests import GetOrdersRequest
+from alpaca.trading.requests import GetOptionContractsRequest, GetOrdersRequest
 from requests.adapters import HTTPAdapter
 
 from brokers.alpaca import parsing
 from brokers.alpaca.config import AlpacaConfig
 from brokers.alpaca.errors import permission_error, venue_error
+from brokers.alpaca.parsing import ListedContract
 from brokers.alpaca.streams import BarStream, OrderStream, QuoteStream, StreamThread, websocket_params
 from brokers.live.venue import (
     AccountReport,
@@ -50,9 +57,15 @@ from brokers.live.venue import (
     VenueError,
     VenueErrorKind,
 )
+from options_scalper.calendar import previous_session, session_date
 
 log = logging.getLogger(__name__)
 MINUTE = timedelta(minutes=1)
+CONTRACTS_PAGE = 10_000  # Alpaca's maximum page of the contracts listing
+CONTRACTS_MAX_PAGES = 100
+# a listing whose open interest is older than the previous session (taken overnight, before
+# the new figures) is asked again, at most this often (wall seconds)
+STALE_LISTING_RETRY = 600.0
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -78,7 +91,10 @@ class AlpacaVenue:
         key, secret = config.api_key, config.secret_key
         self.trading = TradingClient(key, secret, paper=not config.live, url_override=config.trading_url)
         self.stock_data = StockHistoricalDataClient(key, secret, url_override=config.data_url)
-        self.option_data = OptionHistoricalDataClient(key, secret, url_override=config.data_url)
+        # raw: the chain's daily bars (previous session's volume) are not in alpaca-py's model
+        self.option_data = OptionHistoricalDataClient(
+            key, secret, raw_data=True, url_override=config.data_url
+        )
         for client in (self.trading, self.stock_data, self.option_data):
             adapter = _TimeoutAdapter(config.request_timeout)
             client._session.mount("http://", adapter)
@@ -87,6 +103,8 @@ class AlpacaVenue:
         self._listeners: list[ConnectionListener] = []
         self._lock = threading.RLock()
         self._accepted: set[str] = set()
+        # (underlying, session, first expiry, last expiry) -> (contracts, wall time listed)
+        self._listings: dict[tuple[str, date, date, date], tuple[list[ListedContract], float]] = {}
         self._bars = StreamThread(
             "bars",
             BarStream(
@@ -199,8 +217,64 @@ class AlpacaVenue:
             _send(lambda: self._bars.stream.subscribe_bars(handler, *symbols), "subscribe bars")
             self._bars.start()
 
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        """The listed expiries in ``[first, last]`` (the contracts listing of the session ``first``)."""
+        contracts = self.listing(underlying, first, first, last)
+        return sorted({c.expiry for c in contracts if first <= c.expiry <= last})
+
+    def listing(self, underlying: str, session: date, first: date, last: date) -> list[ListedContract]:
+        """``underlying``'s active contracts expiring in ``[first, last]``, open interest as of ``session``.
+
+        One ``GET /v2/options/contracts`` listing (all its pages) per underlying and session,
+        cached; asked again (at most every ``STALE_LISTING_RETRY`` s) while none of its open
+        interest is dated the previous session yet, so a run started overnight picks up the
+        figures published before the open.
+        """
+        key = (underlying.upper(), session, first, last)
+        with self._lock:
+            cached = next(
+                (v for k, v in self._listings.items()
+                 if k[:2] == key[:2] and k[2] <= first and last <= k[3]),
+                None,
+            )  # fmt: skip
+        if cached is not None:
+            contracts, listed_at = cached
+            if _fresh(contracts, session) or time.monotonic() - listed_at < STALE_LISTING_RETRY:
+                return contracts
+        contracts = self._list_contracts(key[0], session, first, last)
+        with self._lock:
+            self._listings[key] = (contracts, time.monotonic())
+        return contracts
+
+    def _list_contracts(
+        self, underlying: str, session: date, first: date, last: date
+    ) -> list[ListedContract]:
+        out: list[ListedContract] = []
+        token: str | None = None
+        for _ in range(CONTRACTS_MAX_PAGES):
+            query = GetOptionContractsRequest(
+                underlying_symbols=[underlying], expiration_date_gte=first, expiration_date_lte=last,
+                limit=CONTRACTS_PAGE, page_token=token,
+            )  # fmt: skip
+            page = self._rest("GET /v2/options/contracts", self.trading.get_option_contracts, query)
+            out.extend(
+                parsing.listed_contract(c, session)
+                for c in page.option_contracts or []
+                if c.underlying_symbol.upper() == underlying
+            )
+            token = page.next_page_token
+            if not token:
+                return out
+        raise VenueError(
+            VenueErrorKind.SERVER,
+            f"alpaca: GET /v2/options/contracts for {underlying} did not end after {CONTRACTS_MAX_PAGES} pages",
+        )
+
     def chain(self, request: ChainRequest) -> list[OptionQuote]:
         expiries = sorted(set(request.expiries))
+        session = request.session or (expiries[0] if expiries else session_date(datetime.now(UTC)))
+        listed = self.listing(request.underlying, session, session, expiries[-1]) if expiries else []
+        oi = {c.symbol: c.open_interest for c in listed}
         roots = {r.upper() for r in request.roots}
         query = OptionChainRequest(
             underlying_symbol=request.underlying.upper(),
@@ -219,8 +293,13 @@ class AlpacaVenue:
         )
         out: list[OptionQuote] = []
         for symbol, snap in sorted(raw.items()):
-            q = parsing.snapshot(symbol, snap, delayed=self._delayed)
-            if q is None or not parsing.is_option_symbol(q.option_symbol):
+            if not parsing.is_option_symbol(symbol):
+                continue
+            q = parsing.raw_snapshot(
+                symbol, snap, delayed=self._delayed, session=session,
+                open_interest=oi.get(parsing.compact_symbol(symbol)),
+            )  # fmt: skip
+            if q is None:
                 continue
             occ = parsing.parse_occ(q.option_symbol)
             if (expiries and occ.expiry not in expiries) or (roots and occ.root not in roots):
@@ -282,6 +361,14 @@ class AlpacaVenue:
                 return False
             self._accepted.add(event.order.venue_order_id)
             return True
+
+
+def _fresh(contracts: Sequence[ListedContract], session: date) -> bool:
+    """Some open interest is dated the session before ``session`` (an empty listing has nothing to wait for)."""
+    prior = previous_session(session)
+    return not contracts or any(
+        c.open_interest_date is not None and c.open_interest_date >= prior for c in contracts
+    )
 
 
 def _deliver(callback: Callable[[Any], None], value: Any, what: str) -> None:

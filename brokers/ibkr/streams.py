@@ -9,6 +9,10 @@
   ``tradingClass``: an ambiguous contract is one line, an unlisted strike is skipped) and
   streamed with ``reqMktData``, bounded by ``max_quote_lines``; contracts leaving the band are
   cancelled, so the market-data lines held are the band plus the bound contracts.
+* Open interest: every option line asks generic tick 101; IB answers a call's open interest in
+  tick 27 and a put's in 28, the figure OCC published overnight (the previous session's, as the
+  backtest's statistics). IB has no tick for the previous session's volume (8 and 100 are today's
+  running volume): ``volume`` stays None and the selector skips that filter on IB, saying so.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from brokers.ibkr import ibapi
@@ -26,6 +31,7 @@ from brokers.ibkr.errors import IBError, is_pacing
 from brokers.ibkr.loop import awaited
 from brokers.ibkr.parsing import (
     bar_of,
+    ib_expiry,
     occ_of_contract,
     option_contract,
     quote_of,
@@ -36,6 +42,7 @@ from brokers.live.venue import ChainRequest, LiveBar, OptionQuote, VenueError, V
 
 MINUTE = timedelta(minutes=1)
 _HISTORY_TRIES = 4
+OPEN_INTEREST_TICKS = "101"  # generic tick list of an option line: its open interest (ticks 27/28)
 
 
 class StreamsMixin:
@@ -136,7 +143,8 @@ class StreamsMixin:
 
         await asyncio.gather(*(one(s) for s in todo))
 
-    def _chains_of(self, symbol: str) -> list[Any]:
+    def _listed_chains(self, symbol: str) -> list[Any]:
+        """``reqSecDefOptParams``' chains of ``symbol`` (SMART's when listed there); empty: no options."""
         if symbol not in self._option_chains:
             under = self.underlying(symbol)
             chains = self._run(
@@ -145,11 +153,19 @@ class StreamsMixin:
                 ),
                 what=f"IB option chains of {symbol}",
             )
-            smart = [c for c in chains if c.exchange == "SMART"] or list(chains)
-            if not smart:
-                raise VenueError(VenueErrorKind.BAD_SYMBOL, f"IB lists no options on {symbol}")
-            self._option_chains[symbol] = smart
+            self._option_chains[symbol] = [c for c in chains if c.exchange == "SMART"] or list(chains)
         return self._option_chains[symbol]
+
+    def _chains_of(self, symbol: str) -> list[Any]:
+        chains = self._listed_chains(symbol)
+        if not chains:
+            raise VenueError(VenueErrorKind.BAD_SYMBOL, f"IB lists no options on {symbol}")
+        return chains
+
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        """The expiries ``reqSecDefOptParams`` lists for ``underlying`` in ``[first, last]`` (every trading class)."""
+        days = {ib_expiry(e) for ch in self._listed_chains(underlying) for e in ch.expirations}
+        return sorted(d for d in days if first <= d <= last)
 
     # ------------------------------------------------------------------ chain
     def chain(self, request: ChainRequest) -> list[OptionQuote]:
@@ -201,7 +217,7 @@ class StreamsMixin:
 
     def _add_line(self, occ: str) -> None:
         self._line_errors.pop(occ, None)
-        self._tickers[occ] = self.ib.reqMktData(self._contracts[occ], "", False, False)
+        self._tickers[occ] = self.ib.reqMktData(self._contracts[occ], OPEN_INTEREST_TICKS, False, False)
 
     def _drop_line(self, occ: str) -> None:
         if self._tickers.pop(occ, None) is not None:
@@ -225,12 +241,21 @@ class StreamsMixin:
                     raise VenueError(VenueErrorKind.PERMISSION, err.line)
                 raise err.venue_error()
 
+    def _quote(self, occ: str, ticker: Any, ts: datetime) -> OptionQuote:
+        """The line's quote with its open interest (tick 27 for a call, 28 for a put; None before IB sent it)."""
+        q = quote_of(occ, ticker, ts, delayed=occ in self._delayed)
+        right = getattr(ticker.contract, "right", "")[:1]
+        oi = getattr(ticker, "callOpenInterest" if right == "C" else "putOpenInterest", None)
+        if oi is None or oi != oi or oi < 0:
+            return q
+        return replace(q, open_interest=float(oi))
+
     def _quotes_now(self, symbols: Sequence[str], ts: datetime) -> list[OptionQuote]:
         out = []
         for s in symbols:
             t = self._tickers.get(s)
             if t is not None and _ticked(t):
-                out.append(quote_of(s, t, ts, delayed=s in self._delayed))
+                out.append(self._quote(s, t, ts))
         return out
 
     # ------------------------------------------------------------------ bound contracts
@@ -254,7 +279,7 @@ class StreamsMixin:
         for s in symbols:
             t = self._tickers.get(s)
             if t is not None and _ticked(t) and self._quote_cb is not None:
-                self._quote_cb(quote_of(s, t, ts, delayed=s in self._delayed))
+                self._quote_cb(self._quote(s, t, ts))
 
     def unsubscribe_quotes(self, option_symbols: Sequence[str]) -> None:
         def release() -> None:
@@ -281,7 +306,7 @@ class StreamsMixin:
                 continue
             occ = occ_of_contract(c)
             if occ in self._bound and _ticked(t):
-                self._quote_cb(quote_of(occ, t, ts, delayed=occ in self._delayed))
+                self._quote_cb(self._quote(occ, t, ts))
 
     def market_data_lines(self) -> int:
         """Market-data lines held now (the band plus the bound contracts)."""

@@ -10,8 +10,8 @@ moneyness band is far narrower); widen it for longer expiries or wilder names.
 
 Quotes become a ``ChainSnapshot`` sorted by symbol (as the catalog's), a side <= 0
 or NaN is no quote, ``quote_age_min`` is whole minutes since the venue's quote
-time, open interest / volume as the venue published them (unknown when it gave
-none). The venue's greeks are never used to decide; the last ``OptionQuote`` per
+time, open interest / volume as the venue published them (the previous session's,
+as the backtest's statistics; unknown when it gave none). The venue's greeks are never used to decide; the last ``OptionQuote`` per
 contract is kept (``venue_quote``) for the journal's metadata.
 
 ``listener``: called as ``listener(chain, snapshot)`` with each snapshot fresh from the
@@ -89,12 +89,14 @@ class LiveChain:
     # ------------------------------------------------------------------ snapshots
     def request(self, ts_utc: datetime, underlying_price: float) -> ChainRequest:
         band = self.strike_band_pct * float(underlying_price)
+        day = session_date(ts_utc)
         return ChainRequest(
             underlying=self.symbol,
-            expiries=tuple(tradable_expiries(session_date(ts_utc), self.max_dte)),
+            expiries=tuple(tradable_expiries(day, self.max_dte)),
             strike_low=float(underlying_price) - band,
             strike_high=float(underlying_price) + band,
             roots=self.roots,
+            session=day,
         )
 
     def snapshot(self, ts_utc: datetime, underlying_price: float, half_day: bool = False) -> ChainSnapshot:

@@ -22,7 +22,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
@@ -105,6 +105,9 @@ class DryRunVenue:
 
     def historical_bars(self, symbol: str, start: datetime, end: datetime) -> list[LiveBar]:
         return self.real.historical_bars(symbol, start, end)
+
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        return self.real.option_expiries(underlying, first, last)
 
     def chain(self, request: Any) -> list[OptionQuote]:
         return self.real.chain(request)

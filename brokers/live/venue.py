@@ -101,9 +101,11 @@ class OptionQuote:
 
     Prices <= 0 or NaN mean no quote on that side (IB sends -1). ``delayed``: the venue
     said the quote is delayed (IB tick types 66-68, Alpaca's indicative feed).
-    ``open_interest`` / ``volume``: as published by the venue (yesterday's open interest;
-    today's volume so far), None when the venue gave none (the selector then skips those
-    filters, as it does for a catalog without statistics).
+    ``open_interest`` / ``volume``: what the backtest reads from DataBento's statistics, as
+    known during the session: the open interest published before it (the previous
+    session's) and the previous session's volume, never today's running figures. None when
+    the venue gave none (the selector then skips those filters, as it does for a catalog
+    without statistics).
     """
 
     option_symbol: str
@@ -215,6 +217,8 @@ class ChainRequest:
     strike_low: float
     strike_high: float
     roots: Sequence[str] = field(default_factory=tuple)  # e.g. ("SPXW",); empty: the venue's default
+    # the session the quotes are for (the venue dates open interest / volume by it); None: today's
+    session: date | None = None
 
 
 ConnectionListener = Callable[[str, bool, str], None]  # (stream name, connected, message)
@@ -265,6 +269,14 @@ class LiveVenue(Protocol):
 
     def subscribe_bars(self, symbols: Sequence[str], on_bar: Callable[[LiveBar], None]) -> None:
         """Stream closed 1-minute bars of ``symbols`` (only bars the venue has closed)."""
+        ...
+
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        """The expiries in ``[first, last]`` the venue lists options of ``underlying`` for, sorted.
+
+        Empty when it lists none (an underlying without options, or none in that window);
+        ``VenueError`` (bad_symbol) for an underlying the venue does not know at all.
+        """
         ...
 
     def chain(self, request: ChainRequest) -> list[OptionQuote]:

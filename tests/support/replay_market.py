@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
 from brokers.live.venue import (
@@ -56,6 +57,7 @@ from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_MAX_QUOTE_AGE
 from options_scalper.eastern import ET
 from options_scalper.fills import fill_price, fill_quantity
 from options_scalper.greeks import bs_greeks, implied_vol, time_to_expiry_years
+from options_scalper.occ import parse_occ
 
 MINUTE = timedelta(minutes=1)
 
@@ -111,6 +113,9 @@ class ReplayMarket:
         self._now = self.start_utc
         self._bars = {s: self._load_bars(s, warmup_days) for s in self.symbols}
         self._chains = {s: ChainProvider(self.catalog, s) for s in self.symbols}
+        self._listed: dict[str, list[str]] = {}
+        self._statistics: dict[str, Any] = {}
+        self._oi_known: dict[str, tuple[datetime, dict[str, float]]] = {}
         self._orders: dict[str, _Order] = {}
         self._positions: dict[str, tuple[int, float]] = {}  # OCC -> (qty, average price)
         self._ids = itertools.count(1)
@@ -201,6 +206,39 @@ class ReplayMarket:
             volume=_f(snap.volume[i]) if snap.volume_known else None,
             **extra,
         )  # fmt: skip
+
+    def listed(self, underlying: str) -> list[tuple[str, float | None]]:
+        """Every option of ``underlying`` quoted on the replayed day (sorted), with the open interest
+        published by ``now`` (None: none yet), as a venue's contract listing holds them."""
+        symbol = underlying.upper()
+        if symbol not in self._chains:
+            return []
+        if symbol not in self._listed:
+            read = getattr(self.catalog, "read_quotes_arrow", None)
+            if read is not None:
+                names = read(symbol, self.day, columns=["symbol"]).column("symbol").unique().to_pylist()
+            else:
+                names = self.catalog.read_quotes(symbol, self.day)["symbol"].unique().tolist()
+            self._listed[symbol] = sorted(str(n) for n in names)
+        oi = self.open_interest(symbol)
+        return [(name, oi.get(name)) for name in self._listed[symbol]]
+
+    def open_interest(self, underlying: str) -> dict[str, float]:
+        """The day's statistics as known at ``now``: each contract's last open interest published by then."""
+        symbol = underlying.upper()
+        known = self._oi_known.get(symbol)
+        if known is not None and known[0] == self._now:
+            return known[1]
+        if symbol not in self._statistics:
+            self._statistics[symbol] = self.catalog.read_open_interest(symbol, self.day)
+        oi = _published_by(self._statistics[symbol], self._now)
+        self._oi_known[symbol] = (self._now, oi)
+        return oi
+
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        """The expiries in ``[first, last]`` of the options ``listed`` for ``underlying``."""
+        days = {parse_occ(name).expiry for name, _ in self.listed(underlying)}
+        return sorted(d for d in days if first <= d <= last)
 
     def quote(self, option_symbol: str) -> OptionQuote | None:
         """``option_symbol``'s quote of the current minute (None: no row this minute)."""
@@ -398,6 +436,17 @@ class ReplayMarket:
         for event in events:
             for listener in list(self._event_listeners):
                 listener(event)
+
+
+def _published_by(frame: Any, now: datetime) -> dict[str, float]:
+    """Each contract's last open interest in the statistics ``frame`` published by ``now``."""
+    if frame is None or "open_interest" not in frame:
+        return {}
+    if "published" in frame:
+        published = pd.to_datetime(frame["published"], utc=True)
+        frame = frame[published <= pd.Timestamp(now)].assign(_at=published).sort_values("_at", kind="stable")
+    frame = frame[frame["open_interest"].notna()]
+    return {str(k): float(v) for k, v in zip(frame["symbol"], frame["open_interest"], strict=True)}
 
 
 def _at(day: date, hhmm: str | None, default: datetime) -> datetime:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import backtrader as bt
@@ -128,6 +128,9 @@ class ReplayVenue:
 
     def subscribe_bars(self, symbols: Sequence[str], on_bar: Callable[[LiveBar], None]) -> None:
         self._bar_subs.append(({s.upper() for s in symbols}, on_bar))
+
+    def option_expiries(self, underlying: str, first: date, last: date) -> list[date]:
+        return self.market.option_expiries(underlying, first, last)
 
     def chain(self, request: ChainRequest) -> list[OptionQuote]:
         self.chain_calls += 1

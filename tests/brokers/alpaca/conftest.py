@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -67,18 +68,26 @@ def tsla_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sample_catalog(tmp_path_factory, "TSLA", TSLA_DAY)
 
 
-_BACKTESTS: dict[tuple[str, str, str, str], list[Any]] = {}
+_BACKTESTS: dict[tuple[Any, ...], tuple[list[Any], Counter[str]]] = {}
 
 
-def backtest_scalps(catalog: Path, strategy: type, symbol: str, day: date) -> list[Any]:
-    """The backtest's closed scalps of ``strategy`` on ``day`` (run once per session)."""
-    key = (str(catalog), strategy.__name__, symbol, day.isoformat())
+def backtest_run(
+    catalog: Path, strategy: type, symbol: str, day: date, **params: Any
+) -> tuple[list[Any], Counter[str]]:
+    """The backtest of ``strategy`` (with ``params``) on ``day``: its closed scalps and its rejections
+    by reason (run once per session)."""
+    key = (str(catalog), strategy.__name__, symbol, day.isoformat(), tuple(sorted(params.items())))
     if key not in _BACKTESTS:
         from app.cerebro import build_cerebro
 
-        run = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day).run()[0]
-        _BACKTESTS[key] = list(run.closed_scalps)
+        run = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day, **params).run()[0]
+        _BACKTESTS[key] = (list(run.closed_scalps), Counter(run.rejections))
     return _BACKTESTS[key]
+
+
+def backtest_scalps(catalog: Path, strategy: type, symbol: str, day: date, **params: Any) -> list[Any]:
+    """The backtest's closed scalps of ``strategy`` (with ``params``) on ``day`` (run once per session)."""
+    return backtest_run(catalog, strategy, symbol, day, **params)[0]
 
 
 def wait_for(check: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:

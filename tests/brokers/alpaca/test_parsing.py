@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from alpaca.trading.models import Order, Position, TradeAccount, TradeUpdate
+import pytest
+from alpaca.trading.models import OptionContract, Order, Position, TradeAccount, TradeUpdate
 
 from brokers.alpaca import parsing
 from brokers.live.venue import EventKind, OrderRequest, OrderStatus, PositionReport
@@ -59,3 +60,58 @@ def test_paper_accounts_and_options_levels() -> None:
     assert not real.paper and not real.options_approved
     unknown = parsing.account(TradeAccount(**base, account_number="PA9"))
     assert unknown.options_approved  # Alpaca did not say: the order's answer decides
+
+
+# a chain snapshot as Alpaca sends it: daily bars stamped at midnight ET of their day
+QUOTE = {"t": "2024-10-29T15:00:00Z", "bx": "C", "bp": 1.1, "bs": 5, "ax": "C", "ap": 1.2, "as": 7, "c": "A"}
+SESSION = date(2024, 10, 29)  # a Tuesday: the previous session is Monday 2024-10-28
+
+
+def _bar(day: str, volume: int) -> dict[str, object]:
+    return {"t": f"{day}T04:00:00Z", "o": 1.0, "h": 1.3, "l": 0.9, "c": 1.2, "v": volume, "n": 9, "vw": 1.1}
+
+
+@pytest.mark.parametrize(
+    ("bars", "volume"),
+    [
+        (
+            {"dailyBar": _bar("2024-10-29", 40), "prevDailyBar": _bar("2024-10-28", 1234)},
+            1234.0,
+        ),  # traded today
+        (
+            {"dailyBar": _bar("2024-10-28", 1234), "prevDailyBar": _bar("2024-10-25", 99)},
+            1234.0,
+        ),  # not yet today
+        ({"dailyBar": _bar("2024-10-29", 40), "prevDailyBar": _bar("2024-10-25", 99)}, 0.0),  # idle on Monday
+        ({"dailyBar": _bar("2024-10-25", 99)}, 0.0),  # last traded on Friday
+        ({}, None),  # no bars: unknown
+    ],
+)
+def test_the_previous_sessions_volume_never_todays(bars: dict[str, object], volume: float | None) -> None:
+    q = parsing.raw_snapshot("SPY241029C00580000", {"latestQuote": QUOTE, **bars}, delayed=False, session=SESSION,
+                             open_interest=5000.0)  # fmt: skip
+    assert q is not None and (q.bid, q.ask, q.open_interest, q.volume) == (1.1, 1.2, 5000.0, volume)
+
+
+def _contract(**over: object) -> OptionContract:
+    base = {
+        "id": "0c1c6a6e-0000-4000-8000-000000000004", "symbol": "SPY   241029C00580000", "name": "SPY call",
+        "status": "active", "tradable": True, "expiration_date": "2024-10-29", "root_symbol": "SPY",
+        "underlying_symbol": "SPY", "underlying_asset_id": "0c1c6a6e-0000-4000-8000-000000000005",
+        "type": "call", "style": "american", "strike_price": "580", "size": "100", "open_interest": "2110",
+        "open_interest_date": "2024-10-28", "close_price": "1.05", "close_price_date": "2024-10-28",
+    }  # fmt: skip
+    return OptionContract(**{**base, **over})
+
+
+def test_open_interest_counts_only_when_published_before_the_session() -> None:
+    listed = parsing.listed_contract(_contract(), SESSION)
+    assert listed == parsing.ListedContract("SPY241029C00580000", SESSION, 2110.0, date(2024, 10, 28))
+    assert (
+        parsing.open_interest(_contract(open_interest_date="2024-10-29"), SESSION) is None
+    )  # today's: not yet
+    assert parsing.open_interest(_contract(open_interest_date=None), SESSION) is None  # undated
+    assert parsing.open_interest(_contract(open_interest=None, open_interest_date=None), SESSION) is None
+    assert (
+        parsing.open_interest(_contract(open_interest_date="2024-10-24"), SESSION) == 2110.0
+    )  # stale, still published

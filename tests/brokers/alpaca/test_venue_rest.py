@@ -9,6 +9,7 @@ import pytest
 
 from brokers.alpaca.venue import AlpacaVenue
 from brokers.live.venue import ChainRequest, OrderRequest, OrderStatus, VenueError, VenueErrorKind
+from options_scalper.occ import parse_occ
 from tests.brokers.alpaca.conftest import DAY, make_venue
 from tests.support.fake_alpaca import FakeAlpaca
 from tests.support.replay_market import ReplayMarket
@@ -182,3 +183,54 @@ def test_the_calendar_has_alpacas_shape_with_half_days(venue: AlpacaVenue) -> No
     assert [(d.date.isoformat(), f"{d.open:%H:%M}", f"{d.close:%H:%M}") for d in days] == [  # type: ignore[union-attr]
         ("2024-11-27", "09:30", "16:00"), ("2024-11-29", "09:30", "13:00"), ("2024-12-02", "09:30", "16:00"),
     ]  # fmt: skip
+
+
+def test_the_chain_carries_the_catalogs_open_interest_and_prior_volume_from_one_listing_a_day(
+    venue: AlpacaVenue, fake: FakeAlpaca
+) -> None:
+    fake.page_size = 10
+    market = fake.market
+    price = market.last_price("SPY")
+    expected = {q.option_symbol: q for q in market.chain(ChainRequest("SPY", [DAY], price - 6, price + 6))}
+    assert any(q.open_interest for q in expected.values()) and any(q.volume for q in expected.values())
+    for _ in range(3):
+        quotes = _chain(venue, market)
+        market.step()
+    listed = [s for s, _ in market.listed("SPY") if s.startswith(f"SPY{DAY:%y%m%d}")]
+    # one listing (all its pages of 10, DAY's expiry only) for the day, however many minutes
+    assert fake.requests.count(("GET", "/v2/options/contracts")) == -(-len(listed) // 10) > 1
+    assert len(quotes) == len(expected) > 10
+    for q in quotes:
+        e = expected[q.option_symbol]
+        # open interest and volume are the previous session's: the same every minute of the day
+        assert (q.open_interest, q.volume) == (e.open_interest, e.volume)
+
+
+def test_listed_expiries_and_an_underlying_without_options(venue: AlpacaVenue, fake: FakeAlpaca) -> None:
+    later = DAY + timedelta(days=10)
+    expiries = sorted({parse_occ(s).expiry for s, _ in fake.market.listed("SPY")})
+    assert venue.option_expiries("SPY", DAY, later) == [d for d in expiries if DAY <= d <= later]
+    assert venue.option_expiries("SPY", DAY, DAY) == [DAY]
+    assert venue.option_expiries("XYZ", DAY, later) == []
+
+
+def test_a_listing_without_the_previous_sessions_open_interest_is_asked_again_not_every_minute(
+    venue: AlpacaVenue, fake: FakeAlpaca, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run started overnight lists the contracts before the new open interest is out: the listing's
+    older figures are still published ones (used), and it is asked again at most every
+    ``STALE_LISTING_RETRY`` seconds until one is dated the previous session; then never again that day."""
+    import brokers.alpaca.venue as alpaca_venue
+
+    fake.faults.open_interest_not_updated()
+    stale = {q.option_symbol: q.open_interest for q in _chain(venue, fake.market)}
+    assert any(stale.values())  # dated two sessions back: still published before the session
+    _chain(venue, fake.market)
+    assert fake.requests.count(("GET", "/v2/options/contracts")) == 1  # within the retry interval
+    monkeypatch.setattr(alpaca_venue, "STALE_LISTING_RETRY", 0.0)
+    fake.faults.open_interest_not_updated(False)
+    fresh = {q.option_symbol: q.open_interest for q in _chain(venue, fake.market)}
+    for _ in range(3):
+        _chain(venue, fake.market)
+    assert fake.requests.count(("GET", "/v2/options/contracts")) == 2  # asked again once, then fresh
+    assert fresh == stale  # the replayed day's figures; only their date changed

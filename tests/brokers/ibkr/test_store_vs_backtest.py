@@ -8,6 +8,7 @@ same day from the catalog; the live window ends before the close.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -60,16 +61,20 @@ def _key(s: Any) -> tuple[Any, ...]:
 def run_on_fake() -> Iterator[Any]:
     opened: list[Any] = []
 
-    def run(catalog: Path, strategy: type, symbol: str, day: date, end_et: str) -> tuple[Any, Any, FakeTWS]:
+    def run(
+        catalog: Path, strategy: type, symbol: str, day: date, end_et: str, **params: Any
+    ) -> tuple[Any, Any, FakeTWS]:
         market = ReplayMarket(catalog, [symbol], day, warmup_days=1, end_et=end_et)
         fake = FakeTWS(market).start()
         venue = make_venue(fake, data_timeout=60.0)
         opened.append((venue, fake))
         venue.connect()
         store = IBStore(venue, catalog=str(catalog), clock_params=SOCKET_CLOCK, **ANY_BID)
-        cerebro = cerebro_for(store, strategy, [symbol], fromdate=day, todate=day)
+        cerebro = cerebro_for(store, strategy, [symbol], fromdate=day, todate=day, **params)
         live = Lockstep(_Stepper(fake), cerebro, timeout=30.0).run()[0]  # type: ignore[arg-type]
-        backtest = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day).run()[0]
+        backtest = build_cerebro(strategy, str(catalog), [symbol], fromdate=day, todate=day, **params).run()[
+            0
+        ]
         expected = [_key(s) for s in backtest.closed_scalps if s.exit_time <= market.end_utc]
         return live, expected, fake
 
@@ -93,3 +98,27 @@ def test_momentum_burst_on_the_fake_tws_takes_the_backtests_trades(
     assert len(expected) >= 2
     assert [_key(s) for s in live.closed_scalps] == expected
     assert fake.market.account().cash == pytest.approx(live.broker.getcash())
+
+
+def test_the_open_interest_filter_refuses_the_contract_on_ib_as_in_the_backtest(
+    spy_sample: Path, run_on_fake: Any
+) -> None:
+    """The minimum open interest raised just above that of the contract ema_cloud takes by default:
+    the backtest refuses it (and finds nothing else fit at that signal); IB live must refuse it for the
+    same reason, which it can only with the open interest of generic tick 101 on its option lines."""
+    from feeds.catalog.api import open_catalog
+
+    def backtest(**params: Any) -> Any:
+        return build_cerebro(EmaCloudScalp, str(spy_sample), ["SPY"], fromdate=SPY_DAY, todate=SPY_DAY,
+                             **params).run()[0]  # fmt: skip
+
+    default = backtest()
+    first = default.closed_scalps[0].option_symbol
+    stats = open_catalog(spy_sample).read_open_interest("SPY", SPY_DAY)
+    minimum = int(stats[stats["symbol"] == first]["open_interest"].dropna().iloc[-1]) + 1
+    refused = Counter(backtest(min_open_interest=minimum).rejections) - Counter(default.rejections)
+    live, expected, _ = run_on_fake(
+        spy_sample, EmaCloudScalp, "SPY", SPY_DAY, "12:05", min_open_interest=minimum
+    )
+    assert expected == [] and refused and live.closed_scalps == [] and not live.scalps
+    assert {r: live.rejections[r] for r in refused} == dict(refused), dict(live.rejections)

@@ -22,6 +22,7 @@ class Faults:
     mute_pending: bool = False
     no_options: bool = False
     real_money: bool = False
+    stale_open_interest: bool = False
 
     # ------------------------------------------------------------------ scripting
     def reject_next(self, message: str = "insufficient buying power", status: int | None = 403) -> None:
@@ -68,6 +69,11 @@ class Faults:
     def real_money_account(self, on: bool = True) -> None:
         with self._lock:
             self.real_money = bool(on)
+
+    def open_interest_not_updated(self, on: bool = True) -> None:
+        """Date the contracts' open interest two sessions back (Alpaca overnight, before the new figures)."""
+        with self._lock:
+            self.stale_open_interest = bool(on)
 
     # ------------------------------------------------------------------ consuming (the fake)
     def take_reject(self) -> tuple[int | None, str] | None:
@@ -125,7 +131,7 @@ class Faults:
 
 _SCRIPTS = {
     "reject_next", "split_next_fill", "lose_next_reply", "error_next", "drop_bars_after",
-    "refuse_reconnects", "mute_bars", "options_not_approved", "real_money_account",
+    "refuse_reconnects", "mute_bars", "options_not_approved", "real_money_account", "open_interest_not_updated",
 }  # fmt: skip
 
 __all__ = ["Faults"]

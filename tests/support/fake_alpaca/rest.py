@@ -2,7 +2,7 @@
 
 Paths (what alpaca-py 0.44 requests): ``GET /v2/account|clock|calendar|positions``,
 ``GET /v2/orders[?status=]``, ``GET /v2/orders:by_client_order_id``, ``GET|DELETE
-/v2/orders/{id}``, ``POST|DELETE /v2/orders``, ``GET /v2/stocks/bars``, ``GET
+/v2/orders/{id}``, ``POST|DELETE /v2/orders``, ``GET /v2/options/contracts``, ``GET /v2/stocks/bars``, ``GET
 /v1beta1/options/snapshots[/{underlying}]``, ``GET /v1beta1/options/quotes/latest``;
 pagination by ``next_page_token``. Errors are Alpaca's ``{"code","message"}`` bodies.
 ``POST /_fake/<fault>`` (JSON keyword arguments) scripts a fault of ``faults.Faults``.

@@ -57,6 +57,8 @@ def route(fake: FakeAlpaca, method: str, path: str, q: dict[str, str], body: dic
             )
         fake.market.cancel(order.market_id or "")
         return None
+    if method == "GET" and path == "/v2/options/contracts":
+        return _contracts(fake, q)
     if method == "GET" and path == "/v2/stocks/bars":
         return _bars(fake, q)
     if method == "GET" and path.startswith("/v1beta1/options/snapshots/"):
@@ -166,7 +168,48 @@ def _chain(fake: FakeAlpaca, underlying: str, q: dict[str, str]) -> dict[str, An
             continue
         rows.append(quote)
     chunk, token = page(rows, q, fake.page_size)
-    return {"snapshots": {x.option_symbol: wire.snapshot_json(x) for x in chunk}, "next_page_token": token}
+    day = fake.market.day
+    return {
+        "snapshots": {x.option_symbol: wire.snapshot_json(x, day) for x in chunk},
+        "next_page_token": token,
+    }
+
+
+def _contracts(fake: FakeAlpaca, q: dict[str, str]) -> dict[str, Any]:
+    """``GET /v2/options/contracts``: the replayed day's contracts, filtered as Alpaca filters them.
+
+    Alpaca's defaults: ``status`` active, expiries up to the next weekend when no expiry bound
+    is given, 100 per page (at most 10000), ``next_page_token`` while more remain.
+    """
+    m = fake.market
+    if (q.get("status") or "active") != "active":
+        return {"option_contracts": [], "next_page_token": None}
+
+    def day(name: str) -> date | None:
+        return date.fromisoformat(q[name][:10]) if q.get(name) else None
+
+    exact, low, high = day("expiration_date"), day("expiration_date_gte"), day("expiration_date_lte")
+    if not (exact or low or high):
+        high = m.day + timedelta(days=(5 - m.day.weekday()) % 7 + 1)  # the next weekend
+    strike_low = float(q.get("strike_price_gte") or 0.0)
+    strike_high = float(q.get("strike_price_lte") or math.inf)
+    rows = []
+    for underlying in sorted(
+        {u.strip().upper() for u in (q.get("underlying_symbols") or "").split(",") if u.strip()}
+    ):
+        for symbol, oi in m.listed(underlying):
+            occ = parse_occ(symbol)
+            if (exact and occ.expiry != exact) or (low and occ.expiry < low) or (high and occ.expiry > high):
+                continue
+            if not strike_low <= occ.strike <= strike_high:
+                continue
+            if q.get("type") and occ.right.value != q["type"][0].upper():
+                continue
+            if q.get("root_symbol") and occ.root != q["root_symbol"].upper():
+                continue
+            rows.append(wire.option_contract_json(symbol, oi, m.day, stale=fake.faults.stale_open_interest))
+    chunk, token = page(rows, {**q, "limit": q.get("limit") or "100"}, min(fake.page_size, 10_000))
+    return {"option_contracts": chunk, "next_page_token": token}
 
 
 __all__ = ["order_request", "route"]

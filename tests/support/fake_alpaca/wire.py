@@ -1,7 +1,8 @@
 """Alpaca's wire payloads (JSON for REST and trade updates, msgpack frames for market data).
 
 Exactly the fields alpaca-py's pydantic models require (``Order``, ``TradeUpdate``,
-``Position``, ``TradeAccount``, ``Clock``, ``Bar``, ``Quote``, ``OptionsSnapshot``), with
+``Position``, ``TradeAccount``, ``Clock``, ``Bar``, ``Quote``, ``OptionsSnapshot``,
+``OptionContract``) and the daily bars Alpaca adds to an option snapshot, with
 the value types Alpaca sends (numbers as strings in trading payloads, RFC 3339 stamps, a
 msgpack ``Timestamp`` extension for ``t`` on the data streams).
 """
@@ -9,12 +10,15 @@ msgpack ``Timestamp`` extension for ``t`` on the data streams).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import msgpack
 
 from brokers.live.venue import AccountReport, LiveBar, OptionQuote, PositionReport, VenueClock
+from options_scalper.calendar import previous_session
+from options_scalper.eastern import ET
+from options_scalper.occ import parse_occ
 
 _NS = uuid.UUID("5f0a1ca0-0000-4000-8000-00000000a1ca")
 
@@ -111,14 +115,54 @@ def quote_json(q: OptionQuote) -> dict[str, Any]:
             "as": q.ask_size, "c": "A"}  # fmt: skip
 
 
-def snapshot_json(q: OptionQuote) -> dict[str, Any]:
+def snapshot_json(q: OptionQuote, session: date | None = None) -> dict[str, Any]:
+    """A chain snapshot; with ``session``, the ``dailyBar`` of the session before it carrying the
+    quote's (previous session's) volume: with no trades replayed, that day is the contract's latest
+    trading day (no bar when it did not trade). The fake has no trade prices: the bar's are the mid."""
     out: dict[str, Any] = {"latestQuote": quote_json(q)}
+    if session is not None and q.volume:
+        day = datetime.combine(previous_session(session), time(0), tzinfo=ET)
+        mid = round((q.bid + q.ask) / 2.0, 4) if q.bid > 0 and q.ask > 0 else max(q.bid, q.ask, 0.0)
+        out["dailyBar"] = {"t": stamp(day), "o": mid, "h": mid, "l": mid, "c": mid, "v": int(q.volume),
+                           "n": 1, "vw": mid}  # fmt: skip
     if q.iv is not None:
         out["impliedVolatility"] = q.iv
     greeks = (q.delta, q.gamma, q.theta, q.vega)
     if all(g is not None for g in greeks):  # alpaca-py needs all five or none (no rho here: 0)
         out["greeks"] = {"delta": q.delta, "gamma": q.gamma, "rho": 0.0, "theta": q.theta, "vega": q.vega}
     return out
+
+
+def option_contract_json(
+    symbol: str, open_interest: float | None, session: date, *, stale: bool = False
+) -> dict[str, Any]:
+    """One contract of ``GET /v2/options/contracts`` (numbers as strings, as Alpaca sends them); its
+    open interest is dated the session before ``session`` (what the exchange published overnight),
+    ``stale``: the session before that (the listing not updated yet)."""
+    occ = parse_occ(symbol)
+    right = "call" if occ.right.value == "C" else "put"
+    known = open_interest is not None
+    dated = previous_session(previous_session(session) if stale else session)
+    return {
+        "id": uid("contract", occ.compact),
+        "symbol": occ.compact,
+        "name": f"{occ.underlying} {occ.expiry:%b %d %Y} {occ.strike:g} {right.title()}",
+        "status": "active",
+        "tradable": True,
+        "expiration_date": occ.expiry.isoformat(),
+        "root_symbol": occ.root,
+        "underlying_symbol": occ.underlying,
+        "underlying_asset_id": uid("asset", occ.underlying),
+        "type": right,
+        "style": "american",
+        "strike_price": money(occ.strike),
+        "multiplier": "100",
+        "size": "100",
+        "open_interest": str(int(open_interest)) if known else None,
+        "open_interest_date": dated.isoformat() if known else None,
+        "close_price": None,  # no trades replayed
+        "close_price_date": None,
+    }
 
 
 def _ts_ext(ts: datetime) -> msgpack.Timestamp:
@@ -144,6 +188,6 @@ def unpack(data: bytes | str) -> Any:
 
 
 __all__ = [
-    "account", "bar_frame", "bar_json", "clock", "error_body", "money", "pack", "parse_stamp",
+    "account", "bar_frame", "bar_json", "clock", "error_body", "money", "option_contract_json", "pack", "parse_stamp",
     "position", "quote_frame", "quote_json", "snapshot_json", "stamp", "uid", "unpack",
 ]  # fmt: skip

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,6 +75,8 @@ class Subscription:
     kind: str  # bars | ticks
     delayed: bool = False
     last_sent: tuple[float, float, float, float] | None = None
+    generic: frozenset[str] = frozenset()  # the generic tick list asked for (101: open interest)
+    oi_sent: float | None = None
 
 
 @dataclass
@@ -100,13 +103,19 @@ class Session:
 
 
 class FakeTWS:
-    """The loopback TWS. ``port`` 0 picks a free one (read ``.port`` after ``start()``)."""
+    """The loopback TWS. ``port`` 0 picks a free one (read ``.port`` after ``start()``).
 
-    def __init__(self, market: Any, *, port: int = 0, account: str = ACCOUNT) -> None:
+    ``bare_underlyings``: stocks TWS also knows that list no options (reqSecDefOptParams
+    answers them with its end message only, as TWS does).
+    """
+
+    def __init__(
+        self, market: Any, *, port: int = 0, account: str = ACCOUNT, bare_underlyings: Sequence[str] = ()
+    ) -> None:
         self.market = market
         self.faults = Faults()
         self.account = account
-        self.universe = Universe.from_catalog(market.catalog, market.symbols, market.day)
+        self.universe = Universe.from_catalog(market.catalog, market.symbols, market.day, bare_underlyings)
         self.requested_port = port
         self.port = 0
         self.sessions: list[Session] = []
@@ -339,7 +348,7 @@ class FakeTWS:
 
     def _mkt_data(self, s: Session, f: list[str]) -> None:
         req_id = int(f[2])
-        req, _ = RequestContract.take(f, 3)
+        req, at = RequestContract.take(f, 3)
         found = self.universe.match(req)
         if len(found) != 1:
             s.send(P.error(req_id, 200, "No security definition has been found for the request"))
@@ -348,7 +357,9 @@ class FakeTWS:
         if c.sec_type == "OPT" and self.faults.no_market_data:
             s.send(P.error(req_id, 354, "Requested market data is not subscribed."))
             return
-        sub = Subscription(req_id, c, "ticks", delayed=self.faults.delayed)
+        at += 4 if f[at] == "1" else 1  # the delta-neutral flag (and its contract)
+        generic = frozenset(x.strip() for x in f[at].split(",") if x.strip()) if at < len(f) else frozenset()
+        sub = Subscription(req_id, c, "ticks", delayed=self.faults.delayed, generic=generic)
         s.subs[req_id] = sub
         if sub.delayed:
             s.send(
@@ -369,6 +380,8 @@ class FakeTWS:
             if px == px:
                 s.send([1, 6, sub.req_id, 68 if sub.delayed else 4, px, 0, 0])
             return
+        if "101" in sub.generic:
+            self._send_open_interest(s, sub)
         q = self.market.quote(c.occ)
         if q is None:
             return
@@ -388,6 +401,16 @@ class FakeTWS:
             s.send(
                 [21, sub.req_id, 83 if sub.delayed else 13, 1, iv, delta, mid, 0.0, gamma, vega, theta, under]
             )
+
+    def _send_open_interest(self, s: Session, sub: Subscription) -> None:
+        """Generic tick 101 on an option: its open interest as published by now, tick 27 for a call and
+        28 for a put, sent when the line opens and again when the figure changes (as TWS does)."""
+        c = sub.contract
+        oi = self.market.open_interest(c.symbol).get(c.occ)
+        if oi is None or oi == sub.oi_sent:
+            return
+        sub.oi_sent = oi
+        s.send([2, 6, sub.req_id, 27 if c.right == "C" else 28, int(oi)])
 
     def _model_greeks(self, c: FakeContract) -> tuple[float, ...] | None:
         from brokers.live.venue import ChainRequest

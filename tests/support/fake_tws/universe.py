@@ -57,13 +57,16 @@ class Universe:
         self.by_id = {c.con_id: c for c in [*self.underlyings.values(), *self.options.values()]}
 
     @classmethod
-    def from_catalog(cls, catalog: object, symbols: Iterable[str], day: date) -> Universe:
+    def from_catalog(
+        cls, catalog: object, symbols: Iterable[str], day: date, bare: Iterable[str] = ()
+    ) -> Universe:
+        """The catalog day's underlyings and their options; ``bare``: more underlyings, with no options."""
         names: set[str] = set()
         symbols = list(symbols)
         for s in symbols:
             table = catalog.read_quotes_arrow(s, day, columns=["symbol"])  # type: ignore[attr-defined]
             names.update(str(x) for x in table.column("symbol").unique().to_pylist())
-        return cls(symbols, names)
+        return cls([*symbols, *(b for b in bare if b not in symbols)], names)
 
     def match(self, req: RequestContract) -> list[FakeContract]:
         """Every listed contract the request describes (several: ambiguous; none: unknown)."""
