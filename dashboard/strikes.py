@@ -7,7 +7,9 @@ its strategy was served at that minute (``live_chains``, read back by
 ``journal.live_read.recorded_chain``, with the IV history the pipeline was given).
 Both go through ``snapshot_view``, the one code path below. The selector is ``StrikeSelector`` built from the
 run's config (``registry.load_config_class`` + the run's params), and the pipeline
-verdict is ``OptionsScalper.process_signal`` on that snapshot:
+verdict is ``OptionsScalper.process_signal`` on that snapshot, sized (``Sizing``) with what the
+strategy had at a recorded minute (the account recorded with the chain, the conviction of the signal
+it entered on then) and otherwise with the tab's equity and conviction controls, saying which:
 
 - *pick*: what the selector returns for the whole snapshot;
 - per contract of the signal's right: the selector run on that contract alone
@@ -47,6 +49,67 @@ from strategies import registry
 DEFAULT_STRATEGY = registry.DEFAULT_STRATEGY
 DEFAULT_EQUITY = 100_000.0
 DEFAULT_CONVICTION = 80
+EQUITY_CONTROL = "the equity control"
+CONVICTION_CONTROL = "the conviction control"
+NO_CATALOG_EQUITY = f"{EQUITY_CONTROL}: the journal holds no run's equity at a catalog minute"
+NO_CATALOG_CONVICTION = f"{CONVICTION_CONTROL}: the journal does not tie an entry to a catalog minute"
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """What the verdict is priced with (the account, the signal's conviction) and where each came from."""
+
+    account: AccountState
+    conviction: int
+    account_source: str
+    conviction_source: str
+
+    def text(self) -> str:
+        a = self.account
+        return (
+            f"sized with equity ${a.equity:,.2f} and cash ${a.cash:,.2f} ({self.account_source}); "
+            f"conviction {self.conviction} ({self.conviction_source})"
+        )
+
+
+def control_sizing(
+    equity: float = DEFAULT_EQUITY,
+    conviction: int = DEFAULT_CONVICTION,
+    account_source: str = EQUITY_CONTROL,
+    conviction_source: str = CONVICTION_CONTROL,
+) -> Sizing:
+    """An idle account of ``equity`` (all cash) and ``conviction``: the controls' values."""
+    return Sizing(
+        AccountState(equity=equity, cash=equity), int(conviction), account_source, conviction_source
+    )
+
+
+def recorded_sizing(
+    recorded: live_read.RecordedChain,
+    direction: Direction,
+    equity: float = DEFAULT_EQUITY,
+    conviction: int = DEFAULT_CONVICTION,
+) -> Sizing:
+    """What run ``recorded.run_id`` 's strategy had at the recorded minute; the controls for what it lacks."""
+    account, account_source = recorded.account, f"run {recorded.run_id}'s account at this minute"
+    if account is None:
+        account = AccountState(equity=equity, cash=equity)
+        account_source = f"{EQUITY_CONTROL}: this minute's chain was recorded without the run's account"
+    mine = [s for s in recorded.signals if s.direction is direction]
+    if mine:
+        conviction, conviction_source = (
+            mine[0].conviction,
+            f"signal {mine[0].signal_id}, entered at this minute",
+        )
+    elif recorded.signals:
+        other = recorded.signals[0]
+        conviction_source = (
+            f"{CONVICTION_CONTROL}: the signal entered at this minute ({other.signal_id}) was "
+            f"{other.direction.value}"
+        )
+    else:
+        conviction_source = f"{CONVICTION_CONTROL}: run {recorded.run_id} entered on no signal at this minute"
+    return Sizing(account, int(conviction), account_source, conviction_source)
 
 
 def strategy_config(strategy: str | None, params: Mapping[str, Any]) -> tuple[Any, list[str]]:
@@ -139,6 +202,8 @@ class ChainView:
     pick: StrikeSelection | None
     refusal: Rejection | None  # why the selector picked nothing
     verdict: str  # the whole pipeline's answer (process_signal)
+    intent: OrderIntent | None  # the order it would send (None: refused)
+    sizing: Sizing  # what the verdict was priced with, and where from
     notes: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -175,9 +240,8 @@ def chain_view(
     bars = minutes(catalog, symbol, session_date(ts))
     snapshot = decision_snapshot(chain, bars, ts, config.selection_criteria().max_quote_age_minutes)
     history = chain.iv_history(snapshot.session_date)
-    return snapshot_view(
-        snapshot, history, direction, config, equity=equity, conviction=conviction, notes=notes
-    )
+    sizing = control_sizing(equity, conviction, NO_CATALOG_EQUITY, NO_CATALOG_CONVICTION)
+    return snapshot_view(snapshot, history, direction, config, sizing=sizing, notes=notes)
 
 
 def live_minutes(journal: Journal, run_id: str) -> pd.DataFrame:
@@ -200,14 +264,18 @@ def live_chain_view(
     conviction: int = DEFAULT_CONVICTION,
     notes: tuple[str, ...] = (),
 ) -> ChainView:
-    """The chain live run ``run_id`` 's strategy was served for ``symbol`` at ``ts``, through the same code path."""
+    """The chain live run ``run_id`` 's strategy was served for ``symbol`` at ``ts``, through the same code path.
+
+    Sized with what the strategy had then (``recorded_sizing``); ``equity`` / ``conviction``: the
+    controls' values, for what the journal lacks.
+    """
     recorded = live_read.recorded_chain(journal.engine, run_id, symbol, ts)
     if recorded is None:
         raise ValueError(f"run {run_id} recorded no {symbol} chain at {ts.isoformat()}")
+    sizing = recorded_sizing(recorded, direction, equity, conviction)
     view = snapshot_view(
-        recorded.snapshot, list(recorded.iv_history), direction, config,
-        equity=equity, conviction=conviction, notes=notes,
-    )  # fmt: skip
+        recorded.snapshot, list(recorded.iv_history), direction, config, sizing=sizing, notes=notes
+    )
     times = dict(zip((str(s) for s in recorded.snapshot.symbol), recorded.quote_time, strict=True))
     table = view.table.assign(quote_time=view.table["option_symbol"].map(times))
     return dataclasses.replace(view, table=table)
@@ -219,15 +287,18 @@ def snapshot_view(
     direction: Direction,
     config: Any,
     *,
-    equity: float = DEFAULT_EQUITY,
-    conviction: int = DEFAULT_CONVICTION,
+    sizing: Sizing | None = None,
     notes: tuple[str, ...] = (),
 ) -> ChainView:
-    """``snapshot`` (decided on at its ``ts``) through ``config`` 's selector and pipeline (see module doc)."""
+    """``snapshot`` (decided on at its ``ts``) through ``config`` 's selector and pipeline (see module doc).
+
+    ``sizing``: the account and conviction of the verdict (None: the controls' defaults).
+    """
     ts, symbol = snapshot.ts, snapshot.underlying
+    sizing = sizing or control_sizing()
     criteria = config.selection_criteria()
     selector = StrikeSelector(criteria)
-    result = _pipeline(snapshot, direction, ts, config, iv_history, equity, conviction)
+    result = _pipeline(snapshot, direction, ts, config, iv_history, sizing)
     verdict = _verdict_text(result)
     allowed = tradable_expiries(config, snapshot, ts)
     if isinstance(allowed, Rejection) and isinstance(result, Rejection):
@@ -305,6 +376,8 @@ def snapshot_view(
         pick=pick,
         refusal=refusal,
         verdict=verdict,
+        intent=None if isinstance(result, Rejection) else result,
+        sizing=sizing,
         notes=notes,
     )
 
@@ -315,21 +388,19 @@ def _pipeline(
     ts: datetime,
     config: Any,
     iv_history: list[float],
-    equity: float,
-    conviction: int,
+    sizing: Sizing,
 ) -> OrderIntent | Rejection:
-    """``OptionsScalper.process_signal`` on the snapshot for a signal of ``conviction`` and an idle account."""
+    """``OptionsScalper.process_signal`` on the snapshot for a signal and account of ``sizing``."""
     signal = Signal(
         signal_id=f"dashboard-{ts:%Y%m%dT%H%M}",
         ticker=snapshot.underlying,
         ts=ts,
         direction=direction,
-        conviction=conviction,
+        conviction=sizing.conviction,
         trigger="dashboard",
         underlying_price=float(snapshot.underlying_price),
     )
-    account = AccountState(equity=equity, cash=equity)
-    return OptionsScalper(config).process_signal(signal, snapshot, account, iv_history=iv_history)
+    return OptionsScalper(config).process_signal(signal, snapshot, sizing.account, iv_history=iv_history)
 
 
 def _verdict_text(result: OrderIntent | Rejection) -> str:

@@ -14,7 +14,9 @@ can rebuild state from (``journal.live_read``):
   is booked (status ``open``); ``close_scalp`` updates that row when it closes.
 * ``heartbeat`` appends one ``live_heartbeats`` row (the runtime writes one a minute) and, in
   the same transaction, the ``live_chains`` rows of the chain snapshots served since the last
-  one (revision 140: one row per run, underlying and minute; ``chain_payload`` is its JSON).
+  one (revision 140: one row per run, underlying and minute; ``chain_payload`` is its JSON,
+  with the ``account`` the strategy had as it was served the chain and the ``signals`` it
+  entered on at that minute, so the dashboard sizes a replayed minute as the run did).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sqlalchemy.orm import sessionmaker
 from journal.errors import JournalError, mask_url
 from journal.models import HeartbeatRecord, LiveChainRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from journal.writer import RunEntry, finish_run, metadata_json, open_engine, run_record
-from options_scalper.model import ChainSnapshot
+from options_scalper.model import AccountState, ChainSnapshot, Signal
 from options_scalper.records import ClosedScalp
 
 LIVE_MODES = ("paper", "live", "dry_run")
@@ -116,12 +118,38 @@ def _floats(values: Any) -> list[float | None]:
     return [None if math.isnan(v) else v for v in (float(x) for x in values)]
 
 
+def account_payload(account: AccountState) -> dict[str, Any]:
+    """``account`` as a chain payload's ``account`` keeps it (``journal.live_read.account_of``'s inverse)."""
+    return {
+        "equity": float(account.equity),
+        "cash": float(account.cash),
+        "open_scalps": int(account.open_scalps),
+        "scalps_today": int(account.scalps_today),
+        "open_symbols": [str(s) for s in account.open_symbols],
+    }
+
+
+def signal_payload(signal: Signal) -> dict[str, Any]:
+    """A signal entered on at a chain's minute, as the payload's ``signals`` list keeps it."""
+    return {
+        "signal_id": str(signal.signal_id),
+        "direction": str(signal.direction.value),
+        "conviction": int(signal.conviction),
+        "trigger": str(signal.trigger),
+    }
+
+
 def chain_payload(
     snapshot: ChainSnapshot,
     quote_times: Mapping[str, datetime | None] | None = None,
     iv_history: Sequence[float] = (),
+    account: AccountState | None = None,
 ) -> dict[str, Any]:
-    """``snapshot`` as ``live_chains.payload_json`` keeps it (parallel lists; NaN -> null; exact floats)."""
+    """``snapshot`` as ``live_chains.payload_json`` keeps it (parallel lists; NaN -> null; exact floats).
+
+    ``account``: what the strategy's pipeline was given with it (None: unknown). The runtime adds
+    ``signals`` (``signal_payload``) when it writes the row.
+    """
     symbols = [str(s) for s in snapshot.symbol]
     times = quote_times or {}
     by_age = snapshot.underlying_by_age
@@ -135,6 +163,7 @@ def chain_payload(
         "expiry": [str(d) for d in snapshot.expiry.astype("datetime64[D]")],
         "is_call": [bool(c) for c in snapshot.is_call],
         "quote_time": [None if times.get(s) is None else naive_utc(times[s]).isoformat() for s in symbols],  # type: ignore[arg-type]
+        "account": None if account is None else account_payload(account),
     }
     for name in CHAIN_FLOAT_FIELDS:
         payload[name] = _floats(getattr(snapshot, name))
@@ -375,6 +404,8 @@ __all__ = [
     "LiveJournal",
     "OpenScalpRow",
     "OrderEventRow",
+    "account_payload",
     "chain_payload",
     "naive_utc",
+    "signal_payload",
 ]

@@ -6,7 +6,9 @@ positions never meet a real one's), whatever run wrote the rows, so a new run of
 run on that account left open. Values are plain dataclasses (aware UTC times).
 
 ``chain_minutes`` / ``recorded_chain`` read back the chain snapshots a run's strategy
-was served (``live_chains``, revision 140) as the ``ChainSnapshot`` it decided on.
+was served (``live_chains``, revision 140) as the ``ChainSnapshot`` it decided on, with the
+account its pipeline was given and the signals it entered on at that minute (payload fields
+``account`` / ``signals``; absent from rows written before they were recorded).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from journal.errors import JournalError
 from journal.models import LiveChainRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
-from options_scalper.model import ChainSnapshot
+from options_scalper.model import AccountState, ChainSnapshot, Direction
 from options_scalper.records import ClosedScalp
 
 TERMINAL_EVENTS = frozenset({"fill", "canceled", "expired", "rejected"})
@@ -249,13 +251,53 @@ def latest_live_run(engine: Engine) -> str | None:
 
 
 @dataclass(frozen=True)
+class RecordedSignal:
+    """A signal the run entered on at a recorded chain's minute."""
+
+    signal_id: str
+    direction: Direction
+    conviction: int
+    trigger: str
+
+
+@dataclass(frozen=True)
 class RecordedChain:
-    """A served chain snapshot read back: the snapshot, the pipeline's IV history, each quote's venue time."""
+    """A served chain snapshot read back: the snapshot, the pipeline's IV history, each quote's venue time.
+
+    ``account``: what the strategy's pipeline was given at that minute (None: not recorded);
+    ``signals``: the signals it entered on at that minute (empty: none, or not recorded).
+    """
 
     run_id: str
     snapshot: ChainSnapshot
     iv_history: tuple[float, ...]
     quote_time: tuple[datetime | None, ...]
+    account: AccountState | None = None
+    signals: tuple[RecordedSignal, ...] = ()
+
+
+def account_of(payload: dict[str, Any]) -> AccountState | None:
+    """The ``account`` of a chain payload (``journal.live.account_payload``'s inverse); None: not recorded."""
+    a = payload.get("account")
+    if not a:
+        return None
+    return AccountState(
+        equity=float(a["equity"]),
+        cash=float(a["cash"]),
+        open_scalps=int(a.get("open_scalps") or 0),
+        scalps_today=int(a.get("scalps_today") or 0),
+        open_symbols=tuple(str(s) for s in a.get("open_symbols") or ()),
+    )
+
+
+def signals_of(payload: dict[str, Any]) -> tuple[RecordedSignal, ...]:
+    """The ``signals`` of a chain payload (``journal.live.signal_payload``'s inverse)."""
+    return tuple(
+        RecordedSignal(
+            str(s["signal_id"]), Direction(s["direction"]), int(s["conviction"]), str(s["trigger"])
+        )
+        for s in payload.get("signals") or ()
+    )
 
 
 def chain_minutes(engine: Engine, run_id: str) -> list[tuple[str, datetime]]:
@@ -328,6 +370,8 @@ def recorded_chain(engine: Engine, run_id: str, underlying: str, minute: datetim
             quote_time=tuple(
                 None if t is None else aware(datetime.fromisoformat(t)) for t in payload["quote_time"]
             ),
+            account=account_of(payload),
+            signals=signals_of(payload),
         )
 
     result: RecordedChain | None = _read(f"the recorded chain of run {run_id}", go)
@@ -339,6 +383,8 @@ __all__ = [
     "JournalOrder",
     "JournalScalp",
     "RecordedChain",
+    "RecordedSignal",
+    "account_of",
     "account_orders",
     "chain_minutes",
     "latest_live_run",
@@ -346,6 +392,7 @@ __all__ = [
     "realized_today",
     "recorded_chain",
     "run_closed_scalps",
+    "signals_of",
     "snapshot_of",
     "summarize_orders",
 ]

@@ -6,11 +6,13 @@ signal handlers only set its flags (``interrupt``, ``kill``) or journal order ev
 (``order_event``: the journal is thread-safe). One status line and one heartbeat
 row per venue minute; the kill switch is the file ``<out>/KILL`` or ``SIGUSR1``.
 Each chain snapshot the strategy is served (``on_chain``, the live chain's listener)
-is kept until the next heartbeat and written in its transaction (``live_chains``).
+is kept, with the account the strategy had, until the next heartbeat and written in its
+transaction (``live_chains``) with the signals the strategy entered on at that minute.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -26,7 +28,15 @@ from app.live.logs import LiveLog
 from app.live.states import Cause, TradingStates
 from app.live.status import ScalpView, status_line
 from brokers.live.venue import OrderEvent, OrderRequest
-from journal.live import ChainRow, HeartbeatRow, LiveJournal, OpenScalpRow, OrderEventRow, chain_payload
+from journal.live import (
+    ChainRow,
+    HeartbeatRow,
+    LiveJournal,
+    OpenScalpRow,
+    OrderEventRow,
+    chain_payload,
+    signal_payload,
+)
 from options_scalper.calendar import session_date
 from options_scalper.model import ChainSnapshot
 from options_scalper.occ import parse_occ
@@ -248,7 +258,8 @@ class LiveRuntime:
             for symbol in snapshot.symbol:
                 quote = chain.venue_quote(str(symbol))
                 times[str(symbol)] = None if quote is None else quote.ts
-            payload = chain_payload(snapshot, times, chain.iv_history(session_date(snapshot.ts)))
+            account = self.strategy.account_state() if hasattr(self.strategy, "account_state") else None
+            payload = chain_payload(snapshot, times, chain.iv_history(session_date(snapshot.ts)), account)
         except Exception as exc:  # whatever went wrong, the strategy still decides (see the docstring)
             self.log.event("chain_record", level="warning", symbol=snapshot.underlying, message=str(exc))
             return
@@ -259,9 +270,25 @@ class LiveRuntime:
 
     def flush_chains(self) -> None:
         """Write the snapshots kept since the last heartbeat (the guard: a bar without a heartbeat, the end)."""
-        if self.chains and self.journal is not None:
-            self.journal.heartbeat(None, list(self.chains.values()))
-        self.chains.clear()
+        chains = self._take_chains()
+        if chains and self.journal is not None:
+            self.journal.heartbeat(None, chains)
+
+    def _take_chains(self) -> list[ChainRow]:
+        """The kept snapshots, each with the signals the strategy entered on at its minute, and forget them.
+
+        Taken after the strategy's bar (the guard runs after it), so a minute's entries are known.
+        """
+        entered: dict[tuple[str, datetime], list[dict[str, Any]]] = {}
+        for scalp in getattr(self.strategy, "scalps", {}).values():
+            signal = scalp.signal
+            entered.setdefault((signal.ticker, scalp.opened_at), []).append(signal_payload(signal))
+        rows = [
+            dataclasses.replace(row, payload={**row.payload, "signals": entered.get(key, [])})
+            for key, row in self.chains.items()
+        ]
+        self.chains = {}
+        return rows
 
     # ------------------------------------------------------------------ per minute
     def day_pnl(self, now: datetime, scalps: Sequence[ScalpView]) -> float:
@@ -287,7 +314,7 @@ class LiveRuntime:
         self.log.say(line, event="status", state=state, day_pnl=round(day_pnl, 2), bar_time=now.isoformat())
         if self.journal is not None:
             first = next(iter(prices.items()), (None, None))
-            chains, self.chains = list(self.chains.values()), {}
+            chains = self._take_chains()
             self.journal.heartbeat(
                 HeartbeatRow(
                     ts=datetime.now(now.tzinfo), bar_time=now, state=state, data_state=self.data_state or None,

@@ -2,7 +2,9 @@
 
 The minute comes from the catalog, or, for a live / paper / dry run that recorded its
 chain (``live_chains``), from the snapshots its strategy was served; both are shown by
-the same code (``dashboard.strikes.snapshot_view``).
+the same code (``dashboard.strikes.snapshot_view``). The verdict is sized with what the run
+had at a recorded minute and otherwise with the tab's equity and conviction controls; the page
+says which.
 """
 
 from __future__ import annotations
@@ -35,12 +37,57 @@ def _live_view(
     direction: str,
     strategy: str | None,
     params_json: str | None,
+    equity: float,
+    conviction: int,
 ) -> strikes.ChainView:
-    """A recorded minute never changes once written: cached by its key alone."""
+    """A recorded minute never changes once written: cached by its key (and the controls' values) alone."""
     config, notes = strikes.strategy_config(strategy, runs.run_params(params_json))
     return strikes.live_chain_view(
-        cached.journal(url), run_id, symbol, ts, Direction(direction), config, notes=tuple(notes)
+        cached.journal(url), run_id, symbol, ts, Direction(direction), config,
+        equity=equity, conviction=conviction, notes=tuple(notes),
+    )  # fmt: skip
+
+
+@st.cache_data(ttl=cached.TTL_S, show_spinner=False, max_entries=32)
+def _catalog_view(
+    root: str,
+    symbol: str,
+    ts: datetime,
+    direction: str,
+    strategy: str | None,
+    params_json: str | None,
+    equity: float,
+    conviction: int,
+) -> strikes.ChainView:
+    config, notes = strikes.strategy_config(strategy, runs.run_params(params_json))
+    return strikes.chain_view(
+        cached.catalog(root), symbol, ts, Direction(direction), config,
+        equity=equity, conviction=conviction, notes=tuple(notes),
+    )  # fmt: skip
+
+
+def _sizing_controls(ctx: Context, recorded: bool) -> tuple[float, int]:
+    """The equity and conviction the verdict uses where the journal does not say what the run had."""
+    equity_help = (
+        "used where this minute's recording lacks the run's account"
+        if recorded
+        else "the journal holds no run's equity at a catalog minute: the verdict is sized with this"
     )
+    conviction_help = (
+        "used where the run entered on no signal of this side at this minute"
+        if recorded
+        else "the journal does not tie an entry to a catalog minute: the verdict uses this"
+    )
+    a, b = st.columns(2)
+    equity = a.number_input(
+        "Equity for sizing ($)", min_value=1.0, value=float(ctx.initial_equity), step=1000.0,
+        key="sp_equity", help=equity_help,
+    )  # fmt: skip
+    conviction = b.slider(
+        "Signal conviction", min_value=0, max_value=100, value=strikes.DEFAULT_CONVICTION,
+        key="sp_conviction", help=conviction_help,
+    )  # fmt: skip
+    return float(equity), int(conviction)
 
 
 def _direction(column: DeltaGenerator) -> Direction:
@@ -67,11 +114,22 @@ def render(ctx: Context) -> None:
         minute = b.selectbox("Minute served (bar close, ET)", list(labels), key="sp_live_minute")
         direction = _direction(d)
         ts = labels[minute]
+        equity, conviction = _sizing_controls(ctx, recorded=True)
         st.caption(
             f"the chain run {run['run_id']}'s strategy was served at {minute} ET, through the selector of "
             f"{strategy or strikes.DEFAULT_STRATEGY} with the run's params"
         )
-        view = _live_view(ctx.url, str(run["run_id"]), symbol, ts, direction.value, strategy, params_json)
+        view = _live_view(
+            ctx.url,
+            str(run["run_id"]),
+            symbol,
+            ts,
+            direction.value,
+            strategy,
+            params_json,
+            equity,
+            conviction,
+        )
         _show(view, symbol, minute[-5:], direction)
         return
     root = ctx.catalog_root or (None if run is None else run["catalog_path"])
@@ -96,8 +154,9 @@ def render(ctx: Context) -> None:
     minute = c.selectbox("Minute (bar close, ET)", hhmm, index=default, key="sp_minute")
     direction = _direction(d)
     ts = strikes.utc_minute(day, minute)
+    equity, conviction = _sizing_controls(ctx, recorded=False)
     st.caption(f"selector of {strategy or strikes.DEFAULT_STRATEGY} with the picked run's params")
-    view = cached.chain_view(str(root), symbol, ts, direction.value, strategy, params_json)
+    view = _catalog_view(str(root), symbol, ts, direction.value, strategy, params_json, equity, conviction)
     _show(view, symbol, minute, direction)
 
 
@@ -117,6 +176,7 @@ def _show(view: strikes.ChainView, symbol: str, minute: str, direction: Directio
     elif view.refusal is not None:
         st.warning(f"no pick: {view.refusal.reason_code} ({view.refusal.message})")
     st.caption(f"pipeline (OptionsScalper.process_signal): {view.verdict}")
+    st.caption(f"verdict {view.sizing.text()}")
     for note in view.notes:
         st.caption(note)
 

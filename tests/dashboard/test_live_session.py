@@ -4,6 +4,7 @@ the Strike Picker replays the chain the strategy was served at its entry minute 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,14 @@ from sqlalchemy import select
 
 from dashboard import live, runs, strikes
 from dashboard.db import open_journal
+from journal import live_read
 from journal.models import LiveOrderRecord, OptionsScalpRecord
 from options_scalper.model import Direction
 from options_scalper.reasons import RejectReason
 from tests.app.live.conftest import SPY_DAY, spy_catalog  # noqa: F401 (the session-scoped catalog fixture)
 from tests.app.live.session_runs import market, session
+
+CASH = 60_000.0  # the paper account's cash: not the picker's default equity, so sizing shows
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,9 @@ def paper_session(tmp_path_factory: pytest.TempPathFactory, spy_catalog: Path) -
         )
         journal.engine.dispose()
 
-    code, console = session(tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:58"), on_bar=read_while_open)
+    code, console = session(
+        tmp_path, market(spy_catalog, SPY_DAY, "11:44", "11:58", cash=CASH), on_bar=read_while_open
+    )
     return Session(url, code, console, seen)
 
 
@@ -115,6 +121,9 @@ def test_the_strike_picker_on_the_live_chain_picks_what_the_strategy_bought_at_t
             LiveOrderRecord.role == "entry", LiveOrderRecord.event == "submitted"
         )
         [entry] = conn.execute(entries).all()
+        fills = conn.execute(
+            select(LiveOrderRecord).where(LiveOrderRecord.event.in_(("partial_fill", "fill")))
+        ).all()
     run_id = str(scalp.run_id)
     decided = entry.ts.replace(tzinfo=UTC)  # the venue minute the entry was sent: its decision bar
     recorded = strikes.live_minutes(journal, run_id)
@@ -135,6 +144,36 @@ def test_the_strike_picker_on_the_live_chain_picks_what_the_strategy_bought_at_t
         view.verdict.startswith("would buy")
         and f"x {scalp.option_symbol} at limit ${entry.limit_price:.2f}" in view.verdict
     )
+    # sized as the session was: its account at that minute and the conviction of the signal it entered on
+    bought = sum(f.fill_qty for f in fills if f.client_order_id == entry.client_order_id)
+    assert view.intent is not None and view.intent.quantity == scalp.contracts == bought
+    assert view.verdict.startswith(f"would buy {scalp.contracts} x ")
+    meta = json.loads(scalp.metadata_json)
+    sizing = view.sizing
+    assert sizing.conviction == meta["conviction"] and sizing.conviction_source == (
+        f"signal {scalp.signal_id}, entered at this minute"
+    )
+    assert sizing.account_source == f"run {run_id}'s account at this minute"
+    assert sizing.account.equity == sizing.account.cash == CASH and sizing.account.open_scalps == 0
+    # the controls' values do not matter where the run recorded what it had ...
+    other_controls = strikes.live_chain_view(
+        journal, run_id, "SPY", decided, direction, config, equity=1_000_000.0, conviction=20
+    )
+    assert other_controls.intent is not None and other_controls.intent.quantity == scalp.contracts
+    # ... and the picker's defaults would have sized this minute otherwise
+    recorded_chain = live_read.recorded_chain(journal.engine, run_id, "SPY", decided)
+    assert recorded_chain is not None
+    unsized = strikes.snapshot_view(
+        recorded_chain.snapshot, list(recorded_chain.iv_history), direction, config
+    )
+    assert unsized.sizing.account.equity == strikes.DEFAULT_EQUITY
+    assert unsized.intent is not None and unsized.intent.quantity != scalp.contracts
+    assert sizing.text().startswith(f"sized with equity ${sizing.account.equity:,.2f} and cash $")
+    # the same minute for the other right: no signal of it fired, so the conviction is the control's
+    other = Direction.BEARISH if direction is Direction.BULLISH else Direction.BULLISH
+    control = strikes.live_chain_view(journal, run_id, "SPY", decided, other, config, conviction=55).sizing
+    assert control.conviction == 55 and control.conviction_source.startswith(strikes.CONVICTION_CONTROL)
+    assert control.account == sizing.account
     mine = view.table[view.table["right"] == direction.right.word]
     assert (mine["status"] == "picked").sum() == 1
     assert mine.loc[mine["status"] == "picked", "option_symbol"].item() == scalp.option_symbol

@@ -9,11 +9,12 @@ from typing import Any
 
 import backtrader as bt
 import numpy as np
+import pytest
 
 from brokers.live.chain import LiveChain, tradable_expiries
 from brokers.live.contracts import QuoteHub
 from brokers.live.store import LiveStore
-from brokers.live.venue import OptionQuote
+from brokers.live.venue import OptionQuote, VenueError, VenueErrorKind
 from feeds.backtest.contracts import quote_bar
 from feeds.catalog import Catalog
 from feeds.catalog.chain import ChainProvider, to_ns
@@ -142,6 +143,57 @@ def test_live_chain_one_call_a_minute_band_expiries_and_iv_history(tsla_catalog:
     assert LiveChain(venue, "TSLA").iv_history(TSLA_DAY) == []  # type: ignore[arg-type]
     # a Friday's 1DTE is Monday's: every date in between is asked for (the venue lists what exists)
     assert tradable_expiries(date(2024, 11, 1), 1) == [date(2024, 11, d) for d in (1, 2, 3, 4)]
+
+
+class _FlakyVenue(_Venue):
+    """Fails the chain request of the minutes in ``failing`` with a venue error of ``kind``."""
+
+    def __init__(self, quotes: list[OptionQuote], failing: set[datetime], kind: VenueErrorKind) -> None:
+        super().__init__(quotes)
+        self.failing, self.kind = failing, kind
+        self.minute: datetime | None = None
+
+    def chain(self, request: Any) -> list[OptionQuote]:
+        if self.minute in self.failing:
+            self.requests.append(request)
+            raise VenueError(self.kind, f"chain at {self.minute}: {self.kind}")
+        return super().chain(request)
+
+
+def test_live_chain_listener_hears_each_fresh_snapshot_once_never_a_cached_or_failed_one() -> None:
+    t0 = datetime(2024, 10, 30, 15, 0, tzinfo=UTC)
+    t1, t2 = t0 + timedelta(minutes=1), t0 + timedelta(minutes=2)
+    quotes = [OptionQuote("TSLA241030C00250000", t0, 1.0, 1.1, 5, 7)]
+    venue = _FlakyVenue(quotes, {t1}, VenueErrorKind.SERVER)
+    heard: list[tuple[LiveChain, Any]] = []
+    chain = LiveChain(venue, "TSLA", listener=lambda c, snap: heard.append((c, snap)))  # type: ignore[arg-type]
+
+    venue.minute = t0
+    first = chain.snapshot(t0, 250.0)
+    assert len(heard) == 1 and heard[0][0] is chain and heard[0][1] is first and len(first) == 1
+    assert chain.snapshot(t0, 251.0) is first and chain.snapshot(t0, 250.0) is first  # re-served from cache
+    assert len(heard) == 1 and len(venue.requests) == 1
+
+    venue.minute = t1  # a passing venue failure: the minute goes without a chain, and unheard
+    missed = chain.snapshot(t1, 250.0)
+    assert len(missed) == 0 and len(venue.requests) == 2 and len(heard) == 1
+
+    venue.minute = t2
+    second = chain.snapshot(t2, 250.5)
+    assert chain.snapshot(t2, 250.5) is second
+    assert len(heard) == 2 and heard[1][1] is second and second.ts == t2 and second is not first
+    assert chain.calls == len(heard) == 2  # one fresh venue answer, one call of the listener
+
+
+def test_live_chain_listener_is_not_called_when_the_venue_refuses_for_good() -> None:
+    t0 = datetime(2024, 10, 30, 15, 0, tzinfo=UTC)
+    venue = _FlakyVenue([], {t0}, VenueErrorKind.PERMISSION)
+    venue.minute = t0
+    heard: list[Any] = []
+    chain = LiveChain(venue, "TSLA", listener=lambda c, snap: heard.append(snap))  # type: ignore[arg-type]
+    with pytest.raises(VenueError, match="permission"):
+        chain.snapshot(t0, 250.0)
+    assert heard == [] and chain.calls == 0
 
 
 def test_quote_hub_counts_subscriptions_and_never_serves_a_later_quote() -> None:
