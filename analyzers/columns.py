@@ -172,7 +172,8 @@ class ScalpColumns:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> ScalpColumns:
         """The columns of a frame with ``FRAME_COLUMNS`` (times tz-aware; ``decision_ask`` NaN when unknown,
-        ``depth_limited`` a bool or None/NaN), e.g. ``dashboard.scalps.load_scalps``."""
+        ``depth_limited`` of pandas' nullable ``boolean`` dtype, or objects: a bool, else unknown),
+        e.g. ``dashboard.scalps.load_scalps``."""
         missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"ScalpColumns.from_frame: the frame has no column {', '.join(missing)}")
@@ -184,9 +185,10 @@ class ScalpColumns:
             return frame[name].to_numpy(dtype=object)
 
         flags = frame[DEPTH_LIMITED_KEY]
-        known = flags.notna().to_numpy()
-        depth = np.full(len(frame), UNKNOWN_FLAG, dtype=np.int8)
-        depth[known] = np.array([_flag(v) for v in flags.to_numpy(dtype=object)[known]], dtype=np.int8)
+        if isinstance(flags.dtype, pd.BooleanDtype) or flags.dtype == np.bool_:  # no per-value check needed
+            depth = flags.astype("Int8").fillna(UNKNOWN_FLAG).to_numpy(dtype=np.int8)
+        else:
+            depth = np.array([_flag(v) for v in flags.to_numpy(dtype=object)], dtype=np.int8)
         asks = floats(DECISION_ASK_KEY)
         return cls(
             entry_ns=_frame_ns(frame["entry_time"]),
