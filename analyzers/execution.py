@@ -17,6 +17,10 @@ counts as *unknown*: it is left out of that figure, the counts say how many, and
 with none known the figure is ``None`` and a note says why. Nothing is invented.
 Fractions throughout (0.05 = 5 %). ``p90`` interpolates linearly between the two
 nearest ranks (numpy's default); an empty set has no mean, median or p90.
+
+The sections take ``ClosedScalp`` records (a backtest) or their ``ScalpColumns`` (the
+dashboard's journal read) and compute on the columns (``analyzers.columns``); the
+per-scalp helpers (``premium_move_pct`` ...) are the same array code on one scalp.
 """
 
 from __future__ import annotations
