@@ -303,3 +303,19 @@ def test_best_and_worst_break_ties_like_a_stable_sort(journal, backtest_journal)
     assert list(best.index) == list(tied.sort_values(by, ascending=[False, True], kind="stable").index[:7])
     assert list(worst.index) == list(tied.sort_values(by, ascending=[True, True], kind="stable").index[:7])
     assert len(set(tied["pnl"].head(20))) < 20
+
+
+def test_curves_of_two_runs_and_a_scalp_without_run_are_per_run_cumulative_sums(journal):
+    frame = scalps.load_scalps(journal, Filters(), performance.FRAME_COLUMNS)
+    frame.loc[frame.index[3], "run_id"] = None  # one scalp that no run claims
+    curves = performance.equity_curves(frame, 1_000.0)
+    # the plain pandas statement of the same curve
+    plain = frame.loc[:, ["run_id", "exit_time", "pnl"]].copy()
+    plain["run_id"] = plain["run_id"].fillna("(no run id)")
+    plain = plain.sort_values(["run_id", "exit_time"], kind="stable")
+    plain["cum_pnl"] = plain.groupby("run_id")["pnl"].cumsum()
+    assert curves["run_id"].nunique() == 3
+    assert list(curves["run_id"]) == list(plain["run_id"])
+    assert list(curves["exit_time"]) == list(plain["exit_time"])
+    assert list(curves["cum_pnl"]) == list(plain["cum_pnl"])
+    assert (curves["equity"] == 1_000.0 + curves["cum_pnl"]).all()
