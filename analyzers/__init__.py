@@ -1,7 +1,8 @@
 """Scalp statistics, equity curve, success criteria, report and plots.
 
-Pure modules (no backtrader): ``stats``, ``criteria``, ``equity``, ``report``,
-``jsonsafe``, ``plots`` (matplotlib only). Backtrader adapters:
+Pure modules (no backtrader): ``stats``, ``columns`` (closed scalps as numpy
+arrays, what ``criteria`` and ``execution`` compute on), ``criteria``, ``execution``,
+``equity``, ``report``, ``jsonsafe``, ``plots`` (matplotlib only). Backtrader adapters:
 ``scalp_analyzers`` (``ScalpStats``, ``EquityCurve``, ``SuccessCriteria``) and
 ``analyzers.journal.JournalRecorder``.
 

@@ -27,6 +27,9 @@ Year returns are end-of-day equity over the previous session's end-of-day
 equity (the initial equity for the run's first day), as fractions; a year's
 target is judged only when the run covers that year's first and last weeks
 (a partial year shows its return with ``passed`` None).
+
+The functions take ``ClosedScalp`` records (a backtest) or their ``ScalpColumns`` (the
+dashboard's journal read) and compute on the columns: one implementation for both.
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from analyzers.stats import entry_hour_et, longest_losing_streak, profit_factor, session_date_et
-from options_scalper.records import ClosedScalp
+import numpy as np
+
+from analyzers.columns import ScalpColumns, Trades, as_columns, as_date, longest_losing_streak, mean
+from analyzers.stats import profit_factor
 
 WIN_RATE_MIN = 0.50
 PROFIT_FACTOR_MIN = 1.2
@@ -70,10 +75,6 @@ def _usd(value: float | None) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-def _avg(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def period_return(
     daily_equity: DailyEquity, initial_equity: float | None, start: date, end: date
 ) -> float | None:
@@ -92,26 +93,23 @@ def period_return(
     return daily_equity[inside[-1]] / base - 1.0
 
 
-def catastrophic_days(trades: Sequence[ClosedScalp]) -> list[tuple[date, int, int]]:
+def catastrophic_days(trades: Trades) -> list[tuple[date, int, int]]:
     """Return ``(day, losers, trades)`` for each day on which more than half the trades lost."""
-    per_day: dict[date, list[ClosedScalp]] = {}
-    for t in trades:
-        per_day.setdefault(session_date_et(t), []).append(t)
-    out = []
-    for day in sorted(per_day):
-        losers = sum(1 for t in per_day[day] if not t.is_win)
-        if losers > CATASTROPHIC_DAY_LOSING_SHARE * len(per_day[day]):
-            out.append((day, losers, len(per_day[day])))
-    return out
+    c = as_columns(trades)
+    days, day_of = np.unique(c.entry_day, return_inverse=True)
+    counts = np.bincount(day_of, minlength=len(days))
+    losers = np.bincount(day_of[~c.win], minlength=len(days))
+    bad = np.flatnonzero(losers > CATASTROPHIC_DAY_LOSING_SHARE * counts)
+    return [(as_date(days[i]), int(losers[i]), int(counts[i])) for i in bad]
 
 
-def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
-    n = len(trades)
-    wins = [t for t in trades if t.is_win]
-    losses = [t for t in trades if not t.is_win]
+def _trade_rows(c: ScalpColumns) -> list[dict[str, Any]]:
+    n = len(c)
+    win = c.win
+    wins = int(win.sum())
     rows = []
 
-    win_rate = len(wins) / n if n else None
+    win_rate = wins / n if n else None
     rows.append(
         _row(
             "win_rate",
@@ -119,11 +117,11 @@ def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
             "> 50%",
             win_rate,
             None if win_rate is None else win_rate > WIN_RATE_MIN,
-            f"{len(wins)} of {n} trades won",
+            f"{wins} of {n} trades won",
         )
     )
 
-    pf = profit_factor(t.pnl for t in trades)
+    pf = profit_factor(c.pnl.tolist())
     rows.append(
         _row(
             "profit_factor",
@@ -135,7 +133,7 @@ def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
         )
     )
 
-    avg_pct = _avg([t.pnl_pct for t in trades])
+    avg_pct = mean(c.pnl_pct)
     rows.append(
         _row(
             "avg_pnl_pct",
@@ -147,7 +145,7 @@ def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
         )
     )
 
-    avg_win, avg_loss = _avg([t.pnl for t in wins]), _avg([t.pnl for t in losses])
+    avg_win, avg_loss = mean(c.pnl[win]), mean(c.pnl[~win])
     if not n:
         passed: bool | None = None
     elif avg_win is None:
@@ -165,7 +163,7 @@ def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
         )
     )
 
-    streak = longest_losing_streak(trades)
+    streak = longest_losing_streak(c)
     rows.append(
         _row(
             "losing_streak",
@@ -177,7 +175,7 @@ def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
         )
     )
 
-    bad = catastrophic_days(trades)
+    bad = catastrophic_days(c)
     detail = ", ".join(f"{d.isoformat()} {lost}/{tot} lost" for d, lost, tot in bad[:3])
     rows.append(
         _row(
@@ -190,7 +188,7 @@ def _trade_rows(trades: Sequence[ClosedScalp]) -> list[dict[str, Any]]:
         )
     )
 
-    hours = sorted({entry_hour_et(t) for t in trades})
+    hours = np.unique(c.entry_hour).tolist()
     rows.append(
         _row(
             "hour_distribution",
@@ -243,9 +241,10 @@ def _degradation(dev: float | None, oos: float | None, source: str) -> tuple[flo
     )
 
 
-def _oos_row(trades: Sequence[ClosedScalp]) -> dict[str, Any]:
+def _oos_row(c: ScalpColumns) -> dict[str, Any]:
     def avg_in(period: tuple[date, date]) -> float | None:
-        return _avg([t.pnl_pct for t in trades if period[0] <= session_date_et(t) <= period[1]])
+        start, end = np.datetime64(period[0], "D"), np.datetime64(period[1], "D")
+        return mean(c.pnl_pct[(c.entry_day >= start) & (c.entry_day <= end)])
 
     value, passed, detail = _degradation(avg_in(DEV_PERIOD), avg_in(OOS_PERIOD), "")
     return _row("oos_degradation", "Out-of-sample degradation", "< 30% worse than dev", value, passed, detail)
@@ -265,42 +264,46 @@ def ledger_degradation_row(dev: Mapping[str, Any], oos: Mapping[str, Any]) -> di
 
 
 def success_criteria(
-    trades: Sequence[ClosedScalp],
+    trades: Trades,
     daily_equity: DailyEquity | None = None,
     initial_equity: float | None = None,
 ) -> list[dict[str, Any]]:
     """Return the 003 criteria rows for a whole run (see the module notes)."""
+    c = as_columns(trades)
     daily = daily_equity or {}
-    rows = _trade_rows(trades)
+    rows = _trade_rows(c)
     rows += [_year_row(year, daily, initial_equity, f"return_{year}") for year in MARKET_YEARS]
-    rows.append(_oos_row(trades))
+    rows.append(_oos_row(c))
     return rows
 
 
 def success_criteria_by_year(
-    trades: Sequence[ClosedScalp],
+    trades: Trades,
     daily_equity: DailyEquity | None = None,
     initial_equity: float | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Return year -> criteria rows of that year's trades plus the year's return; ``{}`` within one year."""
+    c = as_columns(trades)
     daily = daily_equity or {}
-    years = sorted({session_date_et(t).year for t in trades} | {d.year for d in daily})
+    trade_years = c.entry_day.astype("datetime64[Y]").astype(np.int64) + 1970
+    years = sorted(set(np.unique(trade_years).tolist()) | {d.year for d in daily})
     if len(years) < 2:
         return {}
     out = {}
     for year in years:
-        year_trades = [t for t in trades if session_date_et(t).year == year]
+        year_trades = c.take(trade_years == year)
         out[str(year)] = [*_trade_rows(year_trades), _year_row(year, daily, initial_equity, "year_return")]
     return out
 
 
 def criteria_analysis(
-    trades: Sequence[ClosedScalp],
+    trades: Trades,
     daily_equity: DailyEquity | None = None,
     initial_equity: float | None = None,
 ) -> dict[str, Any]:
     """Return ``{"overall": rows, "by_year": {year: rows}}``: what ``SuccessCriteria`` reports."""
+    c = as_columns(trades)
     return {
-        "overall": success_criteria(trades, daily_equity, initial_equity),
-        "by_year": success_criteria_by_year(trades, daily_equity, initial_equity),
+        "overall": success_criteria(c, daily_equity, initial_equity),
+        "by_year": success_criteria_by_year(c, daily_equity, initial_equity),
     }

@@ -17,21 +17,37 @@ counts as *unknown*: it is left out of that figure, the counts say how many, and
 with none known the figure is ``None`` and a note says why. Nothing is invented.
 Fractions throughout (0.05 = 5 %). ``p90`` interpolates linearly between the two
 nearest ranks (numpy's default); an empty set has no mean, median or p90.
+
+The sections take ``ClosedScalp`` records (a backtest) or their ``ScalpColumns`` (the
+dashboard's journal read) and compute on the columns (``analyzers.columns``); the
+per-scalp helpers (``premium_move_pct`` ...) are the same array code on one scalp.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from analyzers.columns import (
+    DECISION_ASK_KEY,
+    DEPTH_LIMITED_KEY,
+    UNKNOWN_FLAG,
+    ScalpColumns,
+    Trades,
+    as_columns,
+    finite_number,
+    total,
+    utc_datetime,
+)
 from options_scalper.model import ExitReason
 from options_scalper.records import ClosedScalp
 
 SLIPPAGE_ALERT_PCT = 0.05  # seed 003's paper checklist: fills within 5% of the expected entry
-DECISION_ASK_KEY = "decision_ask"
-DEPTH_LIMITED_KEY = "depth_limited"
 WORST_ENTRIES = 5
 
 
@@ -56,12 +72,6 @@ class ExitThresholds:
 UNKNOWN_THRESHOLDS = ExitThresholds(None, None)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def exit_thresholds(config_cls: type | None, params: Mapping[str, Any]) -> ExitThresholds:
     """Return the thresholds of ``config_cls`` built from its defaults with ``params`` on top.
 
@@ -78,9 +88,9 @@ def exit_thresholds(config_cls: type | None, params: Mapping[str, Any]) -> ExitT
     except (AttributeError, TypeError, ValueError):  # ConfigError is a ValueError
         return UNKNOWN_THRESHOLDS
     return ExitThresholds(
-        take_profit_pct=_number(getattr(rules, "profit_target_pct", None)),
-        stop_loss_pct=_number(getattr(rules, "stop_loss_pct", None)),
-        max_entry_slippage_pct=_number(getattr(config, "max_entry_slippage_pct", None)),
+        take_profit_pct=finite_number(getattr(rules, "profit_target_pct", None)),
+        stop_loss_pct=finite_number(getattr(rules, "stop_loss_pct", None)),
+        max_entry_slippage_pct=finite_number(getattr(config, "max_entry_slippage_pct", None)),
         source=f"run params over {config_cls.__name__} defaults",
     )
 
@@ -88,64 +98,86 @@ def exit_thresholds(config_cls: type | None, params: Mapping[str, Any]) -> ExitT
 # ------------------------------------------------------------------ distributions
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
+def percentile(values: Sequence[float] | np.ndarray, q: float) -> float | None:
     """Return the ``q`` quantile (0..1) by linear interpolation between the nearest ranks."""
-    if not values:
+    if not len(values):
         return None
-    xs = sorted(values)
+    xs = np.sort(np.asarray(values, dtype=np.float64), kind="stable").tolist()
     pos = (len(xs) - 1) * q
     lo, hi = math.floor(pos), math.ceil(pos)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def distribution(values: Sequence[float]) -> dict[str, float | None]:
+def distribution(values: Sequence[float] | np.ndarray) -> dict[str, float | None]:
     """Return mean, median, worst (min) and best (max) of ``values`` (None when empty)."""
+    xs = np.asarray(values, dtype=np.float64)
     return {
-        "mean": sum(values) / len(values) if values else None,
-        "median": percentile(values, 0.5),
-        "worst": min(values, default=None),
-        "best": max(values, default=None),
+        "mean": total(xs) / len(xs) if len(xs) else None,
+        "median": percentile(xs, 0.5),
+        "worst": min(xs.tolist(), default=None),
+        "best": max(xs.tolist(), default=None),
     }
 
 
+def premium_moves(trades: Trades) -> np.ndarray:
+    """Per scalp ``exit_premium / entry_premium - 1``; NaN without a positive entry premium."""
+    c = as_columns(trades)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        move = c.exit_premium / c.entry_premium - 1.0
+    return np.where((c.entry_premium > 0) & np.isfinite(move), move, np.nan)
+
+
+def entry_slippages(trades: Trades) -> np.ndarray:
+    """Per scalp ``(entry_premium - decision_ask) / decision_ask``; NaN when the decision ask is unknown."""
+    c = as_columns(trades)
+    ask = c.decision_ask
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        slip = (c.entry_premium - ask) / ask
+    return np.where((ask > 0) & np.isfinite(slip), slip, np.nan)
+
+
+def _one(values: np.ndarray) -> float | None:
+    return None if np.isnan(values[0]) else float(values[0])
+
+
 def premium_move_pct(scalp: ClosedScalp) -> float | None:
-    """Return ``exit_premium / entry_premium - 1`` (None without a positive entry premium)."""
-    if not scalp.entry_premium > 0:
-        return None
-    return _number(scalp.exit_premium / scalp.entry_premium - 1.0)
+    """``premium_moves`` of one scalp (None without a positive entry premium)."""
+    return _one(premium_moves([scalp]))
 
 
 def entry_slippage_pct(scalp: ClosedScalp) -> float | None:
-    """Return ``(entry_premium - decision_ask) / decision_ask``; None when the decision ask is unknown."""
-    ask = _number(scalp.metadata.get(DECISION_ASK_KEY))
-    if ask is None or ask <= 0:
-        return None
-    return _number((scalp.entry_premium - ask) / ask)
+    """``entry_slippages`` of one scalp (None when the decision ask is unknown)."""
+    return _one(entry_slippages([scalp]))
 
 
 def depth_limited(scalp: ClosedScalp) -> bool | None:
     """Return ``metadata["depth_limited"]``; None when the scalp does not say."""
-    value = scalp.metadata.get(DEPTH_LIMITED_KEY)
-    return value if isinstance(value, bool) else None
+    flag = int(ScalpColumns.of([scalp]).depth_limited[0])
+    return None if flag == UNKNOWN_FLAG else bool(flag)
 
 
 # ------------------------------------------------------------------ sections
 
 
-def by_exit_reason(trades: Sequence[ClosedScalp], thresholds: ExitThresholds) -> dict[str, dict[str, Any]]:
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def by_exit_reason(trades: Trades, thresholds: ExitThresholds) -> dict[str, dict[str, Any]]:
     """Per exit reason seen (``ExitReason`` order, then others): threshold vs realised P&L and move."""
+    c = as_columns(trades)
     rank = {r.value: i for i, r in enumerate(ExitReason)}
-    reasons = sorted({t.exit_reason for t in trades}, key=lambda r: (rank.get(r, len(rank)), r))
+    codes, distinct = pd.factorize(c.exit_reason, use_na_sentinel=False)
+    seen: list[str] = distinct.tolist()
+    moves = premium_moves(c)
     out: dict[str, dict[str, Any]] = {}
-    for reason in reasons:
-        group = [t for t in trades if t.exit_reason == reason]
-        pnl = [v for v in (_number(t.pnl_pct) for t in group) if v is not None]
-        moves = [v for v in (premium_move_pct(t) for t in group) if v is not None]
+    for code, reason in sorted(enumerate(seen), key=lambda cr: (rank.get(cr[1], len(rank)), cr[1])):
+        rows = codes == code
         threshold = thresholds.for_reason(reason)
-        pnl_stats = distribution(pnl)
-        move_stats = distribution(moves)
+        pnl_stats = distribution(_finite(c.pnl_pct[rows]))
+        move_stats = distribution(_finite(moves[rows]))
         out[reason] = {
-            "trades": len(group),
+            "trades": int(rows.sum()),
             "threshold_pct": threshold,
             "pnl_pct": pnl_stats,
             "premium_move_pct": move_stats,
@@ -156,58 +188,61 @@ def by_exit_reason(trades: Sequence[ClosedScalp], thresholds: ExitThresholds) ->
     return out
 
 
-def _entry_row(scalp: ClosedScalp, slippage: float) -> dict[str, Any]:
+def _entry_row(c: ScalpColumns, row: int, slippage: float) -> dict[str, Any]:
     return {
-        "signal_id": scalp.signal_id,
-        "option_symbol": scalp.option_symbol,
-        "entry_time": scalp.entry_time.isoformat(),
-        "decision_ask": scalp.metadata.get(DECISION_ASK_KEY),
-        "entry_premium": scalp.entry_premium,
+        "signal_id": c.signal_id[row],
+        "option_symbol": c.option_symbol[row],
+        "entry_time": utc_datetime(c.entry_ns[row]).isoformat(),
+        "decision_ask": float(c.decision_ask[row]),
+        "entry_premium": float(c.entry_premium[row]),
         "slippage_pct": slippage,
     }
 
 
-def entry_slippage(trades: Sequence[ClosedScalp], thresholds: ExitThresholds) -> dict[str, Any]:
+def entry_slippage(trades: Trades, thresholds: ExitThresholds) -> dict[str, Any]:
     """Entry fill vs decision-minute ask: distribution, count above 5 %, the worst entries."""
-    known = [(t, s) for t in trades if (s := entry_slippage_pct(t)) is not None]
-    values = [s for _, s in known]
-    worst = sorted(known, key=lambda ts: (-ts[1], ts[0].entry_time))[:WORST_ENTRIES]
+    c = as_columns(trades)
+    slips = entry_slippages(c)
+    known = np.flatnonzero(~np.isnan(slips))
+    values = slips[known]
+    worst = known[np.lexsort((c.entry_ns[known], -values))[:WORST_ENTRIES]]
     return {
-        "trades": len(trades),
+        "trades": len(c),
         "known": len(known),
-        "unknown": len(trades) - len(known),
-        "mean": sum(values) / len(values) if values else None,
+        "unknown": len(c) - len(known),
+        "mean": total(values) / len(values) if len(values) else None,
         "median": percentile(values, 0.5),
         "p90": percentile(values, 0.9),
-        "max": max(values, default=None),
+        "max": max(values.tolist(), default=None),
         "alert_pct": SLIPPAGE_ALERT_PCT,
-        "above_alert": sum(1 for v in values if v > SLIPPAGE_ALERT_PCT),
+        "above_alert": int((values > SLIPPAGE_ALERT_PCT).sum()),
         "cap_pct": thresholds.max_entry_slippage_pct,
-        "worst_entries": [_entry_row(t, s) for t, s in worst],
+        "worst_entries": [_entry_row(c, int(i), float(slips[i])) for i in worst],
     }
 
 
-def depth_limited_fills(trades: Sequence[ClosedScalp]) -> dict[str, Any]:
+def depth_limited_fills(trades: Trades) -> dict[str, Any]:
     """How many scalps had a fill cut to the displayed size, of those that say."""
-    flags = [f for f in (depth_limited(t) for t in trades) if f is not None]
-    hit = sum(flags)
+    c = as_columns(trades)
+    known = int((c.depth_limited != UNKNOWN_FLAG).sum())
+    hit = int((c.depth_limited == 1).sum())
     return {
-        "trades": len(trades),
-        "known": len(flags),
-        "unknown": len(trades) - len(flags),
+        "trades": len(c),
+        "known": known,
+        "unknown": len(c) - known,
         "depth_limited": hit,
-        "share": hit / len(flags) if flags else None,
+        "share": hit / known if known else None,
     }
 
 
 def _notes(
-    trades: Sequence[ClosedScalp],
+    trades: ScalpColumns,
     slip: Mapping[str, Any],
     depth: Mapping[str, Any],
     thresholds: ExitThresholds,
 ) -> list[str]:
     notes: list[str] = []
-    if not trades:
+    if not len(trades):
         return ["no closed scalps: nothing to measure"]
     if thresholds.take_profit_pct is None and thresholds.stop_loss_pct is None:
         notes.append("exit thresholds unknown: the strategy's config has no exit_rules()")
@@ -224,11 +259,9 @@ def _notes(
     return notes
 
 
-def execution_cost(
-    trades: Iterable[ClosedScalp], thresholds: ExitThresholds = UNKNOWN_THRESHOLDS
-) -> dict[str, Any]:
+def execution_cost(trades: Trades, thresholds: ExitThresholds = UNKNOWN_THRESHOLDS) -> dict[str, Any]:
     """Return the report's ``execution_cost`` section (plain JSON values; module notes give the rules)."""
-    scalps = list(trades)
+    scalps = as_columns(trades)
     slip = entry_slippage(scalps, thresholds)
     depth = depth_limited_fills(scalps)
     return {

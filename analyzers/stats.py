@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analyzers import columns
 from options_scalper.model import ExitReason
 from options_scalper.records import ClosedScalp
 
@@ -62,18 +63,9 @@ def session_date_et(scalp: ClosedScalp) -> date:
     return scalp.entry_time.astimezone(EASTERN).date()
 
 
-def in_exit_order(trades: Iterable[ClosedScalp]) -> list[ClosedScalp]:
-    """Return the trades sorted by exit time, then entry time (a stable order)."""
-    return sorted(trades, key=lambda t: (t.exit_time, t.entry_time))
-
-
 def longest_losing_streak(trades: Iterable[ClosedScalp]) -> int:
-    """Return the most consecutive losses (zero P&L counts) in exit-time order."""
-    longest = current = 0
-    for t in in_exit_order(trades):
-        current = 0 if t.is_win else current + 1
-        longest = max(longest, current)
-    return longest
+    """Return the most consecutive losses (zero P&L counts) in exit-time order (``analyzers.columns``)."""
+    return columns.longest_losing_streak(columns.ScalpColumns.of(trades))
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -4,7 +4,8 @@ Every function takes the frame of ``dashboard.scalps.load_scalps`` (cached by th
 page), so one read of the journal serves the whole tab. The figures follow
 ``analyzers.stats`` (a win is pnl > 0; profit factor by ``analyzers.stats.profit_factor``);
 the success criteria and the execution cost are ``analyzers.criteria`` and
-``analyzers.execution`` run on the same ``ClosedScalp`` records a backtest report uses.
+``analyzers.execution``, the code of the backtest report, run on the frame's columns
+(``analyzers.columns.ScalpColumns.from_frame``: no record per scalp).
 
 The curves are *realised* equity: the starting equity plus the cumulative net P&L
 of the scalps at their exit times (the report's equity curve also marks open
@@ -13,20 +14,18 @@ positions each minute; at the end of a session with every scalp closed both agre
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analyzers.columns import FRAME_COLUMNS as ANALYZER_COLUMNS
+from analyzers.columns import ScalpColumns, eastern_dates
 from analyzers.criteria import success_criteria
 from analyzers.execution import execution_cost, exit_thresholds
 from analyzers.stats import CONVICTION_BUCKETS, conviction_bucket, profit_factor
-from dashboard.gcpause import paused_gc
-from dashboard.scalps import closed_scalps
-from options_scalper.calendar import ET
-from options_scalper.records import ClosedScalp
 
 GROUPS: dict[str, str] = {
     "ticker": "Ticker",
@@ -34,6 +33,12 @@ GROUPS: dict[str, str] = {
     "conviction": "Conviction",
     "dte": "DTE",
 }
+# the ``load_scalps`` columns this module reads (the page reads only these for the tab; entry_hour is derived)
+FRAME_COLUMNS = tuple(dict.fromkeys(("id", "run_id", "ticker", "conviction", "dte", *ANALYZER_COLUMNS)))
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    return np.asarray(pd.DatetimeIndex(times).as_unit("ns").asi8, dtype=np.int64)
 
 
 def equity_curves(frame: pd.DataFrame, initial_equity: float) -> pd.DataFrame:
@@ -41,12 +46,20 @@ def equity_curves(frame: pd.DataFrame, initial_equity: float) -> pd.DataFrame:
     cols = ["run_id", "exit_time", "pnl", "cum_pnl", "equity", "peak", "drawdown", "drawdown_pct"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
-    out = frame.loc[:, ["run_id", "exit_time", "pnl"]].copy()
-    out["run_id"] = out["run_id"].fillna("(no run id)")
-    out = out.sort_values(["run_id", "exit_time"], kind="stable")
-    out["cum_pnl"] = out.groupby("run_id")["pnl"].cumsum()
+    run_ids = frame["run_id"]
+    run, names = pd.factorize(run_ids, sort=True)
+    if (run < 0).any():  # a scalp without a run id: a run of its own
+        run_ids = run_ids.fillna("(no run id)")
+        run, names = pd.factorize(run_ids, sort=True)
+    order = np.lexsort((_ns(frame["exit_time"]), run))  # by run id, then exit time, ties as they come
+    out = frame.loc[:, ["exit_time", "pnl"]].iloc[order]
+    out.insert(
+        0, "run_id", pd.Series(np.asarray(names, dtype=object)[run[order]], index=out.index, dtype=object)
+    )
+    by_run = out.groupby(run[order], sort=False)
+    out["cum_pnl"] = by_run["pnl"].cumsum()
     out["equity"] = initial_equity + out["cum_pnl"]
-    out["peak"] = np.maximum(out.groupby("run_id")["equity"].cummax(), initial_equity)
+    out["peak"] = np.maximum(out.groupby(run[order], sort=False)["equity"].cummax(), initial_equity)
     out["drawdown"] = out["peak"] - out["equity"]
     out["drawdown_pct"] = np.where(out["peak"] > 0, out["drawdown"] / out["peak"], 0.0)
     return out.loc[:, cols].reset_index(drop=True)
@@ -55,10 +68,12 @@ def equity_curves(frame: pd.DataFrame, initial_equity: float) -> pd.DataFrame:
 def plot_points(curves: pd.DataFrame, max_points: int = 4000) -> pd.DataFrame:
     """The curve rows worth drawing: all of them up to ``max_points`` a run, else per US/Eastern exit day
     the day's last point and its deepest drawdown (so the chart keeps every day's close and low)."""
-    if curves.empty or curves.groupby("run_id").size().max() <= max_points:
+    if curves.empty:
         return curves
-    day = curves["exit_time"].dt.tz_convert(ET).dt.date
-    keys = [curves["run_id"], day]
+    run, _ = pd.factorize(curves["run_id"])
+    if np.bincount(run).max() <= max_points:
+        return curves
+    keys = [run, eastern_dates(_ns(curves["exit_time"])).astype(np.int64)]
     last = curves.groupby(keys, sort=False).tail(1).index
     deepest = curves["drawdown"].groupby(keys, sort=False).idxmax()
     keep = sorted(set(last) | set(deepest.to_numpy().tolist()))
@@ -87,14 +102,19 @@ def max_drawdown(curves: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _keys(frame: pd.DataFrame, by: str) -> pd.Series:
+def _label(by: str, value: Any) -> str:
     if by == "entry_hour":
-        hours = {h: f"{int(h):02d}" for h in frame["entry_hour"].unique()}
-        return frame["entry_hour"].map(hours)
+        return f"{int(value):02d}"
     if by == "conviction":
-        buckets = {c: conviction_bucket(int(c)) for c in frame["conviction"].unique()}
-        return frame["conviction"].map(buckets)
-    return frame[by].astype(str)
+        return conviction_bucket(int(value))
+    return str(value)
+
+
+def _group_codes(frame: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group number and the group labels: one label per distinct value, not per row."""
+    codes, distinct = pd.factorize(frame[by])
+    label_of, labels = pd.factorize(np.array([_label(by, v) for v in distinct], dtype=object))
+    return np.asarray(label_of)[codes], np.asarray(labels, dtype=object)
 
 
 def group_figures(frame: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -104,9 +124,10 @@ def group_figures(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     cols = ["group", "trades", "wins", "win_rate", "total_pnl", "profit_factor", "avg_pnl_pct"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
+    group, labels = _group_codes(frame, by)
     work = pd.DataFrame(
         {
-            "group": _keys(frame, by),
+            "group": group,
             "pnl": frame["pnl"],
             "pnl_pct": frame["pnl_pct"],
             "win": frame["win"].astype(int),
@@ -125,7 +146,8 @@ def group_figures(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     g["win_rate"] = g["wins"] / g["trades"]
     # gross profit / gross loss with analyzers.stats' edge cases (inf: no loss; None: neither)
     g["profit_factor"] = [profit_factor([gp, -gl]) for gp, gl in zip(g["gain"], g["loss"], strict=True)]
-    g = g.reset_index()
+    g.index = labels[g.index.to_numpy()]
+    g = g.rename_axis("group").reset_index()
     if by == "conviction":
         rank = {b: i for i, b in enumerate(CONVICTION_BUCKETS)}
         g = g.sort_values("group", key=lambda s: s.map(rank))
@@ -152,36 +174,27 @@ def best_worst(frame: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.DataFr
     if frame.empty:
         empty = pd.DataFrame(columns=cols)
         return empty, empty
-    ordered = frame.sort_values(["pnl", "entry_time"], ascending=[False, True], kind="stable")
-    worst = frame.sort_values(["pnl", "entry_time"], ascending=[True, True], kind="stable")
-    return ordered.head(n).loc[:, cols], worst.head(n).loc[:, cols]
+    pnl, entry = frame["pnl"].to_numpy(dtype=np.float64), _ns(frame["entry_time"])
+    best = np.lexsort((entry, -pnl))[:n]  # stable: ties on both keys keep the frame's order
+    worst = np.lexsort((entry, pnl))[:n]
+    return frame.iloc[best].loc[:, cols], frame.iloc[worst].loc[:, cols]
 
 
-def criteria_table(
-    frame: pd.DataFrame, initial_equity: float, records: Sequence[ClosedScalp] | None = None
-) -> pd.DataFrame:
-    """Seed 003's success criteria (``analyzers.criteria.success_criteria``) of the frame's scalps.
-
-    ``records``: ``closed_scalps(frame)`` when the caller already has them.
-    """
-    with paused_gc():
-        scalps = closed_scalps(frame) if records is None else records
-        rows = success_criteria(scalps, daily_equity(frame, initial_equity), initial_equity)
+def criteria_table(frame: pd.DataFrame, initial_equity: float) -> pd.DataFrame:
+    """Seed 003's success criteria (``analyzers.criteria.success_criteria``) of the frame's scalps."""
+    rows = success_criteria(
+        ScalpColumns.from_frame(frame), daily_equity(frame, initial_equity), initial_equity
+    )
     table = pd.DataFrame(rows, columns=["key", "name", "target", "value", "passed", "detail"])
     table["result"] = table["passed"].map(lambda p: "n/a" if p is None else ("PASS" if p else "FAIL"))
     return table
 
 
 def execution_section(
-    frame: pd.DataFrame,
-    config_cls: type | None,
-    params: Mapping[str, Any],
-    records: Sequence[ClosedScalp] | None = None,
+    frame: pd.DataFrame, config_cls: type | None, params: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The report's ``execution_cost`` section for the frame's scalps and the run's exit thresholds."""
-    with paused_gc():
-        scalps = closed_scalps(frame) if records is None else records
-        return execution_cost(scalps, exit_thresholds(config_cls, params))
+    return execution_cost(ScalpColumns.from_frame(frame), exit_thresholds(config_cls, params))
 
 
 def execution_table(section: Mapping[str, Any]) -> pd.DataFrame:

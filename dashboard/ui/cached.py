@@ -18,7 +18,6 @@ from dashboard import history, performance, runs, scalps, strikes
 from dashboard.db import Journal, open_journal
 from feeds.catalog import Catalog
 from options_scalper.model import Direction
-from options_scalper.records import ClosedScalp
 
 TTL_S = 600
 
@@ -60,15 +59,17 @@ def trade_log(
     return history.trade_log(journal(url), filters, sort_by, descending, page)
 
 
-# frames and records are shared, not copied (cache_resource: no pickling of 100,000 rows); never mutated
+# frames are shared, not copied (cache_resource: no pickling of 100,000 rows); never mutated
 @st.cache_resource(ttl=TTL_S, show_spinner=False, max_entries=8)
-def scalp_frame(url: str, key: tuple[Any, ...], filters: runs.Filters) -> pd.DataFrame:
-    return scalps.load_scalps(journal(url), filters)
+def scalp_frame(
+    url: str, key: tuple[Any, ...], filters: runs.Filters, columns: tuple[str, ...] = scalps.ALL_COLUMNS
+) -> pd.DataFrame:
+    return scalps.load_scalps(journal(url), filters, columns)
 
 
-@st.cache_resource(ttl=TTL_S, show_spinner=False, max_entries=8)
-def records(url: str, key: tuple[Any, ...], filters: runs.Filters) -> list[ClosedScalp]:
-    return scalps.closed_scalps(scalp_frame(url, key, filters))
+def performance_frame(url: str, key: tuple[Any, ...], filters: runs.Filters) -> pd.DataFrame:
+    """The frame of the Performance tab: only the columns ``dashboard.performance`` reads."""
+    return scalp_frame(url, key, filters, performance.FRAME_COLUMNS)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=8)
@@ -83,7 +84,7 @@ def reports(url: str, key: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=8)
 def criteria(url: str, key: tuple[Any, ...], filters: runs.Filters, initial: float) -> pd.DataFrame:
-    return performance.criteria_table(scalp_frame(url, key, filters), initial, records(url, key, filters))
+    return performance.criteria_table(performance_frame(url, key, filters), initial)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=8)
@@ -97,7 +98,7 @@ def execution(
     except Exception:  # a user strategy not importable here: thresholds unknown, as the report says
         config_cls = None
     return performance.execution_section(
-        scalp_frame(url, key, filters), config_cls, runs.run_params(params_json), records(url, key, filters)
+        performance_frame(url, key, filters), config_cls, runs.run_params(params_json)
     )
 
 

@@ -14,7 +14,6 @@ from dashboard.ui.fmt import pct, usd
 from dashboard.ui.sidebar import Context
 
 PCT = st.column_config.NumberColumn(format="percent")
-AUTO_ANALYZERS_MAX = 20_000  # scalps; the criteria and execution cost run on request above it
 USD = st.column_config.NumberColumn(format="dollar")
 
 
@@ -73,7 +72,7 @@ def _groups(frame: pd.DataFrame) -> None:
 
 
 def render(ctx: Context) -> None:
-    frame = cached.scalp_frame(ctx.url, ctx.key, ctx.filters)
+    frame = cached.performance_frame(ctx.url, ctx.key, ctx.filters)
     if frame.empty:
         st.info("no closed scalps match the run and filters")
         return
@@ -88,15 +87,6 @@ def render(ctx: Context) -> None:
     right.dataframe(worst, hide_index=True, column_config={"pnl": USD, "pnl_pct": PCT}, key="worst")
 
     st.subheader("Success criteria (seed 003)")
-    if len(frame) > AUTO_ANALYZERS_MAX and not st.toggle(
-        f"compute the criteria and execution cost of these {len(frame):,} scalps (cached afterwards)",
-        value=False,
-        key="analyzers",
-    ):
-        st.caption(
-            f"above {AUTO_ANALYZERS_MAX:,} scalps the report's analyzers (one record per scalp) run on request"
-        )
-        return
     table = cached.criteria(ctx.url, ctx.key, ctx.filters, ctx.initial_equity)
     st.dataframe(table[["name", "target", "value", "result", "detail"]], hide_index=True, key="criteria")
     st.caption("year returns: realised equity over the starting equity in the sidebar")

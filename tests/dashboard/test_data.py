@@ -11,6 +11,7 @@ import sqlite3
 from collections import Counter
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from dashboard import history, performance, runs, scalps
@@ -235,3 +236,86 @@ def test_a_long_curve_is_drawn_with_each_days_close_and_low(journal, backtest_jo
     assert days <= len(drawn) <= 2 * days < len(curves)
     assert drawn["equity"].iloc[-1] == curves["equity"].iloc[-1]
     assert drawn["drawdown"].max() == curves["drawdown"].max()
+
+
+def journal_records(journal, run_id, frame):
+    """The run's scalps read back as ``ClosedScalp`` records, in the frame's (exit) order."""
+    from journal.live_read import run_closed_scalps
+
+    records = run_closed_scalps(journal.engine, run_id)  # by entry time, then id
+    ids = frame.sort_values(["entry_time", "id"], kind="stable")["id"].tolist()
+    by_id = dict(zip(ids, records, strict=True))
+    return [by_id[i] for i in frame["id"]]
+
+
+@pytest.mark.parametrize("strategy", ["ema_cloud", "momentum_burst"])
+def test_criteria_and_execution_cost_are_the_per_scalp_reference_on_the_journal(
+    journal, backtest_journal, strategy
+):
+    import json
+
+    from analyzers.columns import ScalpColumns
+    from analyzers.criteria import success_criteria
+    from analyzers.execution import exit_thresholds
+    from tests.support import reference_analyzers as ref
+
+    run_id = backtest_journal.run_ids[strategy]
+    initial = backtest_journal.reports[strategy]["initial_value"]
+    frame = scalps.load_scalps(journal, Filters(run_ids=(run_id,)), performance.FRAME_COLUMNS)
+    records = journal_records(journal, run_id, frame)
+    assert [r.signal_id for r in records] == frame["signal_id"].tolist()
+    daily = performance.daily_equity(frame, initial)
+    expected = ref.success_criteria(records, daily, initial)
+    # the rows criteria_table makes its table of: the frame's columns through analyzers.criteria
+    assert json.dumps(success_criteria(ScalpColumns.from_frame(frame), daily, initial)) == json.dumps(
+        expected
+    )
+    table = performance.criteria_table(frame, initial)
+    assert table[["key", "passed", "detail"]].to_dict("records") == [
+        {k: r[k] for k in ("key", "passed", "detail")} for r in expected
+    ]
+    params = runs.run_params(runs.list_runs(journal).set_index("run_id").loc[run_id, "params_json"])
+    config = registry.load_config_class(strategy)
+    section = performance.execution_section(frame, config, params)
+    assert json.dumps(section) == json.dumps(ref.execution_cost(records, exit_thresholds(config, params)))
+
+
+def test_the_performance_frame_is_the_full_frames_columns(journal, backtest_journal):
+    f = Filters(run_ids=(backtest_journal.run_ids["momentum_burst"],))
+    full = scalps.load_scalps(journal, f)
+    narrow = scalps.load_scalps(journal, f, performance.FRAME_COLUMNS)
+    assert set(narrow.columns) == {*performance.FRAME_COLUMNS, *scalps.DERIVED}
+    pd.testing.assert_frame_equal(narrow, full.loc[:, narrow.columns])
+    order = list(zip(full["exit_time"], full["entry_time"], full["id"], strict=True))
+    assert order == sorted(order) and len(order) == len(raw_rows(backtest_journal.path, f.run_ids[0]))
+    assert full["depth_limited"].dtype == "boolean" and full["decision_ask"].notna().all()
+    with pytest.raises(ValueError, match="no column metadata_json"):
+        scalps.load_scalps(journal, f, ("metadata_json",))
+
+
+def test_best_and_worst_break_ties_like_a_stable_sort(journal, backtest_journal):
+    frame = scalps.load_scalps(journal, Filters(run_ids=(backtest_journal.run_ids["momentum_burst"],)))
+    tied = frame.copy()
+    tied["pnl"] = tied["pnl"].round(-2)  # many equal P&Ls
+    tied["entry_time"] = tied["entry_time"].dt.floor("D")  # and equal entry times
+    best, worst = performance.best_worst(tied, 7)
+    by = ["pnl", "entry_time"]
+    assert list(best.index) == list(tied.sort_values(by, ascending=[False, True], kind="stable").index[:7])
+    assert list(worst.index) == list(tied.sort_values(by, ascending=[True, True], kind="stable").index[:7])
+    assert len(set(tied["pnl"].head(20))) < 20
+
+
+def test_curves_of_two_runs_and_a_scalp_without_run_are_per_run_cumulative_sums(journal):
+    frame = scalps.load_scalps(journal, Filters(), performance.FRAME_COLUMNS)
+    frame.loc[frame.index[3], "run_id"] = None  # one scalp that no run claims
+    curves = performance.equity_curves(frame, 1_000.0)
+    # the plain pandas statement of the same curve
+    plain = frame.loc[:, ["run_id", "exit_time", "pnl"]].copy()
+    plain["run_id"] = plain["run_id"].fillna("(no run id)")
+    plain = plain.sort_values(["run_id", "exit_time"], kind="stable")
+    plain["cum_pnl"] = plain.groupby("run_id")["pnl"].cumsum()
+    assert curves["run_id"].nunique() == 3
+    assert list(curves["run_id"]) == list(plain["run_id"])
+    assert list(curves["exit_time"]) == list(plain["exit_time"])
+    assert list(curves["cum_pnl"]) == list(plain["cum_pnl"])
+    assert (curves["equity"] == 1_000.0 + curves["cum_pnl"]).all()
