@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from journal.errors import JournalError
+from journal.live import OpenScalpRow
 from journal.models import LiveChainRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from options_scalper.model import AccountState, ChainSnapshot, Direction
 from options_scalper.records import ClosedScalp
@@ -35,27 +36,12 @@ def aware(ts: datetime | None) -> datetime | None:
     return None if ts is None else ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
-@dataclass(frozen=True)
-class JournalScalp:
-    """An ``options_scalps`` row still ``open``."""
+@dataclass(frozen=True, kw_only=True)
+class JournalScalp(OpenScalpRow):
+    """An ``options_scalps`` row still ``open``: the ``OpenScalpRow`` written, with its row id and run."""
 
     row_id: int
     run_id: str | None
-    signal_id: str
-    ticker: str
-    option_symbol: str
-    option_type: str
-    strike: float
-    expiry: date
-    dte: int
-    direction: str
-    contracts: int
-    entry_premium: float
-    entry_time: datetime
-    entry_delta: float | None = None
-    entry_theta: float | None = None
-    entry_iv: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,7 +105,7 @@ def open_scalps(engine: Engine, broker: str, account: str, dry_run: bool = False
                 expiry=r.expiry, dte=r.dte, direction=r.direction, contracts=r.contracts,
                 entry_premium=r.entry_premium, entry_time=aware(r.entry_time),  # type: ignore[arg-type]
                 entry_delta=r.entry_delta, entry_theta=r.entry_theta, entry_iv=r.entry_iv,
-                metadata=json.loads(r.metadata_json) if r.metadata_json else {},
+                order_id=r.order_id or "", metadata=json.loads(r.metadata_json) if r.metadata_json else {},
             )
             for r in rows
         ]  # fmt: skip

@@ -197,7 +197,9 @@ class Session:
             warning = skew_warning(clock)
             if warning:
                 log.warn(warning)
-            check_symbols(venue, req.broker, req.symbols, trading_day(clock), self.max_dte())
+            check_symbols(
+                venue, req.broker, req.symbols, trading_day(clock), wiring.max_dte(self.cls, self.params)
+            )
             clock = wait_for_open(venue, clock, log.say, exit_if_closed=not req.wait_for_open)
             prepare_outputs(self.out, self.url)  # nothing is written before the venue said yes
             log.open_file(self.out / LOG_FILENAME)
@@ -278,13 +280,6 @@ class Session:
             if lock is not None:
                 lock.release()
             log.close()
-
-    def max_dte(self) -> int:
-        """The strategy's DTE window (its config's ``max_dte``; the live chain's default without one)."""
-        from brokers.live.chain import DEFAULT_MAX_DTE
-
-        config = wiring.strategy_config(self.cls, self.params)
-        return int(getattr(config, "max_dte", DEFAULT_MAX_DTE))
 
     @contextlib.contextmanager
     def _signals(self, rt: LiveRuntime) -> Iterator[None]:

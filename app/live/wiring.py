@@ -3,7 +3,9 @@
 Built by ``app.cerebro.cerebro_for`` exactly as the backtest's (same strategy class,
 same feeds layout); the store's broker gets the runtime's order gate and the order
 event listener (journal), and adopts the scalps reconciliation matched; each clock's
-``LiveChain`` reports the snapshots it serves to the runtime (``live_chains``).
+``LiveChain`` reports the snapshots it serves to the runtime (``live_chains``) and asks
+the venue for the strategy's DTE window (``max_dte``: the backtest's catalog chain holds
+every expiry the strategy's selector may pick; the live chain must list the same ones).
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ def strategy_config(cls: type, params: dict[str, Any]) -> Any:
         return None
     own, _ = registry.split_venue_params(params)
     return config_from_params(config_cls, SimpleNamespace(**own))
+
+
+def max_dte(cls: type, params: dict[str, Any]) -> int:
+    """The strategy's DTE window in sessions: its config's ``max_dte`` (the live chain's default without one).
+
+    The one reading of the window: the start-up symbol check and the live chain both use it.
+    """
+    from brokers.live.chain import DEFAULT_MAX_DTE
+
+    return int(getattr(strategy_config(cls, params), "max_dte", DEFAULT_MAX_DTE))
 
 
 def add_runtime(cerebro: bt.Cerebro, runtime: Any) -> bt.Cerebro:
@@ -52,7 +64,10 @@ def build(
     from brokers.live.store import LiveStore
 
     own, venue_params = registry.split_venue_params(params)
-    options: dict[str, Any] = {"cap_to_size": bool(venue_params.get("cap_to_size", DEFAULT_CAP_TO_SIZE))}
+    options: dict[str, Any] = {
+        "cap_to_size": bool(venue_params.get("cap_to_size", DEFAULT_CAP_TO_SIZE)),
+        "max_dte": max_dte(cls, params),
+    }
     options.update(store_options or {})
     store = LiveStore(
         venue,
@@ -87,4 +102,4 @@ def build(
     return cerebro, store
 
 
-__all__ = ["add_runtime", "build", "strategy_config"]
+__all__ = ["add_runtime", "build", "max_dte", "strategy_config"]

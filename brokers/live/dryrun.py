@@ -2,7 +2,9 @@
 
 ``DryRunVenue(venue)`` is a ``LiveVenue`` that hands market data, the clock and the
 streams' states straight through to the real venue and keeps orders, executions,
-cash and positions to itself. Orders are matched by THE BACKTEST'S fill rule
+cash and positions to itself (a ``brokers.live.paper.PaperBook``, the replay market's
+book too; the dry run refuses only a bad order and a sell of more than is held: the
+account's buying power is the real venue's). Orders are matched by THE BACKTEST'S fill rule
 (``options_scalper.fills``: a buy at the ask when ask <= limit, a sell at the bid when
 bid >= limit, at most the displayed size, never in the minute it was sent), once per
 minute, against the latest quote of the contract at that minute's close, and the
@@ -18,48 +20,28 @@ listens to them too.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
+from brokers.live.paper import MINUTE, PaperBook, emit
 from brokers.live.venue import (
     AccountReport,
-    EventKind,
-    Execution,
     LiveBar,
     LiveVenue,
     OptionQuote,
     OrderEvent,
     OrderReport,
     OrderRequest,
-    OrderStatus,
     PositionReport,
     VenueClock,
 )
 from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_CAP_TO_SIZE, DEFAULT_MAX_QUOTE_AGE_MIN
-from options_scalper.fills import fill_price, fill_quantity
 
 log = logging.getLogger(__name__)
-_MINUTE = timedelta(minutes=1)
-
-
-class _Order:
-    def __init__(self, request: OrderRequest, venue_order_id: str, submitted: datetime | None) -> None:
-        self.request = request
-        self.venue_order_id = venue_order_id
-        self.submitted = submitted
-        self.filled = 0
-        self.status = OrderStatus.ACCEPTED
-        self.message = ""
-
-    def report(self) -> OrderReport:
-        r = self.request
-        return OrderReport(self.venue_order_id, r.client_order_id, r.option_symbol, r.side, r.qty, self.filled,
-                           r.limit_price, self.status, self.message, self.submitted)  # fmt: skip
 
 
 class DryRunVenue:
@@ -76,16 +58,15 @@ class DryRunVenue:
     ) -> None:
         self.real = venue
         self.name = venue.name
-        self.cap_to_size = bool(cap_to_size)
-        self.max_quote_age_min = float(max_quote_age_min)
-        self.commission = float(commission)
-        self._cash = cash
+        self.book = PaperBook(
+            0.0 if cash is None else cash, id_prefix="dry", cap_to_size=cap_to_size,
+            max_quote_age_min=max_quote_age_min, commission=commission,
+            unique_client_ids=False, check_buying_power=False,
+        )  # fmt: skip
+        self._funded = cash is not None  # else the real account's cash, read on first use
         self._lock = threading.RLock()
-        self._orders: dict[str, _Order] = {}
-        self._positions: dict[str, tuple[int, float]] = {}
         self._quotes: dict[str, OptionQuote] = {}
         self._listeners: list[Callable[[OrderEvent], None]] = []
-        self._ids = itertools.count(1)
         self._minute: datetime | None = None  # the last minute matched (a bar-close stamp)
 
     # ------------------------------------------------------------------ passed through
@@ -114,7 +95,7 @@ class DryRunVenue:
 
     def subscribe_bars(self, symbols: Sequence[str], on_bar: Callable[[LiveBar], None]) -> None:
         def bar_then_forward(bar: LiveBar) -> None:
-            self._advance(bar.start + _MINUTE)  # fills of minute m before bar m reaches the clock
+            self._advance(bar.start + MINUTE)  # fills of minute m before bar m reaches the clock
             on_bar(bar)
 
         self.real.subscribe_bars(symbols, bar_then_forward)
@@ -138,65 +119,44 @@ class DryRunVenue:
     def account(self) -> AccountReport:
         real = self.real.account()
         with self._lock:
-            if self._cash is None:
-                self._cash = float(real.cash)
-            held = sum(qty * avg * CONTRACT_MULTIPLIER for qty, avg in self._positions.values())
-            return AccountReport(real.account_number, self._cash, self._cash + held, self._cash, real.paper,
+            if not self._funded:
+                self.book.cash, self._funded = float(real.cash), True
+            cash = self.book.cash
+            held = sum(qty * avg * CONTRACT_MULTIPLIER for qty, avg in self.book.holdings.values())
+            return AccountReport(real.account_number, cash, cash + held, cash, real.paper,
                                  real.options_approved, real.currency)  # fmt: skip
 
     def positions(self) -> list[PositionReport]:
         with self._lock:
-            return [PositionReport(s, q, p) for s, (q, p) in self._positions.items() if q]
+            return self.book.positions()
 
     def open_orders(self) -> list[OrderReport]:
         with self._lock:
-            return [o.report() for o in self._orders.values() if not o.status.done]
+            return self.book.open_orders()
 
     def find_order(self, client_order_id: str) -> OrderReport | None:
         with self._lock:
-            found = [o for o in self._orders.values() if o.request.client_order_id == client_order_id]
-            return found[0].report() if found else None
+            return self.book.find_order(client_order_id)
 
     # ------------------------------------------------------------------ simulated orders
     def subscribe_orders(self, on_event: Callable[[OrderEvent], None]) -> None:
         self._listeners.append(on_event)
 
+    def _stamp(self) -> datetime:
+        return self._minute or datetime.now().astimezone()
+
     def submit(self, request: OrderRequest) -> OrderReport:
-        if self._cash is None:
+        if not self._funded:
             self.account()
         with self._lock:
-            order = _Order(request, f"dry-{next(self._ids)}", self._minute)
-            self._orders[order.venue_order_id] = order
-            why = self._refusal(request)
-            if why:
-                order.status, order.message = OrderStatus.REJECTED, why
-            kind = EventKind.REJECTED if why else EventKind.ACCEPTED
-            event = OrderEvent(kind, order.report(), self._minute or datetime.now().astimezone(), message=why)
-        self._emit([event])
+            event = self.book.submit(request, self._minute, self._stamp())
+        emit([event], self._listeners)
         return event.order
-
-    def _refusal(self, r: OrderRequest) -> str:
-        if r.qty <= 0 or not r.limit_price > 0:
-            return f"invalid order: qty {r.qty}, limit {r.limit_price}"
-        if r.side == "sell":
-            held = self._positions.get(r.option_symbol, (0, 0.0))[0]
-            selling = sum(o.request.qty - o.filled for o in self._orders.values()
-                          if o.request.side == "sell" and o.request.option_symbol == r.option_symbol
-                          and not o.status.done and o.request is not r)  # fmt: skip
-            if r.qty > held - selling:
-                return f"insufficient qty available for order (held {held}, selling {selling})"
-        return ""
 
     def cancel(self, venue_order_id: str) -> None:
         with self._lock:
-            order = self._orders.get(venue_order_id)
-            if order is None or order.status.done:
-                return
-            order.status = OrderStatus.CANCELED
-            event = OrderEvent(
-                EventKind.CANCELED, order.report(), self._minute or datetime.now().astimezone()
-            )
-        self._emit([event])
+            event = self.book.cancel(venue_order_id, self._stamp())
+        emit([] if event is None else [event], self._listeners)
 
     def _advance(self, minute: datetime) -> None:
         """Match the working orders at ``minute`` (once per minute, oldest minute first)."""
@@ -204,44 +164,8 @@ class DryRunVenue:
             if self._minute is not None and minute <= self._minute:
                 return
             self._minute = minute
-            events = [e for o in list(self._orders.values()) if (e := self._match(o, minute)) is not None]
-        self._emit(events)
-
-    def _match(self, order: _Order, minute: datetime) -> OrderEvent | None:
-        if order.status.done or order.submitted is None or order.submitted >= minute:
-            return None
-        r = order.request
-        q = self._quotes.get(r.option_symbol)
-        if q is None or q.ts > minute:
-            return None
-        buy = r.side == "buy"
-        age = max(0.0, (minute - q.ts) // _MINUTE)
-        price, _ = fill_price(buy, r.limit_price, q.bid, q.ask, float(age), self.max_quote_age_min)
-        if price is None:
-            return None
-        qty = int(fill_quantity(r.qty - order.filled, q.ask_size if buy else q.bid_size, self.cap_to_size))
-        order.filled += qty
-        order.status = OrderStatus.FILLED if order.filled >= r.qty else OrderStatus.PARTIALLY_FILLED
-        fee = self.commission * qty
-        held, avg = self._positions.get(r.option_symbol, (0, 0.0))
-        assert self._cash is not None
-        if buy:
-            self._cash -= qty * price * CONTRACT_MULTIPLIER + fee
-            avg = (held * avg + qty * price) / (held + qty)
-            held += qty
-        else:
-            self._cash += qty * price * CONTRACT_MULTIPLIER - fee
-            held -= qty
-        self._positions[r.option_symbol] = (held, avg if held else 0.0)
-        execution = Execution(f"{order.venue_order_id}-x{order.filled}", order.venue_order_id, r.client_order_id,
-                              r.option_symbol, r.side, qty, price, minute, fee)  # fmt: skip
-        kind = EventKind.FILL if order.status is OrderStatus.FILLED else EventKind.PARTIAL_FILL
-        return OrderEvent(kind, order.report(), minute, execution)
-
-    def _emit(self, events: list[OrderEvent]) -> None:
-        for event in events:
-            for listener in list(self._listeners):
-                listener(event)
+            events = self.book.match(minute, self._quotes.get)
+        emit(events, self._listeners)
 
 
 __all__ = ["DryRunVenue"]

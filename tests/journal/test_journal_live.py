@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,17 @@ def test_a_scalp_row_is_written_open_and_updated_on_close(tmp_path: Path) -> Non
     assert realized_today(j.engine, "alpaca", "PA1", date(2024, 1, 11), ET) == 0.0
     j.finish_run("finished")
     assert j.run_row().scalps == 1  # type: ignore[union-attr]
+
+
+def test_an_open_scalp_reads_back_as_the_row_written_with_its_row_id_and_run(tmp_path: Path) -> None:
+    j = journal(tmp_path)
+    written = dataclasses.replace(open_row(), metadata={"conviction": 80, "trigger": "cloud_flip"})
+    row_id = j.open_scalp(written)
+    [read] = open_scalps(j.engine, "alpaca", "PA1")
+    assert isinstance(read, OpenScalpRow) and (read.row_id, read.run_id) == (row_id, j.run_id)
+    assert (
+        OpenScalpRow(**{f.name: getattr(read, f.name) for f in dataclasses.fields(OpenScalpRow)}) == written
+    )
 
 
 def test_open_scalps_of_an_earlier_run_of_the_account_are_seen_by_the_next(tmp_path: Path) -> None:

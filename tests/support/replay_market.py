@@ -13,7 +13,8 @@ sees bar m):
 1. advance ``now`` to minute m;
 2. match the working orders submitted before m against the quotes of minute m with
    ``options_scalper.fills`` (buy at the ask when ask <= limit, sell at the bid when
-   bid >= limit, at most the displayed size, never in the submission minute), events out;
+   bid >= limit, at most the displayed size, never in the submission minute), events out
+   (the book is the dry run's: ``brokers.live.paper.PaperBook``);
 3. call the ``on_minute`` listeners with m (the fakes publish bar m-1..m and the quotes).
 
 The underlying's bars and the chain come from the catalog (``ChainProvider``: the
@@ -24,10 +25,8 @@ contract is reported on each ``Execution`` (a fake may withhold it, as Alpaca do
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,17 +35,15 @@ import numpy as np
 import pandas as pd
 
 from brokers.commission import DEFAULT_COMMISSION_PER_CONTRACT
+from brokers.live.paper import MINUTE, PaperBook, emit
 from brokers.live.venue import (
     AccountReport,
     ChainRequest,
-    EventKind,
-    Execution,
     LiveBar,
     OptionQuote,
     OrderEvent,
     OrderReport,
     OrderRequest,
-    OrderStatus,
     PositionReport,
     VenueClock,
 )
@@ -55,28 +52,8 @@ from feeds.catalog.chain import ChainProvider
 from options_scalper.calendar import next_session, previous_session, session_open_close
 from options_scalper.constants import CONTRACT_MULTIPLIER, DEFAULT_MAX_QUOTE_AGE_MIN
 from options_scalper.eastern import ET
-from options_scalper.fills import fill_price, fill_quantity
 from options_scalper.greeks import bs_greeks, implied_vol, time_to_expiry_years
 from options_scalper.occ import parse_occ
-
-MINUTE = timedelta(minutes=1)
-
-
-@dataclass
-class _Order:
-    request: OrderRequest
-    venue_order_id: str
-    submitted: datetime  # the minute it arrived in (never fills in it)
-    status: OrderStatus = OrderStatus.ACCEPTED
-    filled: int = 0
-    message: str = ""
-
-    def report(self) -> OrderReport:
-        r = self.request
-        return OrderReport(
-            self.venue_order_id, r.client_order_id, r.option_symbol, r.side, r.qty, self.filled,
-            r.limit_price, self.status, self.message, self.submitted,
-        )  # fmt: skip
 
 
 class ReplayMarket:
@@ -106,19 +83,15 @@ class ReplayMarket:
         self.start_utc = _at(day, start_et, self.open_utc)
         self.end_utc = min(_at(day, end_et, self.close_utc), self.close_utc) if end_et else self.close_utc
         self.minute_seconds = float(minute_seconds)
-        self.cap_to_size, self.max_quote_age_min = bool(cap_to_size), float(max_quote_age_min)
-        self.commission = float(commission)
+        self.book = PaperBook(cash, id_prefix="replay", cap_to_size=cap_to_size,
+                              max_quote_age_min=max_quote_age_min, commission=commission)  # fmt: skip
         self.account_number, self.paper = account_number, paper
-        self.cash = float(cash)
         self._now = self.start_utc
         self._bars = {s: self._load_bars(s, warmup_days) for s in self.symbols}
         self._chains = {s: ChainProvider(self.catalog, s) for s in self.symbols}
         self._listed: dict[str, list[str]] = {}
         self._statistics: dict[str, Any] = {}
         self._oi_known: dict[str, tuple[datetime, dict[str, float]]] = {}
-        self._orders: dict[str, _Order] = {}
-        self._positions: dict[str, tuple[int, float]] = {}  # OCC -> (qty, average price)
-        self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._minute_listeners: list[Callable[[datetime], None]] = []
         self._event_listeners: list[Callable[[OrderEvent], None]] = []
@@ -251,6 +224,14 @@ class ReplayMarket:
         return None
 
     # ------------------------------------------------------------------ account
+    @property
+    def cash(self) -> float:
+        return self.book.cash
+
+    @property
+    def commission(self) -> float:
+        return self.book.commission
+
     def clock(self) -> VenueClock:
         now = self._now
         is_open = self.open_utc <= now < self.close_utc
@@ -260,7 +241,7 @@ class ReplayMarket:
     def account(self) -> AccountReport:
         with self._lock:
             held = 0.0
-            for sym, (qty, avg) in self._positions.items():
+            for sym, (qty, avg) in self.book.holdings.items():
                 q = self.quote(sym)
                 mark = (q.bid + q.ask) / 2.0 if q is not None and q.bid > 0 and q.ask > 0 else avg
                 held += qty * mark * CONTRACT_MULTIPLIER
@@ -268,127 +249,36 @@ class ReplayMarket:
 
     def positions(self) -> list[PositionReport]:
         with self._lock:
-            return [PositionReport(s, q, p) for s, (q, p) in self._positions.items() if q]
+            return self.book.positions()
 
     def open_orders(self) -> list[OrderReport]:
         with self._lock:
-            return [o.report() for o in self._orders.values() if not o.status.done]
+            return self.book.open_orders()
 
     def find_order(self, client_order_id: str) -> OrderReport | None:
         with self._lock:
-            for o in self._orders.values():
-                if o.request.client_order_id == client_order_id:
-                    return o.report()
-        return None
+            return self.book.find_order(client_order_id)
 
     def order(self, venue_order_id: str) -> OrderReport | None:
         with self._lock:
-            o = self._orders.get(venue_order_id)
-            return None if o is None else o.report()
+            return self.book.order(venue_order_id)
 
     # ------------------------------------------------------------------ orders
     def submit(self, request: OrderRequest) -> OrderReport:
         """Accept ``request`` (or reject it: bad quantity/price, no buying power, nothing to sell)."""
         with self._lock:
-            order = _Order(request, f"replay-{next(self._ids)}", self._now)
-            self._orders[order.venue_order_id] = order
-            why = self._refusal(request)
-            if why:
-                order.status, order.message = OrderStatus.REJECTED, why
-            event = OrderEvent(
-                EventKind.REJECTED if why else EventKind.ACCEPTED, order.report(), self._now, message=why
-            )
+            event = self.book.submit(request, self._now, self._now)
         self._emit([event])
         return event.order
-
-    def _refusal(self, r: OrderRequest) -> str:
-        if r.qty <= 0 or not r.limit_price > 0:
-            return f"invalid order: qty {r.qty}, limit {r.limit_price}"
-        if any(
-            o.request.client_order_id == r.client_order_id
-            for o in self._orders.values()
-            if o.request is not r
-        ):
-            return f"client_order_id {r.client_order_id} must be unique"
-        if r.side == "buy":
-            working = sum(
-                (o.request.qty - o.filled) * o.request.limit_price * CONTRACT_MULTIPLIER
-                for o in self._orders.values()
-                if o.request.side == "buy" and not o.status.done and o.request is not r
-            )
-            if r.qty * r.limit_price * CONTRACT_MULTIPLIER + working > self.cash:
-                return "insufficient buying power"
-        else:
-            held = self._positions.get(r.option_symbol, (0, 0.0))[0]
-            selling = sum(
-                o.request.qty - o.filled
-                for o in self._orders.values()
-                if o.request.side == "sell" and o.request.option_symbol == r.option_symbol and not o.status.done
-                and o.request is not r
-            )  # fmt: skip
-            if r.qty > held - selling:
-                return f"insufficient qty available for order (held {held}, selling {selling})"
-        return ""
 
     def cancel(self, venue_order_id: str) -> OrderReport | None:
         """Cancel a working order (a CANCELED event); None for an unknown id, the report when done."""
         with self._lock:
-            order = self._orders.get(venue_order_id)
-            if order is None or order.status.done:
-                return None if order is None else order.report()
-            order.status = OrderStatus.CANCELED
-            event = OrderEvent(EventKind.CANCELED, order.report(), self._now)
+            event = self.book.cancel(venue_order_id, self._now)
+            if event is None:
+                return self.book.order(venue_order_id)
         self._emit([event])
         return event.order
-
-    def _match(self) -> list[OrderEvent]:
-        events: list[OrderEvent] = []
-        for order in self._orders.values():
-            if order.status.done or order.submitted >= self._now:
-                continue
-            r = order.request
-            q = self.quote(r.option_symbol)
-            if q is None:
-                continue
-            buy = r.side == "buy"
-            age = (self._now - q.ts).total_seconds() / 60.0
-            price, _ = fill_price(buy, r.limit_price, q.bid, q.ask, age, self.max_quote_age_min)
-            if price is None:
-                continue
-            qty = int(
-                fill_quantity(r.qty - order.filled, q.ask_size if buy else q.bid_size, self.cap_to_size)
-            )
-            events.append(self._execute(order, qty, price))
-        return events
-
-    def _execute(self, order: _Order, qty: int, price: float) -> OrderEvent:
-        r = order.request
-        order.filled += qty
-        order.status = OrderStatus.FILLED if order.filled >= r.qty else OrderStatus.PARTIALLY_FILLED
-        held, avg = self._positions.get(r.option_symbol, (0, 0.0))
-        fee = self.commission * qty
-        if r.side == "buy":
-            self.cash -= qty * price * CONTRACT_MULTIPLIER + fee
-            avg = (held * avg + qty * price) / (held + qty)
-            held += qty
-        else:
-            self.cash += qty * price * CONTRACT_MULTIPLIER - fee
-            held -= qty
-        self._positions[r.option_symbol] = (held, avg if held else 0.0)
-        execution = Execution(
-            f"{order.venue_order_id}-x{order.filled}", order.venue_order_id, r.client_order_id,
-            r.option_symbol, r.side, qty, price, self._now, fee,
-        )  # fmt: skip
-        kind = EventKind.FILL if order.status is OrderStatus.FILLED else EventKind.PARTIAL_FILL
-        return OrderEvent(kind, order.report(), self._now, execution)
-
-    def _expire_day_orders(self) -> list[OrderEvent]:
-        events = []
-        for order in self._orders.values():
-            if not order.status.done:
-                order.status = OrderStatus.EXPIRED
-                events.append(OrderEvent(EventKind.EXPIRED, order.report(), self._now))
-        return events
 
     # ------------------------------------------------------------------ time
     def step(self) -> datetime:
@@ -398,9 +288,9 @@ class ReplayMarket:
                 self.finished.set()
                 return self._now
             self._now = self._now + MINUTE
-            events = self._match()
+            events = self.book.match(self._now, self.quote)
             if self._now >= self.close_utc:
-                events += self._expire_day_orders()
+                events += self.book.expire(self._now)
             now = self._now
         self._emit(events)
         for listener in list(self._minute_listeners):
@@ -433,9 +323,7 @@ class ReplayMarket:
         self._event_listeners.append(listener)
 
     def _emit(self, events: list[OrderEvent]) -> None:
-        for event in events:
-            for listener in list(self._event_listeners):
-                listener(event)
+        emit(events, self._event_listeners)
 
 
 def _published_by(frame: Any, now: datetime) -> dict[str, float]:

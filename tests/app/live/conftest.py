@@ -19,3 +19,11 @@ def spy_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     catalog = Catalog(tmp_path_factory.mktemp("live-runtime-spy") / "catalog")
     catalog.ingest(ensure_sample(progress=False), symbols=["SPY"], start=FIRST, end=SPY_DAY, progress=False)
     return Path(catalog.root)
+
+
+@pytest.fixture(scope="session")
+def tsla_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's TSLA from 2024-10-28 to TSLA_DAY (two warm-up sessions)."""
+    from tests.support.live_runs import TSLA_DAY, sample_catalog
+
+    return sample_catalog(tmp_path_factory, "TSLA", TSLA_DAY)
