@@ -116,6 +116,19 @@ class LiveRuntime:
         elif self.kill_file.exists():
             self.states.enter(Cause.KILL_SWITCH, f"kill switch ({self.kill_file} exists): cancels only")
 
+    # ------------------------------------------------------------------ Ctrl-C
+    def keeps_positions(self) -> bool:
+        """A Ctrl-C wind-down leaves open positions open: ``--exits-on-interrupt keep``, or no exit
+        may be sent (HALTED: cancels only), so waiting for a flatten would only hold the run."""
+        return self.settings.exits_on_interrupt == "keep" or not self.states.allows("exit")
+
+    def wound_down(self, scalps: Sequence[Any]) -> bool:
+        """A Ctrl-C wind-down is over: no order working, and nothing open it still has to close."""
+        for s in scalps:
+            if s.working_entry or (s.exit_order is not None and s.exit_order.alive()):
+                return False
+        return self.keeps_positions() or not any(s.open_qty > 0 for s in scalps)
+
     # ------------------------------------------------------------------ the broker's hooks
     def venue_now(self) -> datetime | None:
         """The clock's latest bar stamp (venue time), None before the first bar."""
