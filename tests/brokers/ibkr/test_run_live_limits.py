@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from app import cli
+from brokers.ibkr import ibapi
 from journal.models import HeartbeatRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from tests.support.fake_tws import FakeTWS
 from tests.support.fake_tws.runs import LiveProcess
@@ -57,6 +58,7 @@ def test_the_daily_loss_stop_halts_with_cancels_only_and_the_journal_matches_the
         fake.stop()
     assert code == cli.EXIT_INTERRUPTED, run.stderr
     console, log = run.stdout, run.log_lines()
+    assert run.libraries() == {ibapi.LIBRARY}  # the pass's client library (ib_async or ib_insync)
     assert "Traceback" not in run.stderr
     # said once, on the console and in live.log
     [hit] = [line for line in console.splitlines() if line.startswith("limit hit: daily loss")]

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from app import cli
+from brokers.ibkr import ibapi
 from journal.models import LiveOrderRecord, OptionsScalpRecord, RunRecord
 from tests.support.fake_tws import ACCOUNT, FakeTWS
 from tests.support.fake_tws.runs import LiveProcess
@@ -117,6 +118,7 @@ def test_a_restart_adopts_the_scalp_cancels_the_killed_runs_working_exit_and_nev
         second.close()
     assert code == cli.EXIT_INTERRUPTED, second.stderr
     console = second.stdout
+    assert second.libraries() == {ibapi.LIBRARY}  # the pass's client library (ib_async or ib_insync)
     assert "Traceback" not in second.stderr
     assert f"adopted {row.option_symbol} x{row.contracts}" in console
     assert f"managing adopted {row.option_symbol}" in console
@@ -202,6 +204,7 @@ def test_a_restart_on_an_account_that_disagrees_with_the_journal_fails_closed(
         fake.stop()
     assert code == cli.EXIT_INTERRUPTED, run.stderr
     console = run.stdout
+    assert run.libraries() == {ibapi.LIBRARY}
     assert [line for line in console.splitlines() if line.startswith("reconciliation mismatch")] == [
         f"reconciliation mismatch: the journal has {symbol} x5 open but the broker holds x4; "
         "settle the difference by hand, then restart"

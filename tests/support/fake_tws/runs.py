@@ -70,6 +70,13 @@ class LiveProcess:
         ]
         return max(stamps).astimezone(UTC) if stamps else datetime.min.replace(tzinfo=UTC)
 
+    def libraries(self) -> set[str]:
+        """The IB client libraries this ``--out``'s sessions used (the loggers of the library lines in live.log)."""
+        loggers = {
+            str(x.get("logger", "")).split(".")[0] for x in self.log_lines() if x.get("event") == "library"
+        }
+        return loggers & {"ib_async", "ib_insync"}
+
     def said(self, needle: str) -> bool:
         """A live.log line (this run's or an earlier one's in the same --out) holds ``needle``."""
         log = self.out / "live.log"
