@@ -33,6 +33,8 @@ def test_the_venue_suite_passes_on_ib_insync(spy_catalog: Path, spx_root: Path) 
     _pass_on_ib_insync(["test_venue.py", "test_spx.py"], **catalogs)  # the hostile cases: ib_async only
 
 
-def test_run_live_restart_and_the_daily_loss_stop_pass_on_ib_insync() -> None:
+def test_run_live_restart_daily_loss_and_gateway_restart_pass_on_ib_insync() -> None:
     """``run_live.py`` processes inherit the switch: each test checks the library its sessions used."""
-    _pass_on_ib_insync(["test_run_live_restart.py", "test_run_live_limits.py"])
+    _pass_on_ib_insync(
+        ["test_run_live_restart.py", "test_run_live_limits.py", "test_run_live_gateway_restart.py"]
+    )

@@ -52,33 +52,15 @@ def _open_scalps(out: Path) -> list[Any]:
         return []
 
 
-def _journaled(out: Path, ref: str, event: str) -> bool:
-    try:
-        return any(o.client_order_id == ref and o.event == event for o in journal_rows(out, LiveOrderRecord))
-    except Exception:
-        return False
-
-
-def _working_exit(fake: FakeTWS) -> Any:
-    return next((o for o in fake.working() if o.action == "SELL"), None)
-
-
 def _kill_with_a_working_exit(fake: FakeTWS, out: Path, catalog: Path) -> tuple[Any, Any]:
     """Run the first session until its scalp is held and its exit order works at the fake; SIGKILL it.
 
-    The replay is not stepped while the exit works (an order never fills in the minute it
-    arrived), so the kill always finds it working. Returns (the journal's open scalp, the order).
+    Returns (the journal's open scalp, the order).
     """
     first = LiveProcess(fake, out, catalog)
     try:
         first.wait_live()
-        order = first.step_until(
-            lambda: (
-                (o := _working_exit(fake)) is not None and _journaled(out, o.order_ref, "submitted") and o
-            ),
-            what="the first run's exit order",
-            hold=lambda: _working_exit(fake) is not None,
-        )
+        order = first.step_until_an_exit_works()
         first.kill()
     finally:
         first.close()

@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journal.models import LiveOrderRecord
 from tests.support.fake_tws.server import FakeTWS
+from tests.support.live_runs import journal_rows
 
 ROOT = Path(__file__).resolve().parents[3]
 # the backtest knows no runtime limits: none may bind unless a test sets it
@@ -134,6 +136,34 @@ class LiveProcess:
                 market.step()
                 stepped = time.monotonic()
             time.sleep(0.02)
+
+    def step_until_an_exit_works(self, timeout: float = 120.0) -> Any:
+        """Step until a SELL works at the fake and the journal has its ``submitted`` row; that order.
+
+        The replay is not stepped while a SELL works (an order never fills in the minute it
+        arrived), so the caller always finds it working.
+        """
+
+        def working() -> Any:
+            return next((o for o in self.fake.working() if o.action == "SELL"), None)
+
+        def journaled() -> Any:
+            order = working()
+            if order is None:
+                return None
+            try:
+                rows = journal_rows(self.out, LiveOrderRecord)
+            except Exception:  # the journal is being written
+                return None
+            return (
+                order
+                if any(r.client_order_id == order.order_ref and r.event == "submitted" for r in rows)
+                else None
+            )
+
+        return self.step_until(
+            journaled, timeout, "an exit order working", hold=lambda: working() is not None
+        )
 
     def interrupt(self, timeout: float = 60.0, *, stepping: bool = False) -> int:
         """Ctrl-C (a real SIGINT); the exit code once the run has wound down (``stepping``: bars keep coming)."""
