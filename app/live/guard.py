@@ -114,7 +114,6 @@ class LiveGuard(bt.Analyzer):
         self._reader = ClosedScalpReader(self.strategy, type(self).__name__)
         self._clocks: list[Any] = [d for d in self.strategy.datas if isinstance(d, ClockFeed)]
         self._times = BarTimes()
-        self._interrupt_done = False
         self._halt_cancelled = False
         self.now: datetime | None = None
         self._recheck = 0
@@ -260,22 +259,9 @@ class LiveGuard(bt.Analyzer):
     def _interrupted(self) -> None:
         rt = self.rt
         how = rt.settings.exits_on_interrupt
-        kept = rt.keeps_positions()
-        if not self._interrupt_done:
-            self._interrupt_done = True
-            why = (
-                "(--exits-on-interrupt)"
-                if how == "keep" or not kept
-                else f"(no exit while {rt.states.state})"
-            )
-            line = (
-                f"Ctrl-C: working entries cancelled, positions {'kept' if kept else 'closed'} {why}, "
-                f"then the run stops{'; the next run adopts what is open' if kept else ''}"
-            )
-            if not rt.states.enter(Cause.INTERRUPTED, line):  # already REDUCING or HALTED: say it anyway
-                rt.log.say(f"{rt.states.state}: {line}", event="interrupt")
+        rt.say_interrupt()
         self._cancel_all(entries_only=how == "flatten")  # HALTED cancels the rest itself (not an expiry exit)
-        if not kept:  # every bar until flat: an exit the venue refused is sent again
+        if not rt.keeps_positions():  # every bar until flat: an exit the venue refused is sent again
             for scalp in list(self.strategy.scalps.values()):
                 if scalp.open_qty > 0 and (scalp.exit_order is None or not scalp.exit_order.alive()):
                     self.strategy.close_scalp(scalp, ExitReason.END_OF_DAY)

@@ -50,6 +50,7 @@ class Watchdog:
                 Cause.STALE_DATA, f"no bar for {silent:.0f} s (--data-timeout {self.data_timeout:g})"
             )
         if rt.interrupt.is_set():
+            rt.say_interrupt()
             if self._interrupted_at is None:
                 self._interrupted_at = now
             if rt.wound_down(self._scalps()) and not rt.stop_requested.is_set():
