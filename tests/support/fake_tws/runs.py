@@ -3,7 +3,10 @@
 ``LiveProcess`` starts the real command (the real ib client, a real socket), steps the fake's
 replay by hand until the runtime prints its first status line (warm-up done, data LIVE), then
 one minute as soon as the runtime has shown the previous one in its live.log (or after
-``patience`` seconds: a minute it skips), until a condition holds. It stops the process with a
+``patience`` seconds: a minute it never shows, e.g. one backfilled after a reconnect), until a
+condition holds. The patience is generous: a minute stepped before the runtime is done with
+the last one changes what it sees (its chain snapshot, its fills), and a loaded machine can
+take seconds over the signal minute's chain. It stops the process with a
 real SIGINT (Ctrl-C) or SIGKILL (a crash: nothing winds down).
 """
 
@@ -87,9 +90,13 @@ class LiveProcess:
     def where(self) -> str:
         """What the fake and the runtime were at (for a failure message)."""
         orders = [(o.order_ref, o.action, o.status) for o in self.fake.placed()]
-        log = self.out / "live.log"
-        tail = log.read_text().splitlines()[-8:] if log.exists() else []
-        return "\n".join([f"replay at {self.fake.market.now()}, orders {orders}", *tail])
+        lines = self.log_lines()
+        shown = [f"{x['ts'][11:23]} {x['message']}" for x in lines if x.get("event") == "status"]
+        said = [f"{x['ts'][11:23]} {x['event']}: {x.get('message', '')}"[:300] for x in lines
+                if x.get("event") not in ("status", "library")]  # fmt: skip
+        return "\n".join(
+            [f"replay at {self.fake.market.now()}, orders {orders}", *said, *shown[:3], *shown[-3:]]
+        )
 
     def _alive(self) -> None:
         if self.proc.poll() is not None:
@@ -115,7 +122,7 @@ class LiveProcess:
         done: Callable[[], Any],
         timeout: float = 120.0,
         what: str = "the condition",
-        patience: float = 3.0,
+        patience: float = 10.0,
         hold: Callable[[], bool] | None = None,
     ) -> Any:
         """Step the replay in lockstep with the runtime until ``done()`` is truthy (checked before each step).
