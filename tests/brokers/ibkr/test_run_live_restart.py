@@ -115,6 +115,7 @@ def test_a_restart_adopts_the_scalp_cancels_the_killed_runs_working_exit_and_nev
     placed = fake.placed()
     assert Counter(o.order_ref for o in placed).most_common(1)[0][1] == 1  # no orderRef sent twice
     assert len(fake.requests(3)) == len(placed)  # every placeOrder that reached the fake
+    assert {o.client_id for o in placed} == {21}  # the refused third (client id 22) sent nothing
     old = next(o for o in placed if o.order_ref == old_exit.order_ref)
     assert old.status == "Cancelled" and old.filled == 0
     # no entry: the adopted scalp's exit only (a marketable limit the bid left behind is cancelled and
