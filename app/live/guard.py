@@ -4,8 +4,9 @@ Attached to the live Cerebro (no change to ``strategies/``). On every bar, venue
 
 * the kill switch (``<out>/KILL``, ``SIGUSR1``) and Ctrl-C: working entries cancelled,
   then (``--exits-on-interrupt flatten``) every scalp closed through the strategy's own
-  ``close_scalp``, or (``keep``) every working order cancelled and positions left for
-  the next run to adopt; the run stops once that is done;
+  ``close_scalp``, or (``keep``, and whenever HALTED: no exit may be sent) every working
+  order cancelled and positions left for the next run to adopt; the run stops once that
+  is done (``LiveRuntime.wound_down``);
 * HALTED: every working order cancelled (cancels only), except that a 0DTE is still
   closed at the expiry-safety time (left open, the broker would liquidate or exercise it);
 * expiry safety: a 0DTE still open at ``app.live.expiry.flat_by`` is closed with
@@ -114,7 +115,6 @@ class LiveGuard(bt.Analyzer):
         self._reader = ClosedScalpReader(self.strategy, type(self).__name__)
         self._clocks: list[Any] = [d for d in self.strategy.datas if isinstance(d, ClockFeed)]
         self._times = BarTimes()
-        self._interrupt_done = False
         self._halt_cancelled = False
         self.now: datetime | None = None
         self._recheck = 0
@@ -261,15 +261,9 @@ class LiveGuard(bt.Analyzer):
     def _interrupted(self) -> None:
         rt = self.rt
         how = rt.settings.exits_on_interrupt
-        if not self._interrupt_done:
-            self._interrupt_done = True
-            rt.states.enter(
-                Cause.INTERRUPTED,
-                f"Ctrl-C: working entries cancelled, positions {'closed' if how == 'flatten' else 'kept'} "
-                "(--exits-on-interrupt), then the run stops",
-            )
-        self._cancel_all(entries_only=how == "flatten")
-        if how == "flatten":  # every bar until flat: an exit the venue refused is sent again
+        rt.say_interrupt()
+        self._cancel_all(entries_only=how == "flatten")  # HALTED cancels the rest itself (not an expiry exit)
+        if not rt.keeps_positions():  # every bar until flat: an exit the venue refused is sent again
             for scalp in list(self.strategy.scalps.values()):
                 if scalp.open_qty > 0 and (scalp.exit_order is None or not scalp.exit_order.alive()):
                     self.strategy.close_scalp(scalp, ExitReason.END_OF_DAY)
@@ -291,8 +285,7 @@ class LiveGuard(bt.Analyzer):
         rt = self.rt
         scalps = self.strategy.scalps
         if rt.interrupt.is_set():
-            done = not scalps if rt.settings.exits_on_interrupt == "flatten" else not self._working()
-            if done:
+            if rt.wound_down(list(scalps.values())):
                 rt.stop_requested.set()
         elif self._trading(now):
             close = session_open_close(now)[1]

@@ -92,6 +92,8 @@ class LiveRuntime:
         self.days = DayBook(day=today, before=realized_before)
         self.interrupt = threading.Event()
         self.kill = threading.Event()
+        self._interrupt_lock = threading.Lock()
+        self._interrupt_said = False
         self.stop_requested = threading.Event()
         self.rows: dict[tuple[str, str], int] = {}  # (signal id, option symbol) -> options_scalps row id
         self.adopted: dict[str, Any] = {}  # option symbol -> the journal row it came from
@@ -129,6 +131,36 @@ class LiveRuntime:
             self.states.enter(Cause.KILL_SWITCH, "kill switch (SIGUSR1): cancels only")
         elif self.kill_file.exists():
             self.states.enter(Cause.KILL_SWITCH, f"kill switch ({self.kill_file} exists): cancels only")
+
+    # ------------------------------------------------------------------ Ctrl-C
+    def keeps_positions(self) -> bool:
+        """A Ctrl-C wind-down leaves open positions open: ``--exits-on-interrupt keep``, or no exit
+        may be sent (HALTED: cancels only), so waiting for a flatten would only hold the run."""
+        return self.settings.exits_on_interrupt == "keep" or not self.states.allows("exit")
+
+    def say_interrupt(self) -> None:
+        """Say once what the Ctrl-C wind-down does (the guard on its next bar, or the watchdog first)."""
+        with self._interrupt_lock:
+            if self._interrupt_said:
+                return
+            self._interrupt_said = True
+        kept = self.keeps_positions()
+        how = (
+            "(--exits-on-interrupt)" if self.states.allows("exit") else f"(no exit while {self.states.state})"
+        )
+        line = (
+            f"Ctrl-C: working entries cancelled, positions {'kept' if kept else 'closed'} {how}, "
+            f"then the run stops{'; the next run adopts what is open' if kept else ''}"
+        )
+        if not self.states.enter(Cause.INTERRUPTED, line):  # already REDUCING or HALTED: say it anyway
+            self.log.say(f"{self.states.state}: {line}", event="interrupt")
+
+    def wound_down(self, scalps: Sequence[Any]) -> bool:
+        """A Ctrl-C wind-down is over: no order working, and nothing open it still has to close."""
+        for s in scalps:
+            if s.working_entry or (s.exit_order is not None and s.exit_order.alive()):
+                return False
+        return self.keeps_positions() or not any(s.open_qty > 0 for s in scalps)
 
     # ------------------------------------------------------------------ the broker's hooks
     def venue_now(self) -> datetime | None:

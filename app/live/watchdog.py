@@ -3,8 +3,8 @@
 A thread that, every ``tick`` seconds of this machine's time: marks the data stale
 (REDUCING) when the clock delivered no bar for ``data_timeout`` seconds while its
 session is not over, and clears that once bars flow again; polls the kill switch;
-and stops Cerebro when a Ctrl-C wind-down is done (at once when nothing is open or
-working, bars or not) or has taken longer than
+and stops Cerebro when a Ctrl-C wind-down is done (at once when nothing is working and
+nothing open that it may still close, bars or not: ``LiveRuntime.wound_down``) or has taken longer than
 ``interrupt_grace`` seconds (positions still open then stay in the journal as open
 rows: the next run adopts them). Decisions about orders stay on the Cerebro thread.
 """
@@ -50,10 +50,11 @@ class Watchdog:
                 Cause.STALE_DATA, f"no bar for {silent:.0f} s (--data-timeout {self.data_timeout:g})"
             )
         if rt.interrupt.is_set():
+            rt.say_interrupt()
             if self._interrupted_at is None:
                 self._interrupted_at = now
-            if not self._holding() and not rt.stop_requested.is_set():
-                rt.stop_requested.set()  # nothing open, nothing working: no bar needed to wind down
+            if rt.wound_down(self._scalps()) and not rt.stop_requested.is_set():
+                rt.stop_requested.set()  # nothing left to close or working: no bar needed to wind down
             elif now - self._interrupted_at > self.interrupt_grace and not rt.stop_requested.is_set():
                 rt.log.say(
                     f"wind-down took over {self.interrupt_grace:g} s: stopping; open positions stay open "
@@ -64,11 +65,9 @@ class Watchdog:
         if rt.stop_requested.is_set():
             self.cerebro.runstop()
 
-    def _holding(self) -> bool:
-        """The strategy has a scalp open or an order working (read from this thread: a snapshot)."""
-        scalps = list(getattr(self.rt.strategy, "scalps", {}).values())
-        return any(s.open_qty > 0 or s.working_entry or (s.exit_order is not None and s.exit_order.alive())
-                   for s in scalps)  # fmt: skip
+    def _scalps(self) -> list[Any]:
+        """The strategy's scalps (read from this thread: a snapshot)."""
+        return list(getattr(self.rt.strategy, "scalps", {}).values())
 
     def _loop(self) -> None:
         while not self._stop.wait(self.tick):

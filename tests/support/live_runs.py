@@ -1,7 +1,9 @@
-"""Live runs over the replay for the live core's tests: sample catalogs, a replay venue, a lockstep run."""
+"""Live runs over the replay for the live core's tests: sample catalogs, a replay venue, a lockstep run,
+and the journal checks every broker's end-to-end runs share."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,3 +52,29 @@ def live_run(
     cerebro = cerebro_for(store, strategy, [symbol], fromdate=day, todate=day)
     strat = Lockstep(venue, cerebro).run()[0]
     return strat, store
+
+
+def journal_rows(out: Path, model: type) -> list[Any]:
+    """Every row of ``model``'s table in ``<out>/journal.sqlite`` (none before the file exists)."""
+    from sqlalchemy import create_engine, select
+
+    if not (out / "journal.sqlite").exists():
+        return []  # reading would create it
+    engine = create_engine(f"sqlite:///{out}/journal.sqlite")
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(model)))
+    finally:
+        engine.dispose()
+
+
+def no_duplicate_orders(out: Path) -> None:
+    """One row per execution, one ``submitted`` per client order id, every fill's order submitted."""
+    from journal.models import LiveOrderRecord
+
+    orders = journal_rows(out, LiveOrderRecord)
+    fills = [o for o in orders if o.event in ("fill", "partial_fill")]
+    assert len({o.execution_id for o in fills}) == len(fills)
+    submitted = Counter(o.client_order_id for o in orders if o.event == "submitted")
+    assert all(n == 1 for n in submitted.values()), submitted
+    assert {o.client_order_id for o in fills} <= set(submitted)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import time as _time
-from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from journal.models import HeartbeatRecord, LiveOrderRecord, OptionsScalpRecord,
 from tests.app.live.session_runs import StoppableLockstep, _When, interrupt_when_open
 from tests.brokers.alpaca.test_run_live_e2e import NO_LIMITS, SOCKET_CLOCK, _rows, _Stepper
 from tests.support.fake_alpaca import FakeAlpaca
-from tests.support.live_runs import ANY_BID, SPY_DAY
+from tests.support.live_runs import ANY_BID, SPY_DAY, no_duplicate_orders
 from tests.support.replay_market import ReplayMarket
 
 Action = Callable[[Any, Any], None]
@@ -81,16 +80,6 @@ def _orders(out: Path, run_id: str | None = None) -> list[Any]:
     return [o for o in rows if run_id is None or o.run_id == run_id]
 
 
-def _no_duplicates(out: Path) -> None:
-    """One row per execution, one ``submitted`` per client order id, every fill's order submitted."""
-    orders = _orders(out)
-    fills = [o for o in orders if o.event in ("fill", "partial_fill")]
-    assert len({o.execution_id for o in fills}) == len(fills)
-    submitted = Counter(o.client_order_id for o in orders if o.event == "submitted")
-    assert all(n == 1 for n in submitted.values()), submitted
-    assert {o.client_order_id for o in fills} <= set(submitted)
-
-
 def _closed_scalps(out: Path) -> list[Any]:
     scalps = _rows(out, OptionsScalpRecord)
     assert scalps and all(s.status == "closed" and s.exit_premium is not None for s in scalps)
@@ -141,7 +130,7 @@ def test_restart_with_an_open_position_and_a_working_order_reconciles_without_a_
     [after] = _rows(out, OptionsScalpRecord)
     assert after.id == row.id and after.status == "closed" and after.exit_premium is not None
     assert positions == [] and working == []
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def _trades(
@@ -168,7 +157,7 @@ def test_a_lost_submit_reply_is_found_again_by_client_order_id_and_never_resent(
     assert lost.client_order_id == entry.client_order_id and lost.venue_order_id and lost.role == "entry"
     assert "not resent" in (lost.message or "")
     _closed_scalps(out)
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def test_a_partial_then_full_fill_books_both_executions_once(tmp_path: Path, spy_sample: Path) -> None:
@@ -184,7 +173,7 @@ def test_a_partial_then_full_fill_books_both_executions_once(tmp_path: Path, spy
     assert partial.execution_id != full.execution_id
     [scalp] = _closed_scalps(out)
     assert partial.fill_qty + full.fill_qty == scalp.contracts
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def test_a_rejected_order_is_journaled_with_the_venues_message_and_nothing_is_held(
@@ -202,7 +191,7 @@ def test_a_rejected_order_is_journaled_with_the_venues_message_and_nothing_is_he
     )
     assert all(s.status == "closed" for s in _rows(out, OptionsScalpRecord))
     assert fake.market.positions() == []
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_sample: Path) -> None:
@@ -222,7 +211,7 @@ def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_samp
         (s.option_symbol, s.contracts) for s in _rows(out, OptionsScalpRecord) if s.status == "open"
     )
     assert held == journaled
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def test_a_dropped_bar_socket_mid_position_reconnects_backfills_and_closes_the_scalp_once(
@@ -247,7 +236,7 @@ def test_a_dropped_bar_socket_mid_position_reconnects_backfills_and_closes_the_s
     exits = [o for o in _orders(out) if o.role == "exit" and o.event in ("fill", "partial_fill")]
     assert sum(o.fill_qty for o in exits) == scalp.contracts
     assert fake.market.positions() == []
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def _fail_once_live(status: int, path: str) -> tuple[list[FakeAlpaca], Action]:
@@ -269,7 +258,7 @@ def test_a_rest_429_on_the_entry_is_retried_without_a_duplicate(tmp_path: Path, 
     assert len(holder) == 2 and fake.faults.errors == []  # it fired
     _closed_scalps(out)
     assert fake.market.positions() == [] and fake.market.open_orders() == []
-    _no_duplicates(out)
+    no_duplicate_orders(out)
 
 
 def test_a_rest_5xx_on_the_chain_costs_that_minute_not_the_session(tmp_path: Path, spy_sample: Path) -> None:
@@ -285,4 +274,4 @@ def test_a_rest_5xx_on_the_chain_costs_that_minute_not_the_session(tmp_path: Pat
         (s.option_symbol, s.contracts) for s in _rows(out, OptionsScalpRecord) if s.status == "open"
     )
     assert held == journaled and fake.market.open_orders() == []
-    _no_duplicates(out)
+    no_duplicate_orders(out)

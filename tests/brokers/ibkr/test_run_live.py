@@ -9,12 +9,6 @@ the scalp must be the backtest's contract at the backtest's price.
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.cerebro import build_cerebro
+from journal.models import OptionsScalpRecord
 from strategies.ema_cloud import EmaCloudScalp
 from tests.support.fake_tws import FakeTWS
-from tests.support.live_runs import SPY_DAY, sample_catalog
+from tests.support.fake_tws.runs import LiveProcess
+from tests.support.live_runs import SPY_DAY, journal_rows, sample_catalog
 from tests.support.replay_market import ReplayMarket
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -35,38 +29,9 @@ def spy_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sample_catalog(tmp_path_factory, "SPY", SPY_DAY)
 
 
-def _start_when_live(fake: FakeTWS, out: Path, proc: subprocess.Popen[str], timeout: float = 90) -> None:
-    """Step the replay by hand until the runtime prints its first status line (warm-up done, data LIVE)."""
-    log = out / "live.log"
-    deadline = time.monotonic() + timeout
-    last_step = time.monotonic()
-    while not (log.exists() and '"event": "status"' in log.read_text()):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the runtime never went live"
-        if fake.bar_subscribers() and time.monotonic() - last_step > 1.0:
-            fake.market.step()
-            last_step = time.monotonic()
-        time.sleep(0.05)
-
-
-def _shown(out: Path) -> datetime:
-    """The last minute the runtime printed a status line for (its live.log)."""
-    last = datetime.min.replace(tzinfo=UTC)
-    for line in (out / "live.log").read_text().splitlines():
-        if '"event": "status"' in line:
-            last = max(last, datetime.fromisoformat(json.loads(line)["bar_time"]).astimezone(UTC))
-    return last
-
-
 def _closed(out: Path) -> list[Any]:
-    db = out / "journal.sqlite"
-    if not db.exists():
-        return []
     try:
-        with sa.create_engine(f"sqlite:///{db}").connect() as con:
-            return list(
-                con.execute(sa.text("select * from options_scalps where status = 'closed'")).mappings()
-            )
+        return [s for s in journal_rows(out, OptionsScalpRecord) if s.status == "closed"]
     except sa.exc.OperationalError:
         return []  # the schema is being created
 
@@ -82,31 +47,16 @@ def test_run_live_on_the_fake_tws_journals_the_backtests_scalp(spy_sample: Path,
     assert expected, "the window must hold one of the backtest's scalps"
     fake = FakeTWS(market).start()
     out = tmp_path / "out"
-    cmd = [sys.executable, "run_live.py", "--broker", "ibkr", "--port", str(fake.port), "--client-id", "21",
-           "--strategy", "ema_cloud", "--symbols", "SPY", "--out", str(out), "--warmup-days", "1",
-           "--catalog", str(spy_sample), "--max-premium-per-order", "1000000", "--max-daily-loss", "1000000"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    live = LiveProcess(fake, out, spy_sample)
     try:
-        _start_when_live(fake, out, proc)
-        deadline = time.monotonic() + 300  # generous for a loaded machine; alone it takes ~20 s
-        stepped = time.monotonic()
-        while not _closed(out):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no scalp closed in time"
-            # the next minute once the runtime has shown this one (or after 3 s: a minute it skips)
-            if market.now() < market.end_utc and (
-                _shown(out) >= market.now() or time.monotonic() - stepped > 3
-            ):
-                market.step()
-                stepped = time.monotonic()
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        live.wait_live()
+        live.step_until(lambda: _closed(out), timeout=300, what="a closed scalp")  # alone it takes ~20 s
+        code = live.interrupt()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        live.close()
         fake.stop()
-    assert proc.returncode == 130, stderr  # Ctrl-C: nothing open, a clean stop
+    stdout, stderr = live.stdout, live.stderr
+    assert code == 130, stderr  # Ctrl-C: nothing open, a clean stop
     assert "Traceback" not in stderr
     engine = sa.create_engine(f"sqlite:///{out / 'journal.sqlite'}")
     with engine.connect() as con:

@@ -48,6 +48,7 @@ class FakeOrder:
     filled: float = 0.0
     notional: float = 0.0
     last_price: float = 0.0
+    placed_at: datetime | None = None  # the replay's minute when the placeOrder arrived
 
     @property
     def avg(self) -> float:
@@ -213,6 +214,24 @@ class FakeTWS:
 
     def requests(self, msg_id: int) -> list[list[str]]:
         return [f for f in self.received if f and f[0] == str(msg_id)]
+
+    def placed(self) -> list[FakeOrder]:
+        """Every order a client placed (in placement order): its orderRef, client id, action, status."""
+        if self._loop is None:  # stopped: nothing changes them any more
+            return list(self.orders.values())
+        return self.call(lambda: list(self.orders.values()))
+
+    def working(self) -> list[FakeOrder]:
+        """The placed orders still working (Submitted / PreSubmitted)."""
+        return [o for o in self.placed() if o.status in ("Submitted", "PreSubmitted")]
+
+    def hold(self, option_symbol: str, qty: int, avg_price: float) -> None:
+        """Put a position into the account (bought by hand in TWS: no order of ours, no journal row)."""
+        if option_symbol not in self.universe.options:
+            raise ValueError(f"{option_symbol}: not in the fake's universe")
+        market = self.market
+        with market._lock:
+            market._positions[option_symbol] = (int(qty), float(avg_price))
 
     # ----------------------------------------------------------------- connection
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -549,8 +568,9 @@ class FakeTWS:
             return
         c = found[0]
         o = FakeOrder(
-            order_id, s.client_id, next(self._perm), c, action, float(qty), float(lmt), tif, order_ref
-        )
+            order_id, s.client_id, next(self._perm), c, action, float(qty), float(lmt), tif, order_ref,
+            placed_at=self.market.now(),
+        )  # fmt: skip
         self.orders[o.perm_id] = o
         if self.faults.reject_next is not None:
             text, self.faults.reject_next = self.faults.reject_next, None
