@@ -7,17 +7,15 @@ uncached, since it refreshes every few seconds on purpose.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import history, performance, runs, scalps, strikes
+from dashboard import history, performance, runs, scalps
 from dashboard.db import Journal, open_journal
 from feeds.catalog import Catalog
-from options_scalper.model import Direction
 
 TTL_S = 600
 
@@ -100,11 +98,3 @@ def execution(
     return performance.execution_section(
         performance_frame(url, key, filters), config_cls, runs.run_params(params_json)
     )
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=32)
-def chain_view(
-    root: str, symbol: str, ts: datetime, direction: str, strategy: str | None, params_json: str | None
-) -> strikes.ChainView:
-    config, notes = strikes.strategy_config(strategy, runs.run_params(params_json))
-    return strikes.chain_view(catalog(root), symbol, ts, Direction(direction), config, notes=tuple(notes))
