@@ -8,7 +8,9 @@
   AM-settled, SPXW PM-settled); the requested band is qualified (``reqContractDetails`` with
   ``tradingClass``: an ambiguous contract is one line, an unlisted strike is skipped) and
   streamed with ``reqMktData``, bounded by ``max_quote_lines``; contracts leaving the band are
-  cancelled, so the market-data lines held are the band plus the bound contracts.
+  cancelled, so the market-data lines held are the band plus the bound contracts. The snapshot
+  waits for the new lines' first ticks, timed from when the client's request throttle has sent
+  the last of them (a band wider than 45 lines goes out over more than a second).
 * Open interest: every option line asks generic tick 101; IB answers a call's open interest in
   tick 27 and a put's in 28, the figure OCC published overnight (the previous session's, as the
   backtest's statistics). IB has no tick for the previous session's volume (8 and 100 are today's
@@ -43,6 +45,7 @@ from brokers.live.venue import ChainRequest, LiveBar, OptionQuote, VenueError, V
 MINUTE = timedelta(minutes=1)
 _HISTORY_TRIES = 4
 OPEN_INTEREST_TICKS = "101"  # generic tick list of an option line: its open interest (ticks 27/28)
+FIRST_TICKS_WAIT = 1.0  # seconds a new line has to answer once its request went out
 
 
 class StreamsMixin:
@@ -71,6 +74,7 @@ class StreamsMixin:
         self._line_errors: dict[str, IBError] = {}  # OCC -> the market-data error IB sent for it
         self._bars_heard = time.monotonic()  # wall time of the last bar update (the mute-stream watchdog)
         self._closed_bars: list[LiveBar] = []  # closed by the packet being read, out at its end
+        self._throttled = False  # the client holds requests back (its throttle), see ``_first_ticks``
 
     # ------------------------------------------------------------------ helpers
     def venue_now(self) -> datetime | None:
@@ -223,14 +227,28 @@ class StreamsMixin:
         if self._tickers.pop(occ, None) is not None:
             self.ib.cancelMktData(self._contracts[occ])
 
-    async def _first_ticks(self, symbols: Sequence[str], wait: float = 1.0) -> None:
+    def _on_throttle(self, throttling: bool) -> None:
+        """The client's request throttle (``throttleStart`` / ``throttleEnd``): requests queued, not sent yet."""
+        self._throttled = throttling
+
+    async def _first_ticks(self, symbols: Sequence[str], wait: float = FIRST_TICKS_WAIT) -> None:
+        """Until every new line has its first whole snapshot or IB's error, at most ``wait`` s after the
+        last request went out (and half the request's ``request_timeout`` at worst, the rest left to it).
+
+        The client throttles requests (45 a second, under TWS's 50): a band of more lines goes out
+        over seconds, so the wait starts when the throttle has sent them all, never at the first
+        request (a line still queued then cannot have answered; snapshotting without it loses the trade).
+        """
         loop = asyncio.get_running_loop()
+        cap = loop.time() + max(wait, self.config.request_timeout / 2)
         deadline = loop.time() + wait
-        while symbols and loop.time() < deadline:
+        while symbols and loop.time() < min(deadline, cap):
             if all(
                 _complete(self._tickers[s]) or s in self._line_errors for s in symbols if s in self._tickers
             ):
                 return
+            if self._throttled:
+                deadline = loop.time() + wait
             await asyncio.sleep(0.01)
 
     def _raise_line_errors(self, symbols: Sequence[str]) -> None:

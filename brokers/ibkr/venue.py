@@ -138,6 +138,8 @@ class IBVenue(OrdersMixin, StreamsMixin):
         ib.commissionReportEvent += self._on_commission
         ib.pendingTickersEvent += self._on_tickers
         ib.updateEvent += self._on_packet
+        ib.client.throttleStart += lambda: self._on_throttle(True)
+        ib.client.throttleEnd += lambda: self._on_throttle(False)
         self.ib = ib
 
     async def _connect_once(self) -> None:
@@ -194,6 +196,7 @@ class IBVenue(OrdersMixin, StreamsMixin):
         self._status_listeners.append(listener)
 
     def _on_disconnected(self) -> None:
+        self._on_throttle(False)  # the client drops its queued requests with the socket
         if self._closing or self._reconnecting:
             return
         for stream in STREAMS:

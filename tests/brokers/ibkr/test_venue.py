@@ -243,3 +243,21 @@ def test_a_silent_bar_stream_counts_as_down_after_the_data_timeout(fake: Any, ma
         wait_for(lambda: bars and bars[-1].start == market.now() - MINUTE)
     finally:
         venue.close()
+
+
+def test_a_band_wider_than_the_request_throttle_is_quoted_whole(fake: Any, market: Any) -> None:
+    """The client throttles its requests (45 a second by default, 20 here): a band of more new lines
+    goes out over seconds, and the snapshot waits for the last of them (a line asked late must not
+    be missing at the signal)."""
+    venue = make_venue(fake, max_quote_lines=400, request_timeout=10.0)
+    venue.connect()
+    try:
+        venue.ib.client.MaxRequests = 20
+        px = market.last_price("SPY")
+        request = ChainRequest("SPY", [], px - 100.0, px + 100.0)  # every expiry and strike listed
+        wanted = venue._band_symbols(request)
+        assert len(wanted) > 2 * venue.ib.client.MaxRequests  # more than two seconds of requests
+        quoted = {q.option_symbol for q in venue.chain(request)}
+        assert quoted == {s for s in wanted if market.quote(s) is not None}
+    finally:
+        venue.close()

@@ -231,7 +231,7 @@ class FakeTWS:
             raise ValueError(f"{option_symbol}: not in the fake's universe")
         market = self.market
         with market._lock:
-            market._positions[option_symbol] = (int(qty), float(avg_price))
+            market.book.holdings[option_symbol] = (int(qty), float(avg_price))
 
     # ----------------------------------------------------------------- connection
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
