@@ -286,6 +286,7 @@ class LiveGuard(bt.Analyzer):
         scalps = self.strategy.scalps
         if rt.interrupt.is_set():
             if rt.wound_down(list(scalps.values())):
+                rt.say_interrupt()  # the Ctrl-C may have come after this bar's wind-down step
                 rt.stop_requested.set()
         elif self._trading(now):
             close = session_open_close(now)[1]
