@@ -19,6 +19,7 @@ from pathlib import Path
 
 from feeds.catalog.settings import IngestSettings, IngestSummary
 from feeds.catalog.sources import DayPlan
+from options_scalper.calendar import is_session
 
 __all__ = ["ingest_days", "merge_summary", "runs_alone"]
 
@@ -43,6 +44,7 @@ def ingest_days(
     plans = list(plans)
     if not plans:
         return
+    is_session(plans[0].day)  # the exchange calendar, built once here: the forked workers inherit it
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(workers, len(plans)), mp_context=ctx) as pool:
         yield from pool.map(ingest_one, [root] * len(plans), plans, [settings] * len(plans))
