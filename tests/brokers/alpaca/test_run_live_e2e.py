@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
 
 from app import live_command
 from app.live.limits import LiveLimits
@@ -32,7 +31,7 @@ from strategies.momentum_burst import MomentumBurstScalp
 from tests.app.live.session_runs import StoppableLockstep
 from tests.brokers.alpaca.conftest import backtest_scalps
 from tests.support.fake_alpaca import FakeAlpaca
-from tests.support.live_runs import ANY_BID, SPY_DAY, TSLA_DAY
+from tests.support.live_runs import ANY_BID, SPY_DAY, TSLA_DAY, journal_rows
 from tests.support.replay_market import ReplayMarket
 
 # the backtest knows no runtime limits: none of them may bind for the trades to match
@@ -47,15 +46,6 @@ class _Stepper:
 
     def step(self) -> Any:
         return self.market.step()
-
-
-def _rows(out: Path, model: type) -> list[Any]:
-    engine = create_engine(f"sqlite:///{out}/journal.sqlite")
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(select(model)))
-    finally:
-        engine.dispose()
 
 
 def _naive(ts: datetime) -> datetime:
@@ -79,15 +69,15 @@ def _et(day: date, hhmm: str) -> datetime:
 
 def _whole_scalps(out: Path, symbol: str) -> list[Any]:
     """The journal's closed scalps; each one's entry and exit went out, were filled and journaled."""
-    [run_row] = _rows(out, RunRecord)
+    [run_row] = journal_rows(out, RunRecord)
     assert (run_row.mode, run_row.broker, run_row.account, run_row.status) == (
         "paper", "alpaca", "PA0000REPLAY", "finished",
     )  # fmt: skip
-    scalps = [s for s in _rows(out, OptionsScalpRecord) if s.ticker == symbol]
+    scalps = [s for s in journal_rows(out, OptionsScalpRecord) if s.ticker == symbol]
     assert scalps and all(
         s.status == "closed" and s.exit_premium is not None and s.pnl is not None for s in scalps
     )
-    orders = _rows(out, LiveOrderRecord)
+    orders = journal_rows(out, LiveOrderRecord)
     events = {(o.role, o.event) for o in orders}
     assert {("entry", "submitted"), ("entry", "fill"), ("exit", "submitted"), ("exit", "fill")} <= events
     fills = [o for o in orders if o.event in ("fill", "partial_fill")]
