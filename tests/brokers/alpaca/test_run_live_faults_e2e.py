@@ -24,9 +24,9 @@ from brokers.live.venue import OrderRequest
 from journal.live import LiveJournal, OrderEventRow
 from journal.models import HeartbeatRecord, LiveOrderRecord, OptionsScalpRecord, RunRecord
 from tests.app.live.session_runs import StoppableLockstep, _When, interrupt_when_open
-from tests.brokers.alpaca.test_run_live_e2e import NO_LIMITS, SOCKET_CLOCK, _rows, _Stepper
+from tests.brokers.alpaca.test_run_live_e2e import NO_LIMITS, SOCKET_CLOCK, _Stepper
 from tests.support.fake_alpaca import FakeAlpaca
-from tests.support.live_runs import ANY_BID, SPY_DAY, no_duplicate_orders
+from tests.support.live_runs import ANY_BID, SPY_DAY, journal_rows, no_duplicate_orders
 from tests.support.replay_market import ReplayMarket
 
 Action = Callable[[Any, Any], None]
@@ -76,12 +76,12 @@ def _session(fake: FakeAlpaca, out: Path, *, on_bar: Action | None = None, **req
 
 
 def _orders(out: Path, run_id: str | None = None) -> list[Any]:
-    rows = _rows(out, LiveOrderRecord)
+    rows = journal_rows(out, LiveOrderRecord)
     return [o for o in rows if run_id is None or o.run_id == run_id]
 
 
 def _closed_scalps(out: Path) -> list[Any]:
-    scalps = _rows(out, OptionsScalpRecord)
+    scalps = journal_rows(out, OptionsScalpRecord)
     assert scalps and all(s.status == "closed" and s.exit_premium is not None for s in scalps)
     return scalps
 
@@ -94,8 +94,8 @@ def test_restart_with_an_open_position_and_a_working_order_reconciles_without_a_
     with FakeAlpaca(market) as fake:
         code, console = _session(fake, out, on_bar=interrupt_when_open, exits_on_interrupt="keep")
         assert code == cli.EXIT_INTERRUPTED, console
-        [first] = _rows(out, RunRecord)
-        [row] = _rows(out, OptionsScalpRecord)
+        [first] = journal_rows(out, RunRecord)
+        [row] = journal_rows(out, OptionsScalpRecord)
         assert row.status == "open"
         [held] = market.positions()
         assert (held.symbol, held.qty) == (row.option_symbol, row.contracts)
@@ -122,12 +122,12 @@ def test_restart_with_an_open_position_and_a_working_order_reconciles_without_a_
         assert f"cancelling working order {coid}" in console and f"adopted {row.option_symbol}" in console
         assert ("DELETE", f"/v2/orders/{report.venue_order_id}") in fake.requests
         positions, working = market.positions(), market.open_orders()
-    second = next(r for r in _rows(out, RunRecord) if r.run_id != first.run_id)
+    second = next(r for r in journal_rows(out, RunRecord) if r.run_id != first.run_id)
     buys = [
         o for o in _orders(out, second.run_id) if o.side == "buy" and o.option_symbol == row.option_symbol
     ]
     assert buys == []  # no duplicate entry
-    [after] = _rows(out, OptionsScalpRecord)
+    [after] = journal_rows(out, OptionsScalpRecord)
     assert after.id == row.id and after.status == "closed" and after.exit_premium is not None
     assert positions == [] and working == []
     no_duplicate_orders(out)
@@ -189,7 +189,7 @@ def test_a_rejected_order_is_journaled_with_the_venues_message_and_nothing_is_he
     assert not any(
         o.client_order_id == rejected.client_order_id and o.event in ("fill", "partial_fill") for o in orders
     )
-    assert all(s.status == "closed" for s in _rows(out, OptionsScalpRecord))
+    assert all(s.status == "closed" for s in journal_rows(out, OptionsScalpRecord))
     assert fake.market.positions() == []
     no_duplicate_orders(out)
 
@@ -200,7 +200,7 @@ def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_samp
     out, fake, code, console = _trades(tmp_path, spy_sample, lambda f: None, "11:50", limits=limits)
     assert code == 0, console
     assert "limit hit: daily loss" in console and "HALTED" in console
-    beats = _rows(out, HeartbeatRecord)
+    beats = journal_rows(out, HeartbeatRecord)
     halted_at = min(b.bar_time for b in beats if b.state == "HALTED")
     assert all(b.state == "HALTED" for b in beats if b.bar_time >= halted_at)
     assert [o for o in _orders(out) if o.event == "submitted" and o.ts > halted_at] == []
@@ -208,7 +208,7 @@ def test_the_daily_loss_stop_halts_and_no_order_follows(tmp_path: Path, spy_samp
     assert fake.market.open_orders() == []
     held = sorted((p.symbol, p.qty) for p in fake.market.positions())
     journaled = sorted(
-        (s.option_symbol, s.contracts) for s in _rows(out, OptionsScalpRecord) if s.status == "open"
+        (s.option_symbol, s.contracts) for s in journal_rows(out, OptionsScalpRecord) if s.status == "open"
     )
     assert held == journaled
     no_duplicate_orders(out)
@@ -267,11 +267,11 @@ def test_a_rest_5xx_on_the_chain_costs_that_minute_not_the_session(tmp_path: Pat
     out, fake, code, console = _trades(tmp_path, spy_sample, holder.append, "11:50", on_bar=once_live)
     assert code == 0, console
     assert len(holder) == 2 and fake.faults.errors == []  # it fired
-    [run_row] = _rows(out, RunRecord)
+    [run_row] = journal_rows(out, RunRecord)
     assert run_row.status == "finished"
     held = sorted((p.symbol, p.qty) for p in fake.market.positions())
     journaled = sorted(
-        (s.option_symbol, s.contracts) for s in _rows(out, OptionsScalpRecord) if s.status == "open"
+        (s.option_symbol, s.contracts) for s in journal_rows(out, OptionsScalpRecord) if s.status == "open"
     )
     assert held == journaled and fake.market.open_orders() == []
     no_duplicate_orders(out)
